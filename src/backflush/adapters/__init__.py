@@ -1,0 +1,1 @@
+"""Adapters: ledger storage (memory; SQL to come) and file formats (scenario YAML/JSON)."""

@@ -1,0 +1,85 @@
+"""Which account holds an item's value under the policy, and at what unit value.
+
+Value sits in the account of the latest triggered stage it has passed (posting-rules §2):
+
+==================  ============================  ==========================================
+item                trigger points include        held in, at
+==================  ============================  ==========================================
+purchased           purchase                      materials (RIP) at standard
+purchased           no purchase                   off the books
+made, finished      completion                    finished goods at full standard
+made, intermediate  completion                    materials (RIP) at full standard
+made                purchase but not completion   materials (RIP) at its material content
+made                neither                       off the books
+==================  ============================  ==========================================
+
+"Full standard" includes conversion unless the policy expenses conversion (throughput view).
+
+The GL balance of an inventory account is kept equal to Σ round(qty × unit value) over the
+items it holds: every movement posts the change of that rounded product, so rounding never
+accumulates (see :func:`value_change`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from backflush.domain.costing import CostVersion, MasterData
+from backflush.domain.numbers import ZERO, mul, round_money
+from backflush.domain.policy import Policy, Role, Stage
+
+HOLDING_ROLES = frozenset({Role.MATERIALS, Role.RAW_MATERIALS, Role.FINISHED_GOODS,
+                           Role.PENDING_BACKFLUSH})
+
+
+@dataclass(frozen=True, slots=True)
+class Books:
+    master: MasterData
+    policy: Policy
+    costs: CostVersion
+
+    def role(self, code: str) -> Role | None:
+        item = self.master.items[code]
+        if item.phantom:
+            return None
+        p = self.policy
+        if not item.made:
+            return p.materials_role if p.triggered(Stage.PURCHASE) else None
+        if p.triggered(Stage.COMPLETION):
+            return Role.FINISHED_GOODS if self.master.is_finished(code) else p.materials_role
+        if p.triggered(Stage.PURCHASE):
+            return p.materials_role
+        return None
+
+    def inventoriable(self, code: str) -> tuple[Decimal, Decimal]:
+        """(material, conversion) per unit that the product carries at full standard."""
+        std = self.costs[code]
+        conv = std.conversion if self.policy.inventories_conversion else ZERO
+        return std.material, conv
+
+    def content(self, code: str) -> tuple[Decimal, Decimal]:
+        """(material, conversion) per unit of the value at the item's stage."""
+        item = self.master.items[code]
+        material, conv = self.inventoriable(code)
+        if item.made and not self.policy.triggered(Stage.COMPLETION):
+            return material, ZERO
+        return material, conv
+
+    def std_value(self, code: str) -> Decimal:
+        material, conv = self.content(code)
+        return material + conv
+
+    def unit_value(self, code: str) -> Decimal:
+        """Value per unit on the books (zero when the policy keeps the item off the books)."""
+        return self.std_value(code) if self.role(code) is not None else ZERO
+
+    def valuation(self, code: str, qty: Decimal) -> Decimal:
+        return round_money(mul(qty, self.unit_value(code)), self.policy.minor_unit)
+
+
+def value_change(books: Books, code: str, old_qty: Decimal, new_qty: Decimal) -> Decimal:
+    """round(new × v) − round(old × v): what a movement posts to the item's account."""
+    if books.role(code) is None:
+        return ZERO
+    return books.valuation(code, new_qty) - books.valuation(code, old_qty)

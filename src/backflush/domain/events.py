@@ -1,0 +1,239 @@
+"""The events the engine accepts (posting-rules §3), as immutable records.
+
+Every event has an external ``id`` (idempotency key) and a ``date``. Quantities and amounts
+are Decimals; floats are refused when an event is built.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import date
+from decimal import Decimal
+
+from backflush.domain.errors import NumberError
+from backflush.domain.numbers import ZERO, to_decimal
+
+DEFAULT_LOCATION = "stores"
+ELEMENTS_INCURRED = ("labor", "overhead", "conversion")
+
+
+def _dec(event: object, name: str, *, positive: bool = False, non_negative: bool = False,
+         optional: bool = False) -> None:
+    value = getattr(event, name)
+    if value is None and optional:
+        return
+    ident = getattr(event, "id", "?")
+    number = to_decimal(value, f"event {ident}: {name}")
+    if positive and number <= 0:
+        raise NumberError(f"event {ident}: {name} must be positive, got {number}")
+    if non_negative and number < 0:
+        raise NumberError(f"event {ident}: {name} must not be negative, got {number}")
+    object.__setattr__(event, name, number)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    id: str
+    date: date
+
+    type = "event"
+
+    def content(self) -> dict[str, object]:
+        """The canonical content, the basis of the idempotency hash."""
+        out: dict[str, object] = {"type": self.type}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "id":
+                continue
+            out[f.name] = _canonical(value)
+        return out
+
+    def content_hash(self) -> str:
+        text = json.dumps(self.content(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value != 0 else "0"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in sorted(value.items())}
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Receipt(Event):
+    item: str
+    qty: Decimal
+    unit_price: Decimal
+    supplier: str = ""
+    location: str = DEFAULT_LOCATION
+    type = "receipt"
+
+    def __post_init__(self) -> None:
+        _dec(self, "qty", positive=True)
+        _dec(self, "unit_price", non_negative=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConversionIncurred(Event):
+    amount: Decimal
+    element: str = "conversion"
+    credit: str | None = None
+    type = "conversion_incurred"
+
+    def __post_init__(self) -> None:
+        _dec(self, "amount", positive=True)
+        if self.element not in ELEMENTS_INCURRED:
+            raise NumberError(f"event {self.id}: element must be one of "
+                              f"{', '.join(ELEMENTS_INCURRED)}, got {self.element!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Completion(Event):
+    item: str
+    qty: Decimal
+    scrap_qty: Decimal = ZERO
+    hours: tuple[tuple[str, Decimal], ...] = ()
+    location: str = DEFAULT_LOCATION
+    output_location: str | None = None
+    order: str = ""
+    type = "completion"
+
+    def __post_init__(self) -> None:
+        _dec(self, "qty", non_negative=True)
+        _dec(self, "scrap_qty", non_negative=True)
+        if self.qty + self.scrap_qty <= 0:
+            raise NumberError(f"event {self.id}: qty + scrap_qty must be positive")
+        hours = []
+        for wc, h in self.hours:
+            number = to_decimal(h, f"event {self.id}: hours {wc}")
+            if number < 0:
+                raise NumberError(f"event {self.id}: hours {wc} must not be negative")
+            hours.append((wc, number))
+        object.__setattr__(self, "hours", tuple(sorted(hours)))
+
+    @property
+    def destination(self) -> str:
+        return self.output_location or self.location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scrap(Event):
+    item: str
+    qty: Decimal
+    reason: str = ""
+    location: str = DEFAULT_LOCATION
+    type = "scrap"
+
+    def __post_init__(self) -> None:
+        _dec(self, "qty", positive=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sale(Event):
+    item: str
+    qty: Decimal
+    unit_price: Decimal | None = None
+    customer: str = ""
+    location: str = DEFAULT_LOCATION
+    type = "sale"
+
+    def __post_init__(self) -> None:
+        _dec(self, "qty", positive=True)
+        _dec(self, "unit_price", non_negative=True, optional=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transfer(Event):
+    item: str
+    qty: Decimal
+    from_location: str = DEFAULT_LOCATION
+    to_location: str = "line"
+    type = "transfer"
+
+    def __post_init__(self) -> None:
+        _dec(self, "qty", positive=True)
+        if self.from_location == self.to_location:
+            raise NumberError(f"event {self.id}: a transfer needs two different locations")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Count(Event):
+    item: str
+    qty: Decimal
+    location: str = DEFAULT_LOCATION
+    type = "count"
+
+    def __post_init__(self) -> None:
+        _dec(self, "qty", non_negative=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Release(Event):
+    item: str
+    qty: Decimal
+    due: date | None = None
+    type = "release"
+
+    def __post_init__(self) -> None:
+        _dec(self, "qty", positive=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reversal(Event):
+    of: str
+    type = "reversal"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CostChange(Event):
+    item: str
+    standard_cost: Decimal | None = None
+    conversion_cost: Decimal | None = None
+    type = "cost_change"
+
+    def __post_init__(self) -> None:
+        _dec(self, "standard_cost", non_negative=True, optional=True)
+        _dec(self, "conversion_cost", non_negative=True, optional=True)
+        if (self.standard_cost is None) == (self.conversion_cost is None):
+            raise NumberError(f"event {self.id}: give exactly one of standard_cost "
+                              "and conversion_cost")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Close(Event):
+    period: str
+    type = "close"
+
+
+def period_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """First and last day of a ``YYYY-MM`` period; ValueError when malformed."""
+    parts = period.split("-")
+    if len(parts) != 2 or len(parts[0]) != 4 or len(parts[1]) != 2:
+        raise ValueError(f"period must look like 2026-11, got {period!r}")
+    year, month = int(parts[0]), int(parts[1])
+    if not 1 <= month <= 12:
+        raise ValueError(f"period must look like 2026-11, got {period!r}")
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+EVENT_TYPES: Mapping[str, type[Event]] = {
+    cls.type: cls
+    for cls in (Receipt, ConversionIncurred, Completion, Scrap, Sale, Transfer, Count,
+                Release, Reversal, CostChange, Close)
+}

@@ -1,0 +1,59 @@
+"""The invariants of posting-rules §5, checked against a ledger's contents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from backflush.domain.books import Books
+from backflush.domain.journal import JournalEntry, StockMove
+from backflush.domain.numbers import ZERO, fmt, fmt_qty
+from backflush.domain.policy import Role
+
+
+def check_ledger(books: Books, entries: Iterable[JournalEntry], moves: Iterable[StockMove],
+                 stock: Mapping[tuple[str, str], Decimal], pending: Mapping[str, Decimal],
+                 event_ids: set[str]) -> list[str]:
+    """Every invariant that fails, as a sentence; an empty list when the ledger is sound."""
+    problems: list[str] = []
+    minor = books.policy.minor_unit
+    balances: dict[str, Decimal] = {}
+    for entry in entries:
+        if not entry.balanced:
+            problems.append(f"entry of {entry.event_id} ({entry.type}) does not balance: "
+                            f"debits {fmt(entry.total_debit, minor)}, credits "
+                            f"{fmt(entry.total_credit, minor)}")
+        if entry.event_id not in event_ids:
+            problems.append(f"entry of {entry.event_id} ({entry.type}) has no source event")
+        for line in entry.lines:
+            balances[line.account] = balances.get(line.account, ZERO) + line.net
+    # Quantities: the stock balances equal the sum of every movement.
+    moved: dict[tuple[str, str], Decimal] = {}
+    for m in moves:
+        moved[(m.item, m.location)] = moved.get((m.item, m.location), ZERO) + m.qty
+    for key in sorted(set(moved) | set(stock)):
+        if moved.get(key, ZERO) != stock.get(key, ZERO):
+            problems.append(f"quantity of {key[0]} at {key[1]}: movements add up to "
+                            f"{fmt_qty(moved.get(key, ZERO))}, stock says "
+                            f"{fmt_qty(stock.get(key, ZERO))}")
+    # Values: each inventory account equals the subledger's valuation at standard.
+    expected: dict[str, Decimal] = {}
+    totals: dict[str, Decimal] = {}
+    for (item, _), qty in stock.items():
+        totals[item] = totals.get(item, ZERO) + qty
+    for item, qty in totals.items():
+        role = books.role(item)
+        if role is not None:
+            name = books.policy.name(role)
+            expected[name] = expected.get(name, ZERO) + books.valuation(item, qty)
+    for item, qty in pending.items():
+        name = books.policy.name(Role.PENDING_BACKFLUSH)
+        expected[name] = expected.get(name, ZERO) - books.valuation(item, qty)
+    for role in (books.policy.materials_role, Role.FINISHED_GOODS, Role.PENDING_BACKFLUSH):
+        name = books.policy.name(role)
+        expected.setdefault(name, ZERO)
+    for name in sorted(expected):
+        if balances.get(name, ZERO) != expected[name]:
+            problems.append(f"{name}: GL balance {fmt(balances.get(name, ZERO), minor)} but "
+                            f"the stock subledger values it at {fmt(expected[name], minor)}")
+    return problems

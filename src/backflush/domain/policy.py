@@ -1,0 +1,155 @@
+"""The posting policy: trigger points, conversion treatment, variance disposition, accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+
+
+class Stage(str, Enum):
+    """Trigger points, in process order (production start, stage B, is never one)."""
+
+    PURCHASE = "purchase"
+    COMPLETION = "completion"
+    SALE = "sale"
+
+
+class ConversionMode(str, Enum):
+    INVENTORIED = "inventoried"  # absorption: conversion applied to product at standard
+    EXPENSED = "expensed"  # throughput view: conversion is a period cost
+
+
+class Disposition(str, Enum):
+    WRITE_OFF = "write_off"
+    PRORATE = "prorate"
+    KEEP = "keep"
+
+
+class NegativeStock(str, Enum):
+    ALLOW = "allow"
+    QUEUE = "queue"
+    REJECT = "reject"
+
+
+class Method(str, Enum):
+    BACKFLUSH = "backflush"
+    SEQUENTIAL = "sequential"
+
+
+# Variance families and the close disposes of each.
+FAMILIES = ("conversion", "purchase_price", "usage", "scrap", "revaluation")
+MATERIAL_FAMILIES = ("purchase_price", "usage", "scrap", "revaluation")
+
+
+class Role(str, Enum):
+    """What an account is for; the policy maps each role to the name shown in reports."""
+
+    MATERIALS = "materials"
+    FINISHED_GOODS = "finished_goods"
+    CONVERSION_CONTROL = "conversion_control"
+    CONVERSION_APPLIED = "conversion_applied"
+    COST_OF_GOODS_SOLD = "cost_of_goods_sold"
+    ACCOUNTS_PAYABLE = "accounts_payable"
+    CONVERSION_SOURCES = "conversion_sources"
+    PURCHASE_PRICE_VARIANCE = "purchase_price_variance"
+    MATERIAL_USAGE_VARIANCE = "material_usage_variance"
+    SCRAP_VARIANCE = "scrap_variance"
+    CONVERSION_EFFICIENCY_VARIANCE = "conversion_efficiency_variance"
+    REVALUATION_VARIANCE = "revaluation_variance"
+    SALES = "sales"
+    ACCOUNTS_RECEIVABLE = "accounts_receivable"
+    RAW_MATERIALS = "raw_materials"
+    WORK_IN_PROCESS = "work_in_process"
+    CONVERSION_EXPENSE = "conversion_expense"
+    PENDING_BACKFLUSH = "pending_backflush"
+    MATERIALS_CAPITALIZED_VARIANCES = "materials_capitalized_variances"
+    FINISHED_GOODS_CAPITALIZED_VARIANCES = "finished_goods_capitalized_variances"
+    ROUNDING = "rounding"
+    OPENING_EQUITY = "opening_equity"
+
+
+DEFAULT_ACCOUNTS: Mapping[Role, str] = {
+    Role.MATERIALS: "Raw and In-Process Inventory",
+    Role.FINISHED_GOODS: "Finished Goods Inventory",
+    Role.CONVERSION_CONTROL: "Conversion Costs Control",
+    Role.CONVERSION_APPLIED: "Conversion Costs Applied",
+    Role.COST_OF_GOODS_SOLD: "Cost of Goods Sold",
+    Role.ACCOUNTS_PAYABLE: "Accounts Payable",
+    Role.CONVERSION_SOURCES: "Wages and Other Accounts",
+    Role.PURCHASE_PRICE_VARIANCE: "Purchase Price Variance",
+    Role.MATERIAL_USAGE_VARIANCE: "Material Usage Variance",
+    Role.SCRAP_VARIANCE: "Scrap Variance",
+    Role.CONVERSION_EFFICIENCY_VARIANCE: "Conversion Efficiency Variance",
+    Role.REVALUATION_VARIANCE: "Revaluation Variance",
+    Role.SALES: "Sales Revenue",
+    Role.ACCOUNTS_RECEIVABLE: "Accounts Receivable",
+    Role.RAW_MATERIALS: "Materials Inventory",
+    Role.WORK_IN_PROCESS: "Work in Process",
+    Role.CONVERSION_EXPENSE: "Conversion Costs Expensed",
+    Role.PENDING_BACKFLUSH: "Pending Backflush Clearing",
+    Role.MATERIALS_CAPITALIZED_VARIANCES: "Capitalized Variances - Raw and In-Process",
+    Role.FINISHED_GOODS_CAPITALIZED_VARIANCES: "Capitalized Variances - Finished Goods",
+    Role.ROUNDING: "Rounding Differences",
+    Role.OPENING_EQUITY: "Opening Balance Equity",
+}
+
+# The accounts of each variance family (conversion: control, applied and efficiency together).
+FAMILY_ROLES: Mapping[str, tuple[Role, ...]] = {
+    "conversion": (Role.CONVERSION_CONTROL, Role.CONVERSION_APPLIED,
+                   Role.CONVERSION_EFFICIENCY_VARIANCE),
+    "purchase_price": (Role.PURCHASE_PRICE_VARIANCE,),
+    "usage": (Role.MATERIAL_USAGE_VARIANCE,),
+    "scrap": (Role.SCRAP_VARIANCE,),
+    "revaluation": (Role.REVALUATION_VARIANCE,),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    triggers: frozenset[Stage] = frozenset({Stage.PURCHASE, Stage.COMPLETION, Stage.SALE})
+    conversion: ConversionMode = ConversionMode.INVENTORIED
+    disposition: Mapping[str, Disposition] = field(
+        default_factory=lambda: dict.fromkeys(FAMILIES, Disposition.WRITE_OFF))
+    negative_stock: NegativeStock = NegativeStock.ALLOW
+    accounts: Mapping[Role, str] = field(default_factory=lambda: dict(DEFAULT_ACCOUNTS))
+    method: Method = Method.BACKFLUSH
+    minor_unit: int = 2
+    currency: str = "USD"
+    # A count difference above this share of what was backflushed points at a wrong BOM line.
+    count_tolerance: Decimal = Decimal("0.02")
+
+    def __post_init__(self) -> None:
+        # Sale is always a trigger point; the sequential method triggers at every stage.
+        triggers = set(self.triggers) | {Stage.SALE}
+        if self.method is Method.SEQUENTIAL:
+            triggers = {Stage.PURCHASE, Stage.COMPLETION, Stage.SALE}
+        object.__setattr__(self, "triggers", frozenset(triggers))
+        accounts = dict(DEFAULT_ACCOUNTS)
+        accounts.update(self.accounts)
+        object.__setattr__(self, "accounts", accounts)
+        disposition = dict.fromkeys(FAMILIES, Disposition.WRITE_OFF)
+        disposition.update(self.disposition)
+        object.__setattr__(self, "disposition", disposition)
+
+    def triggered(self, stage: Stage) -> bool:
+        return stage in self.triggers
+
+    @property
+    def inventories_conversion(self) -> bool:
+        return self.conversion is ConversionMode.INVENTORIED
+
+    def name(self, role: Role) -> str:
+        return self.accounts[role]
+
+    @property
+    def materials_role(self) -> Role:
+        """Where purchased materials and stocked intermediates sit."""
+        return Role.RAW_MATERIALS if self.method is Method.SEQUENTIAL else Role.MATERIALS
+
+    @property
+    def variant(self) -> str:
+        order = [Stage.PURCHASE, Stage.COMPLETION, Stage.SALE]
+        letters = {Stage.PURCHASE: "A", Stage.COMPLETION: "C", Stage.SALE: "D"}
+        return "{" + ",".join(letters[s] for s in order if s in self.triggers) + "}"

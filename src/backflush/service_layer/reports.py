@@ -1,0 +1,75 @@
+"""Reports read from a ledger: trial balance, stock, variances, journal, verification."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from backflush.domain.books import Books
+from backflush.domain.invariants import check_ledger
+from backflush.domain.journal import JournalEntry
+from backflush.domain.numbers import ZERO
+from backflush.domain.policy import FAMILIES, FAMILY_ROLES, Role
+from backflush.service_layer.repository import LedgerRepository
+
+
+@dataclass(frozen=True, slots=True)
+class StockRow:
+    item: str
+    location: str
+    qty: Decimal
+    value: Decimal
+    account: str
+
+
+def books_of(ledger: LedgerRepository) -> Books:
+    return Books(ledger.master, ledger.policy, ledger.costs)
+
+
+def trial_balance(ledger: LedgerRepository) -> list[tuple[str, Decimal]]:
+    """Every account with a non-zero balance, debit positive, in chart order."""
+    order = {ledger.policy.name(r): i for i, r in enumerate(Role)}
+    rows = [(a, b) for a, b in ledger.balances().items() if b != 0]
+    return sorted(rows, key=lambda r: (order.get(r[0], len(order)), r[0]))
+
+
+def stock_report(ledger: LedgerRepository) -> list[StockRow]:
+    """Quantity by item and location, valued as the policy has it on the books."""
+    books = books_of(ledger)
+    rows = []
+    for (item, location), qty in sorted(ledger.stock().items()):
+        if qty == 0:
+            continue
+        role = books.role(item)
+        rows.append(StockRow(item, location, qty, books.valuation(item, qty),
+                             ledger.policy.name(role) if role else "(off the books)"))
+    return rows
+
+
+def variance_report(ledger: LedgerRepository) -> dict[str, Decimal]:
+    """Variances measured by family (before any disposal at close), non-zero only.
+
+    Conversion is Control − Applied plus the efficiency variance: positive is under-applied.
+    """
+    policy = ledger.policy
+    out: dict[str, Decimal] = {}
+    for family in FAMILIES:
+        names = {policy.name(r) for r in FAMILY_ROLES[family]}
+        total = ZERO
+        for stored in ledger.entries():
+            if stored.entry.type == "close":
+                continue
+            total += sum((ln.net for ln in stored.entry.lines if ln.account in names), ZERO)
+        if total:
+            out[family] = total
+    return out
+
+
+def journal(ledger: LedgerRepository) -> list[tuple[int, JournalEntry]]:
+    return [(s.seq, s.entry) for s in ledger.entries()]
+
+
+def verify(ledger: LedgerRepository) -> list[str]:
+    """Check every invariant of posting-rules §5; an empty list when all hold."""
+    return check_ledger(books_of(ledger), (s.entry for s in ledger.entries()), ledger.moves(),
+                        ledger.stock(), ledger.pending_totals(), ledger.event_ids())

@@ -1,0 +1,63 @@
+"""What the service layer needs of a ledger store. Adapters implement it (memory, SQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Protocol
+
+from backflush.domain.costing import CostVersion, MasterData
+from backflush.domain.events import Event
+from backflush.domain.journal import Alert, Finding, JournalEntry, Posting, StockMove
+from backflush.domain.policy import Policy
+from backflush.domain.posting import LedgerView
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    seq: int
+    entry: JournalEntry
+
+
+class LedgerRepository(LedgerView, Protocol):
+    """The ledger's state: master data, policy, costs, events and everything they posted."""
+
+    def setup(self, master: MasterData, policy: Policy, costs: CostVersion) -> None: ...
+
+    @property
+    def ready(self) -> bool: ...
+
+    @property
+    def master(self) -> MasterData: ...
+
+    @property
+    def policy(self) -> Policy: ...
+
+    @property
+    def costs(self) -> CostVersion: ...
+
+    def content_hash(self, event_id: str) -> str | None: ...
+
+    def record(self, event: Event, posting: Posting) -> None:
+        """Append the event and apply its posting (entries, moves, pending, costs, lock)."""
+        ...
+
+    def entries(self) -> Iterator[StoredEntry]: ...
+
+    def moves(self) -> Iterator[StockMove]: ...
+
+    def events(self) -> Iterator[Event]: ...
+
+    def event_ids(self) -> set[str]: ...
+
+    def stock(self) -> Mapping[tuple[str, str], Decimal]: ...
+
+    def balances(self) -> Mapping[str, Decimal]: ...
+
+    def alerts(self) -> list[Alert]: ...
+
+    def findings(self) -> list[Finding]: ...
+
+    def closed_periods(self) -> list[date]: ...
