@@ -210,6 +210,8 @@ class InMemoryLedger:
 class InMemoryUnitOfWork(UnitOfWork):
     """Rolls back to the state at ``__enter__`` unless committed."""
 
+    ledger: InMemoryLedger
+
     def __init__(self, ledger: InMemoryLedger | None = None) -> None:
         self.ledger = ledger or InMemoryLedger()
         self._snapshot: _State | None = None

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from backflush.domain.bom import BomLine, BomVersion, Boms
+from backflush.domain.bom import BomLine, Boms, BomVersion
 from backflush.domain.costing import MasterData
 from backflush.domain.errors import BackflushError, Problem, ValidationError
 from backflush.domain.events import (
@@ -101,9 +101,8 @@ def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
     return Decimal(text)
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-                        _construct_mapping)  # type: ignore[arg-type]
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)  # type: ignore[arg-type]
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def parse_text(text: str, source: str, suffix: str = ".yaml") -> Any:
@@ -115,7 +114,7 @@ def parse_text(text: str, source: str, suffix: str = ".yaml") -> Any:
             raise ValidationError([Problem("document", None, f"malformed JSON: {exc.msg}",
                                            source, exc.lineno)]) from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -192,7 +191,7 @@ class _Reader:
                 self.problem(entry, key, "is required", raw)
             return default
         value = raw[key]
-        if isinstance(value, bool) or isinstance(value, (dict, list)):
+        if isinstance(value, (bool, dict, list)):
             self.problem(entry, key, f"expected text, got {_kind(value)}", raw)
             return default
         return str(value)
@@ -564,7 +563,7 @@ class _Reader:
 
     def event(self, data: Mapping[str, Any], entry: str, index: int, master: MasterData,
               locations: dict[str, tuple[str, int | None]]) -> Event | None:
-        kind = data.get("type")
+        kind = str(data.get("type"))
         if kind not in EVENT_TYPES:
             self.problem(entry, "type", f"unknown event type {kind!r}; expected one of "
                          f"{', '.join(EVENT_TYPES)}", data)
@@ -683,7 +682,7 @@ class _Reader:
             return None
         kwargs = {k: self.text(data, k, entry, required=False, default="") or "" for k in extra}
         loc = self.text(data, "location", entry, required=False, default="stores") or "stores"
-        return cls(id=ident, date=when, item=item, qty=qty, location=loc,  # type: ignore[call-arg]
+        return cls(id=ident, date=when, item=item, qty=qty, location=loc,  # type: ignore[call-arg, arg-type]
                    **kwargs)
 
     def _sale(self, data: Mapping[str, Any], entry: str, ident: str,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 
 from backflush.domain.errors import Problem, ValidationError
@@ -82,5 +81,5 @@ def post_opening(ctx: Context, ev: Opening) -> Posting:
         if name not in given:
             eb.add(role_of.get(name), value, "opening stock at standard", account=name)
             eb.add(Role.OPENING_EQUITY, -value, "opening stock at standard")
-    entry = eb.build()
-    return Posting((entry,) if entry else (), moves)
+    built = eb.build()
+    return Posting((built,) if built else (), moves)

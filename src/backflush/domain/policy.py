@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 
-class Stage(str, Enum):
+class Stage(StrEnum):
     """Trigger points, in process order (production start, stage B, is never one)."""
 
     PURCHASE = "purchase"
@@ -16,24 +16,24 @@ class Stage(str, Enum):
     SALE = "sale"
 
 
-class ConversionMode(str, Enum):
+class ConversionMode(StrEnum):
     INVENTORIED = "inventoried"  # absorption: conversion applied to product at standard
     EXPENSED = "expensed"  # throughput view: conversion is a period cost
 
 
-class Disposition(str, Enum):
+class Disposition(StrEnum):
     WRITE_OFF = "write_off"
     PRORATE = "prorate"
     KEEP = "keep"
 
 
-class NegativeStock(str, Enum):
+class NegativeStock(StrEnum):
     ALLOW = "allow"
     QUEUE = "queue"
     REJECT = "reject"
 
 
-class Method(str, Enum):
+class Method(StrEnum):
     BACKFLUSH = "backflush"
     SEQUENTIAL = "sequential"
 
@@ -43,7 +43,7 @@ FAMILIES = ("conversion", "purchase_price", "usage", "scrap", "revaluation")
 MATERIAL_FAMILIES = ("purchase_price", "usage", "scrap", "revaluation")
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """What an account is for; the policy maps each role to the name shown in reports."""
 
     MATERIALS = "materials"

@@ -12,8 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from backflush.domain.books import HOLDING_ROLES, Books, value_change
 from backflush.domain.bom import BomLine, BomVersion, explode, lines_feeding
+from backflush.domain.books import HOLDING_ROLES, Books, value_change
 from backflush.domain.costing import Cost, CostVersion, MasterData, hours_cost, roll_up
 from backflush.domain.errors import NegativeStockError, PeriodLockedError, PostingError
 from backflush.domain.events import (
@@ -290,7 +290,6 @@ def _shortage(ctx: Context, event: Event, shorts: list[tuple[str, str, Decimal, 
 def _receipt(ctx: Context, ev: Receipt) -> Posting:
     _check_item(ctx, ev, ev.item, made=False)
     ov = Overlay(ctx.view)
-    books = ctx.books
     std = ctx.costs[ev.item].unit_cost
     alerts: list[Alert] = []
     entries: list[JournalEntry] = []
@@ -445,8 +444,8 @@ def _completion(ctx: Context, ev: Completion) -> Posting:
     if sequential:
         for builder in (issue, conversion):
             into_wip = -builder.residual
-            builder.add(Role.WORK_IN_PROCESS, -into_wip, f"into WIP for {ev.item}")
-            output.add(Role.WORK_IN_PROCESS, into_wip, f"out of WIP for {ev.item}")
+            builder.add(Role.WORK_IN_PROCESS, into_wip, f"into WIP for {ev.item}")
+            output.add(Role.WORK_IN_PROCESS, -into_wip, f"out of WIP for {ev.item}")
     # The made item: into stock at its value; scrapped units to the scrap variance.
     if ev.qty:
         _stock_value(ctx, ov, output, StockMove(ev.item, ev.destination, ev.qty, "completion"),
@@ -467,7 +466,7 @@ def _completion(ctx: Context, ev: Completion) -> Posting:
 
 def _sale(ctx: Context, ev: Sale) -> Posting:
     _check_item(ctx, ev, ev.item)
-    books, policy = ctx.books, ctx.policy
+    books = ctx.books
     ov = Overlay(ctx.view)
     alerts: list[Alert] = []
     have = ov.at(ev.item, ev.location)
@@ -670,8 +669,8 @@ def _reversal(ctx: Context, ev: Reversal) -> Posting:
             original.posting.entries[0].cost_version != ctx.costs.number:
         eb.add(Role.REVALUATION_VARIANCE, -eb.residual,
                "standards changed since the original was posted")
-    entry = eb.build()
-    return Posting((entry,) if entry else (), tuple(ov.moves), tuple(ov.pending), tuple(alerts),
+    built = eb.build()
+    return Posting((built,) if built else (), tuple(ov.moves), tuple(ov.pending), tuple(alerts),
                    details=(("reverses", ev.of),))
 
 
