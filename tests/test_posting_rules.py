@@ -137,7 +137,7 @@ def test_negative_stock_reject_refuses_the_event_and_posts_nothing() -> None:
                              "{type: completion, date: 2026-11-03, item: STOOL, qty: 101, id: W1}"))))
     assert not r.outcome.ok
     [err] = r.outcome.errors
-    assert err.entry == "events[2]" and err.field == "qty"
+    assert err.entry == "events[2] (W1)" and err.field == "qty"
     assert "SEAT at stores: needs 101, has 100" in err.message
     assert list(r.ledger.entries()) == [] and r.ledger.stock() == {}
 

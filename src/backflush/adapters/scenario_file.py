@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from backflush.domain.bom import BomLine, Boms, BomVersion
-from backflush.domain.costing import MasterData
+from backflush.domain.costing import MasterData, check_master_data
 from backflush.domain.errors import BackflushError, Problem, ValidationError
 from backflush.domain.events import (
     EVENT_TYPES,
@@ -101,7 +101,16 @@ def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
     return Decimal(text)
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:
+    """A date, or its text when it is no date (2026-13-02): the reader then says so."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return str(node.value)
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
@@ -253,6 +262,8 @@ class _Reader:
         work_centers = self.work_centers(top.get("work_centers") or [])
         routings = self.routings(routings_raw)
         master = MasterData(items, Boms.of(boms), work_centers, routings)
+        if not self.problems:
+            self.master_data(master)
         events, locations = self.events(top.get("events") or [], master)
         first = min((e.date for e in events), default=None)
         as_of = first.replace(day=1) if first else FIRST_DAY
@@ -261,6 +272,14 @@ class _Reader:
             raise ValidationError(self.problems)
         return Scenario(str(top.get("name", "")), policy, master, tuple(events), as_of,
                         opening, self.source, locations)
+
+    def master_data(self, master: MasterData) -> None:
+        """The core's own checks of the master data, located in this file."""
+        try:
+            check_master_data(master)
+        except ValidationError as exc:
+            for p in exc.problems:
+                self.problem(p.entry, p.field, p.message)
 
     def policy(self, raw: Any, currency: str, minor: int) -> Policy:
         entry = "policy"
@@ -369,7 +388,7 @@ class _Reader:
             entry = f"bom {parent}"
             if isinstance(spec, list):
                 out.append(BomVersion(str(parent), 1, FIRST_DAY,
-                                      self.bom_lines(spec, entry)))
+                                      self.bom_lines(spec, f"{entry}@v1")))
                 continue
             data = self.mapping(spec, entry, raw)
             if data is None:
@@ -538,6 +557,8 @@ class _Reader:
             data = self.mapping(row, entry)
             if data is None:
                 continue
+            if data.get("id") is not None:
+                entry = f"{entry} ({data['id']})"
             before = len(self.problems)
             event = self.event(data, entry, i, master, locations)
             if event is None or len(self.problems) > before:
@@ -574,7 +595,6 @@ class _Reader:
             if key not in data or data[key] is None:
                 self.problem(entry, key, "is required", data)
         ident = self.text(data, "id", entry, required=False) or f"#{index + 1}"
-        entry = f"{entry} ({ident})" if "id" in data else entry
         builders: dict[str, Callable[[], Event | None]] = {
             "receipt": lambda: self._receipt(data, entry, ident, master),
             "conversion_incurred": lambda: self._conversion(data, entry, ident),
