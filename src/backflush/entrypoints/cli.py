@@ -89,6 +89,35 @@ def demo(
              journal=journal, title="Demo: office-chair plant, November 2026")
 
 
+@app.command()
+def compare(
+    file: Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON, format 1).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Cost the same events by backflush and by sequential tracking, side by side."""
+    console = _console()
+    ledgers = {}
+    for method in Method:
+        try:
+            scenario = load_scenario(file, method=method)
+        except ValidationError as exc:
+            output.print_problems(console, list(exc.problems),
+                                  "The scenario is invalid; nothing was posted:")
+            raise typer.Exit(EXIT_INVALID) from None
+        uow = InMemoryUnitOfWork()
+        outcome = run_scenario(uow, scenario)
+        if not outcome.ok:
+            output.print_problems(console, outcome.errors, f"{method.value}: an event was "
+                                  "refused; nothing was posted:")
+            raise typer.Exit(EXIT_REFUSED)
+        ledgers[method.value] = uow.ledger
+    comparison = reports.compare(ledgers["backflush"], ledgers["sequential"])
+    if as_json:
+        print(json.dumps(output.comparison_json(comparison, ledgers["backflush"]), indent=2))
+    else:
+        output.print_comparison(console, comparison, ledgers["backflush"])
+
+
 def main() -> None:
     try:
         app()

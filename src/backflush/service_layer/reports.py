@@ -73,3 +73,27 @@ def verify(ledger: LedgerRepository) -> list[str]:
     """Check every invariant of posting-rules §5; an empty list when all hold."""
     return check_ledger(books_of(ledger), (s.entry for s in ledger.entries()), ledger.moves(),
                         ledger.stock(), ledger.pending_totals(), ledger.event_ids())
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Backflush against sequential tracking for the same events (posting-rules §6)."""
+
+    entries: tuple[int, int]
+    lines: tuple[int, int]
+    balances: list[tuple[str, Decimal, Decimal]]  # account, backflush, sequential
+
+    @property
+    def work_in_process(self) -> Decimal:
+        return sum((seq for name, _, seq in self.balances if name == "Work in Process"), ZERO)
+
+
+def compare(backflush: LedgerRepository, sequential: LedgerRepository) -> Comparison:
+    counts = []
+    for ledger in (backflush, sequential):
+        entries = [s.entry for s in ledger.entries()]
+        counts.append((len(entries), sum(len(e.lines) for e in entries)))
+    b, s = dict(trial_balance(backflush)), dict(trial_balance(sequential))
+    names = list(dict.fromkeys([*b, *s]))
+    rows = [(n, b.get(n, ZERO), s.get(n, ZERO)) for n in names]
+    return Comparison((counts[0][0], counts[1][0]), (counts[0][1], counts[1][1]), rows)
