@@ -132,9 +132,9 @@ def test_reversal_posts_the_exact_negation_and_references_the_original() -> None
 
 
 def test_negative_stock_reject_refuses_the_event_and_posts_nothing() -> None:
-    r = Run(STOOL.format(policy="{negative_stock: reject}", events="\n".join(
-        f"  - {e}" for e in (*RECEIPTS,
-                             "{type: completion, date: 2026-11-03, item: STOOL, qty: 101, id: W1}"))))
+    short = "{type: completion, date: 2026-11-03, item: STOOL, qty: 101, id: W1}"
+    r = Run(STOOL.format(policy="{negative_stock: reject}",
+                         events="\n".join(f"  - {e}" for e in (*RECEIPTS, short))))
     assert not r.outcome.ok
     [err] = r.outcome.errors
     assert err.entry == "events[2] (W1)" and err.field == "qty"

@@ -85,9 +85,7 @@ CAPITALIZED = (NAME[Role.MATERIALS_CAPITALIZED_VARIANCES],
 
 def exact() -> Any:
     """Arithmetic for the reference model: far more digits than any amount here needs."""
-    ctx = localcontext()
-    ctx.prec = 80
-    return ctx
+    return localcontext(prec=80)
 
 
 def round_money(amount: Decimal) -> Decimal:
