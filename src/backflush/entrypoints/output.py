@@ -68,14 +68,15 @@ def print_reports(console: Console, ledger: LedgerRepository, *, journal: bool =
     entries = reports.journal(ledger)
     if journal:
         t = Table(title="Journal", show_lines=False, title_justify="left")
-        for col, just in (("#", "right"), ("date", "left"), ("event", "left"),
-                          ("account", "left"), ("debit", "right"), ("credit", "right")):
-            t.add_column(col, justify=just)  # type: ignore[arg-type]
+        t.add_column("#", justify="right")
+        t.add_column("event / account")
+        t.add_column("debit", justify="right")
+        t.add_column("credit", justify="right")
         for seq, e in entries:
-            t.add_row(str(seq), e.date.isoformat(), e.event_id, f"[italic]{e.description}[/]",
-                      "", "")
+            t.add_row(str(seq), f"[bold]{e.event_id}[/] {e.date.isoformat()} "
+                      f"[italic]{e.description}[/]", "", "")
             for ln in e.lines:
-                t.add_row("", "", "", ("  " if ln.debit else "      ") + ln.account,
+                t.add_row("", ("  " if ln.debit else "      ") + ln.account,
                           _money(ln.debit, minor) if ln.debit else "",
                           _money(ln.credit, minor) if ln.credit else "")
         console.print(t)
