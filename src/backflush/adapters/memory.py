@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from backflush.domain.costing import CostVersion, MasterData
 from backflush.domain.events import Event, Reversal
-from backflush.domain.journal import Alert, Finding, Posting, StockMove
+from backflush.domain.journal import Alert, Finding, Posting, StockMove, queue_after
 from backflush.domain.numbers import ZERO
 from backflush.domain.policy import Policy
 from backflush.domain.posting import PostedEvent
@@ -155,17 +155,8 @@ class InMemoryLedger:
             s.totals[m.item] = s.totals.get(m.item, ZERO) + m.qty
         for p in posting.pending:
             s.pending_tot[p.item] = s.pending_tot.get(p.item, ZERO) + p.qty
-            queue = s.pending.setdefault((p.item, p.location), [])
-            if p.qty > 0:
-                queue.append((p.source, p.qty))
-            else:
-                left = -p.qty
-                for i, (src, qty) in enumerate(queue):
-                    if src == p.source and left > 0:
-                        take = min(qty, left)
-                        queue[i] = (src, qty - take)
-                        left -= take
-                queue[:] = [(src, q) for src, q in queue if q > 0]
+            key = (p.item, p.location)
+            s.pending[key] = queue_after(s.pending.get(key, []), p)
         if isinstance(event, Reversal):
             s.reversed_by[event.of] = event.id
         if posting.new_cost_version is not None:

@@ -8,7 +8,7 @@ into Decimal: YAML's ``5.10`` never becomes a binary float.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -235,6 +235,19 @@ class _Reader:
             return None
         return str(value)
 
+    def coded(self, rows: list[Any], section: str, label: str, allowed: set[str]
+              ) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+        """(entry, code, row) for each row of a list keyed by ``code``; unknown keys reported."""
+        for i, row in enumerate(rows):
+            data = self.mapping(row, f"{section}[{i}]")
+            if data is None:
+                continue
+            code = self.text(data, "code", f"{section}[{i}]")
+            if code is None:
+                continue
+            self.keys(data, f"{label} {code}", allowed)
+            yield f"{label} {code}", code, data
+
     # ---------------------------------------------------------------- the document
     def read(self, doc: Any) -> Scenario:
         top = self.mapping(doc, "document")
@@ -349,16 +362,7 @@ class _Reader:
                    "type", "description"}
         bom_parents = set(boms) if isinstance(boms, dict) else set()
         routed = set(routings) if isinstance(routings, dict) else set()
-        for i, row in enumerate(raw):
-            entry = f"items[{i}]"
-            data = self.mapping(row, entry)
-            if data is None:
-                continue
-            code = self.text(data, "code", entry)
-            if code is None:
-                continue
-            entry = f"item {code}"
-            self.keys(data, entry, allowed)
+        for entry, code, data in self.coded(raw, "items", "item", allowed):
             if code in items:
                 self.problem(entry, "code", "appears twice", data)
                 continue
@@ -441,17 +445,9 @@ class _Reader:
         if not isinstance(raw, list):
             self.problem("work_centers", None, "expected a list of work centers", raw)
             return out
-        for i, row in enumerate(raw):
-            entry = f"work_centers[{i}]"
-            data = self.mapping(row, entry)
-            if data is None:
-                continue
-            code = self.text(data, "code", entry)
-            if code is None:
-                continue
-            entry = f"work center {code}"
-            self.keys(data, entry, {"code", "rate", "labor_rate", "overhead_rate", "budget",
-                                    "description"})
+        for entry, code, data in self.coded(raw, "work_centers", "work center",
+                                            {"code", "rate", "labor_rate", "overhead_rate",
+                                             "budget", "description"}):
             rates = {k: self.number(data, k, entry, required=False, non_negative=True)
                      for k in ("rate", "labor_rate", "overhead_rate")}
             budget = data.get("budget")

@@ -84,6 +84,23 @@ class PendingChange:
     source: str  # the completion whose backflush was short
 
 
+def queue_after(queue: list[tuple[str, Decimal]], change: PendingChange
+                ) -> list[tuple[str, Decimal]]:
+    """A location's pending queue (source, qty) after parking or clearing ``change``."""
+    if change.qty > 0:
+        return [*queue, (change.source, change.qty)]
+    left = -change.qty
+    out = []
+    for src, qty in queue:
+        if src == change.source and left > 0:
+            take = min(qty, left)
+            qty -= take
+            left -= take
+        if qty > 0:
+            out.append((src, qty))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Alert:
     event_id: str

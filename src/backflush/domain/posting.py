@@ -40,6 +40,7 @@ from backflush.domain.journal import (
     PendingChange,
     Posting,
     StockMove,
+    queue_after,
 )
 from backflush.domain.numbers import ZERO, div, fmt_qty, mul, round_money
 from backflush.domain.policy import ConversionMode, Method, NegativeStock, Policy, Role, Stage
@@ -148,17 +149,8 @@ class Overlay:
     def park(self, p: PendingChange) -> tuple[Decimal, Decimal]:
         old = self.ptotal(p.item)
         self.pending_tot[p.item] = old + p.qty
-        q = self.queue(p.item, p.location)
-        if p.qty > 0:
-            q.append((p.source, p.qty))
-        else:
-            left = -p.qty
-            for i, (src, qty) in enumerate(q):
-                if src == p.source and left > 0:
-                    take = min(qty, left)
-                    q[i] = (src, qty - take)
-                    left -= take
-            q[:] = [(s, x) for s, x in q if x > 0]
+        key = (p.item, p.location)
+        self.pending_loc[key] = queue_after(self.queue(p.item, p.location), p)
         self.pending.append(p)
         return old, old + p.qty
 
