@@ -1,0 +1,91 @@
+"""Events and the policy to and from JSON text, exactly (decimals as strings)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from backflush.domain.events import EVENT_TYPES, Event
+from backflush.domain.opening import Opening, OpeningStock
+from backflush.domain.policy import (
+    ConversionMode,
+    Disposition,
+    Method,
+    NegativeStock,
+    Policy,
+    Role,
+    Stage,
+)
+
+DECIMAL_FIELDS = {"qty", "unit_price", "amount", "scrap_qty", "standard_cost",
+                  "conversion_cost"}
+DATE_FIELDS = {"date", "due"}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, OpeningStock):
+        return {"item": value.item, "qty": format(value.qty, "f"), "location": value.location}
+    return value
+
+
+def event_to_json(event: Event) -> str:
+    data = {"type": event.type, **{f.name: _plain(getattr(event, f.name)) for f in fields(event)}}
+    return json.dumps(data, sort_keys=True)
+
+
+def event_from_json(text: str) -> Event:
+    data: dict[str, Any] = json.loads(text)
+    kind = data.pop("type")
+    if kind == "opening":
+        return Opening(id=data["id"], date=date.fromisoformat(data["date"]),
+                       stock=tuple(OpeningStock(s["item"], Decimal(s["qty"]), s["location"])
+                                   for s in data["stock"]),
+                       balances={k: Decimal(v) for k, v in data["balances"].items()})
+    cls = EVENT_TYPES[kind]
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        if value is None:
+            kwargs[name] = None
+        elif name in DECIMAL_FIELDS:
+            kwargs[name] = Decimal(value)
+        elif name in DATE_FIELDS:
+            kwargs[name] = date.fromisoformat(value)
+        elif name == "hours":
+            kwargs[name] = tuple((wc, Decimal(h)) for wc, h in value)
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def policy_to_json(policy: Policy) -> str:
+    return json.dumps({
+        "triggers": sorted(s.value for s in policy.triggers),
+        "conversion": policy.conversion.value,
+        "disposition": {k: v.value for k, v in policy.disposition.items()},
+        "negative_stock": policy.negative_stock.value,
+        "accounts": {r.value: n for r, n in policy.accounts.items()},
+        "method": policy.method.value,
+        "minor_unit": policy.minor_unit,
+        "currency": policy.currency,
+        "count_tolerance": format(policy.count_tolerance, "f"),
+    }, sort_keys=True)
+
+
+def policy_from_json(text: str) -> Policy:
+    d = json.loads(text)
+    return Policy(frozenset(Stage(s) for s in d["triggers"]), ConversionMode(d["conversion"]),
+                  {k: Disposition(v) for k, v in d["disposition"].items()},
+                  NegativeStock(d["negative_stock"]),
+                  {Role(r): n for r, n in d["accounts"].items()}, Method(d["method"]),
+                  int(d["minor_unit"]), d["currency"], Decimal(d["count_tolerance"]))
