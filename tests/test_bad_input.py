@@ -8,7 +8,6 @@ from decimal import Decimal as D
 
 import pytest
 
-from backflush.adapters.memory import InMemoryUnitOfWork
 from backflush.adapters.scenario_file import scenario_from_text
 from backflush.domain.errors import (
     DuplicateEventError,
@@ -18,7 +17,9 @@ from backflush.domain.errors import (
 )
 from backflush.domain.events import Close, Receipt
 from backflush.service_layer import services
-from tests.conftest import Run
+from tests.conftest import Run, new_backend
+
+pytestmark = pytest.mark.usefixtures("backend")
 
 GOOD = """\
 format: 1
@@ -147,35 +148,40 @@ def test_event_in_a_period_closed_earlier_in_the_file() -> None:
 
 def test_event_in_a_locked_period_is_refused_by_the_service_and_nothing_posts() -> None:
     s = scenario_from_text(GOOD)
-    uow = InMemoryUnitOfWork()
-    services.set_up_ledger(uow, s.master, s.policy, s.as_of)
-    services.post_events(uow, [*s.events, Close(id="CL", date=date(2026, 11, 30),
-                                                  period="2026-11")])
-    before = (len(list(uow.ledger.entries())), uow.ledger.stock(), uow.ledger.balances())
+    b = new_backend()
+    services.set_up_ledger(b.uow(), s.master, s.policy, s.as_of)
+    services.post_events(b.uow(), [*s.events, Close(id="CL", date=date(2026, 11, 30),
+                                                     period="2026-11")])
+
+    def state() -> tuple[object, ...]:
+        ledger = b.ledger()
+        return len(list(ledger.entries())), ledger.stock(), ledger.balances()
+
+    before = state()
     late = Receipt(id="PO-9", date=date(2026, 11, 15), item="LEG", qty=D(1), unit_price=D(1))
     december = Receipt(id="PO-10", date=date(2026, 12, 1), item="LEG", qty=D(1),
                        unit_price=D(1))
     with pytest.raises(PeriodLockedError) as err:
-        services.post_events(uow, [december, late])
+        services.post_events(b.uow(), [december, late])
     assert err.value.event_id == "PO-9" and err.value.field == "date"
     assert "closed period" in str(err.value)
     # all or nothing: December's receipt in the same batch was not kept either
-    assert (len(list(uow.ledger.entries())), uow.ledger.stock(), uow.ledger.balances()) == before
+    assert state() == before
 
 
 def test_duplicate_ids_same_content_is_a_no_op_and_different_content_is_refused() -> None:
     s = scenario_from_text(GOOD)
-    uow = InMemoryUnitOfWork()
-    services.set_up_ledger(uow, s.master, s.policy, s.as_of)
-    services.post_events(uow, s.events)
-    before = uow.ledger.balances()
-    result = services.post_events(uow, s.events)
+    b = new_backend()
+    services.set_up_ledger(b.uow(), s.master, s.policy, s.as_of)
+    services.post_events(b.uow(), s.events)
+    before = b.ledger().balances()
+    result = services.post_events(b.uow(), s.events)
     assert result.duplicates == ["PO-1", "WO-1"] and result.posted == []
     changed = Receipt(id="PO-1", date=date(2026, 11, 2), item="SEAT", qty=D(11),
                       unit_price=D("5.10"))
     with pytest.raises(DuplicateEventError, match="different content"):
-        services.post_events(uow, [changed])
-    assert uow.ledger.balances() == before
+        services.post_events(b.uow(), [changed])
+    assert b.ledger().balances() == before
 
 
 def test_duplicate_id_with_different_content_in_one_file() -> None:

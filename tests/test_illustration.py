@@ -8,6 +8,8 @@ import pytest
 
 from tests.conftest import Run
 
+pytestmark = pytest.mark.usefixtures("backend")
+
 STOOL = """
 format: 1
 name: Stool plant
@@ -82,8 +84,9 @@ def test_ad_completion_moves_stock_only_and_sale_applies_conversion() -> None:
     assert r.balance(FG) == 0
     assert r.doc["variances"] == {"conversion": "4500.00", "purchase_price": "1000.00"}
     # 1,800 of conversion in the 300 unsold stools was expensed: COGS is 1,800 higher.
+    cogs_ad = r.balance(COGS)
     acd = stool("[purchase, completion, sale]")
-    assert r.balance(COGS) - acd.balance(COGS) == D("1800.00")
+    assert cogs_ad - acd.balance(COGS) == D("1800.00")
 
 
 def test_json_document_shape() -> None:

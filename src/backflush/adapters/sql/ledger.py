@@ -577,16 +577,18 @@ class SqlUnitOfWork(UnitOfWork):
 
     ledger: SqlLedger
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
+        self.read_only = read_only
         self._conn: Connection | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
         super().__enter__()
+        conn = self.engine.connect().execution_options(read_only=self.read_only)
         if self.engine.dialect.name == "postgresql":
-            conn = self.engine.connect().execution_options(isolation_level="SERIALIZABLE")
-        else:
-            conn = self.engine.connect()
+            conn = conn.execution_options(
+                isolation_level="REPEATABLE READ" if self.read_only else "SERIALIZABLE",
+                postgresql_readonly=self.read_only)
         conn.begin()
         self._conn = conn
         self.ledger = SqlLedger(conn)
