@@ -66,6 +66,21 @@ class InMemoryLedger:
         assert self.s.costs is not None, "ledger not set up"
         return self.s.costs
 
+    def replace_master(self, master: MasterData, costs: CostVersion) -> None:
+        self.s.master, self.s.costs = master, costs
+
+    def save_policy(self, policy: Policy) -> None:
+        self.s.policy = policy
+
+    def cost_version_used(self) -> bool:
+        return any(st.entry.cost_version == self.costs.number for st in self.s.entries)
+
+    def anything_posted(self) -> bool:
+        return bool(self.s.posted)
+
+    def entry(self, seq: int) -> StoredEntry | None:
+        return self.s.entries[seq - 1] if 0 < seq <= len(self.s.entries) else None
+
     # ---- LedgerView
     @property
     def locked_through(self) -> date | None:

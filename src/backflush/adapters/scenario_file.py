@@ -539,7 +539,7 @@ class _Reader:
         return Opening(id="opening", date=when, stock=tuple(stock), balances=balances)
 
     # ---------------------------------------------------------------- events
-    def events(self, raw: Any, master: MasterData
+    def events(self, raw: Any, master: MasterData, *, check_references: bool = True
                ) -> tuple[list[Event], dict[str, tuple[str, int | None]]]:
         events: list[Event] = []
         locations: dict[str, tuple[str, int | None]] = {}
@@ -563,7 +563,7 @@ class _Reader:
                 if event.type != "close" and event.date <= end:
                     self.problem(entry, "date", f"{event.date} is in a period closed by {by}; "
                                  "post corrections in the open period", data)
-            if isinstance(event, Reversal) and event.of not in seen:
+            if check_references and isinstance(event, Reversal) and event.of not in seen:
                 self.problem(entry, "of", f"no earlier event has id '{event.of}'", data)
             digest = event.content_hash()
             if event.id in seen:

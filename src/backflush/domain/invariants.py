@@ -13,7 +13,8 @@ from backflush.domain.policy import Role
 
 def check_ledger(books: Books, entries: Iterable[JournalEntry], moves: Iterable[StockMove],
                  stock: Mapping[tuple[str, str], Decimal], pending: Mapping[str, Decimal],
-                 event_ids: set[str]) -> list[str]:
+                 event_ids: set[str], stored_balances: Mapping[str, Decimal] | None = None
+                 ) -> list[str]:
     """Every invariant that fails, as a sentence; an empty list when the ledger is sound."""
     problems: list[str] = []
     minor = books.policy.minor_unit
@@ -27,6 +28,13 @@ def check_ledger(books: Books, entries: Iterable[JournalEntry], moves: Iterable[
             problems.append(f"entry of {entry.event_id} ({entry.type}) has no source event")
         for line in entry.lines:
             balances[line.account] = balances.get(line.account, ZERO) + line.net
+    # The account balances kept for speed equal the sum of the journal lines.
+    if stored_balances is not None:
+        for name in sorted(set(balances) | set(stored_balances)):
+            kept, summed = stored_balances.get(name, ZERO), balances.get(name, ZERO)
+            if kept != summed:
+                problems.append(f"{name}: balance kept {fmt(kept, minor)} but the journal "
+                                f"lines add up to {fmt(summed, minor)}")
     # Quantities: the stock balances equal the sum of every movement.
     moved: dict[tuple[str, str], Decimal] = {}
     for m in moves:

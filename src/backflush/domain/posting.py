@@ -214,7 +214,7 @@ class EntryBuilder:
 
 
 def _stock_value(ctx: Context, ov: Overlay, eb: EntryBuilder | None, move: StockMove,
-                 memo: str, bom: str = "") -> Decimal:
+                 memo: str, bom: str = "", basis: str = "") -> Decimal:
     """Apply ``move`` and post the change in the item's book value; return that change."""
     old, new = ov.move(move)
     books = ctx.books
@@ -222,8 +222,10 @@ def _stock_value(ctx: Context, ov: Overlay, eb: EntryBuilder | None, move: Stock
     amount = value_change(books, move.item, old, new)
     if eb is not None and role is not None and amount != 0:
         eb.add(role, amount, memo)
-        eb.derive(move.item, move.qty, f"{fmt_qty(move.qty)} x {books.unit_value(move.item)}",
-                  amount, role, bom=bom, location=move.location)
+        value = books.unit_value(move.item)
+        eb.derive(move.item, move.qty, f"{basis} at {value}" if basis else
+                  f"{fmt_qty(move.qty)} x {value}", amount, role, bom=bom,
+                  location=move.location)
     return amount
 
 
@@ -394,9 +396,13 @@ def _completion(ctx: Context, ev: Completion) -> Posting:
         via = {r.via for r in explosion.requirements if r.component == comp}
         memo = f"{comp} backflushed for {ev.item}" + (
             f" via {', '.join(v for vs in via for v in vs)}" if any(via) else "")
+        lines = [r for r in explosion.requirements if r.component == comp]
+        per = " + ".join(f"{fmt_qty(div(r.qty, total_qty).normalize())} per ({r.bom})"
+                         for r in lines)
+        basis = f"{per} x {fmt_qty(total_qty)}" + (f", {fmt_qty(park)} parked" if park else "")
         if take:
             _stock_value(ctx, ov, issue, StockMove(comp, ev.location, -take, "backflush"),
-                         memo, explosion.bom)
+                         memo, explosion.bom, basis)
         if park:
             _pending_value(ctx, ov, issue, PendingChange(comp, ev.location, park, ev.id))
             alerts.append(Alert(ev.id, "queued", f"{fmt_qty(park)} {comp} short at "

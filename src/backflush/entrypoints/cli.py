@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
+from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
+from backflush.adapters import tabular
 from backflush.adapters.memory import InMemoryUnitOfWork
 from backflush.adapters.scenario_file import load_scenario, scenario_from_text
-from backflush.domain.errors import ValidationError
-from backflush.domain.policy import Method
+from backflush.adapters.sql.db import database_url, make_engine, migrate, require_schema
+from backflush.adapters.sql.ledger import SqlUnitOfWork
+from backflush.domain.costing import MasterData
+from backflush.domain.errors import BackflushError, PostingError, ValidationError
+from backflush.domain.events import Close, period_bounds
+from backflush.domain.policy import Method, Policy
 from backflush.entrypoints import output
-from backflush.service_layer import reports
+from backflush.service_layer import master_data, reports, services
 from backflush.service_layer.scenario import Scenario, run_scenario
+from backflush.service_layer.unit_of_work import UnitOfWork, with_retries
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Backflush costing: standard costs, trigger points, variances, close.")
@@ -29,7 +38,8 @@ def _console() -> Console:
     return Console(highlight=False)
 
 
-def _execute(loader: object, *, as_json: bool, journal: bool, title: str) -> None:
+def _execute(loader: object, *, as_json: bool, journal: bool, title: str,
+             db: str | None = None) -> None:
     console = _console()
     try:
         scenario: Scenario = loader()  # type: ignore[operator]
@@ -40,25 +50,30 @@ def _execute(loader: object, *, as_json: bool, journal: bool, title: str) -> Non
             output.print_problems(console, list(exc.problems),
                                   "The scenario is invalid; nothing was posted:")
         raise typer.Exit(EXIT_INVALID) from None
-    uow = InMemoryUnitOfWork()
-    outcome = run_scenario(uow, scenario)
-    if as_json:
-        doc = output.run_json(uow.ledger if outcome.ok else None, outcome.errors,
-                              outcome.result.duplicates if outcome.result else None)
-        print(json.dumps(doc, indent=2))
-    elif not outcome.ok:
-        output.print_problems(console, outcome.errors, "An event was refused; nothing was "
-                              "posted:")
+    if db is None:
+        uow: UnitOfWork = InMemoryUnitOfWork()
+        outcome = run_scenario(uow, scenario)
+        ledger_cm: Any = contextlib.nullcontext(uow)
     else:
-        output.print_reports(console, uow.ledger, journal=journal, title=title)
-        if outcome.result and outcome.result.duplicates:
-            console.print(f"Duplicates skipped: {', '.join(outcome.result.duplicates)}")
-        problems = reports.verify(uow.ledger)
-        if problems:
-            output.print_problems(console, [], "Invariants broken:")
-            for p in problems:
-                console.print(f"  x {p}")
-            raise typer.Exit(EXIT_REFUSED)
+        engine = _fresh_engine(db)
+        outcome = run_scenario(SqlUnitOfWork(engine), scenario)
+        ledger_cm = SqlUnitOfWork(engine, read_only=True)
+    with ledger_cm as reading:
+        ledger = reading.ledger
+        if as_json:
+            doc = output.run_json(ledger if outcome.ok else None, outcome.errors,
+                                  outcome.result.duplicates if outcome.result else None)
+            print(json.dumps(doc, indent=2))
+        elif not outcome.ok:
+            output.print_problems(console, outcome.errors, "An event was refused; nothing was "
+                                  "posted:")
+        else:
+            output.print_reports(console, ledger, journal=journal, title=title)
+            if outcome.result and outcome.result.duplicates:
+                console.print(f"Duplicates skipped: {', '.join(outcome.result.duplicates)}")
+            problems = reports.verify(ledger)
+            if problems:
+                _fail(console, "Invariants broken:", problems, EXIT_REFUSED)
     if not outcome.ok:
         raise typer.Exit(EXIT_REFUSED)
 
@@ -70,10 +85,12 @@ def run(
     method: Annotated[Method, typer.Option(help="backflush, or sequential tracking.")] =
         Method.BACKFLUSH,
     journal: Annotated[bool, typer.Option(help="Print every journal entry.")] = True,
+    db: Annotated[str | None, typer.Option(help="Keep the ledger in this database (a new "
+                                           "one) instead of memory.")] = None,
 ) -> None:
-    """Run a scenario into a fresh in-memory ledger and print its reports."""
+    """Run a scenario into a fresh ledger (in memory unless --db) and print its reports."""
     _execute(lambda: load_scenario(file, method=method), as_json=as_json, journal=journal,
-             title=f"{file.name} ({method.value})")
+             title=f"{file.name} ({method.value})", db=db)
 
 
 @app.command()
@@ -116,6 +133,252 @@ def compare(
         print(json.dumps(output.comparison_json(comparison, ledgers["backflush"]), indent=2))
     else:
         output.print_comparison(console, comparison, ledgers["backflush"])
+
+
+# --------------------------------------------------------------------------- a kept ledger
+
+DbOption = Annotated[str | None, typer.Option(
+    "--db", help="Database URL (default: $BACKFLUSH_DB or sqlite:///backflush.db).")]
+T = TypeVar("T")
+
+
+def _fail(console: Console, title: str, lines: list[str], code: int) -> NoReturn:
+    console.print(f"[bold red]{title}[/]")
+    for line in lines:
+        console.print(f"  x {line}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _errors(console: Console) -> Iterator[None]:
+    """Map the engine's errors to messages and exit codes."""
+    try:
+        yield
+    except ValidationError as exc:
+        output.print_problems(console, list(exc.problems), "Invalid input; nothing was "
+                              "changed:")
+        raise typer.Exit(EXIT_INVALID) from None
+    except PostingError as exc:
+        _fail(console, "Refused; nothing of this batch was posted:", [str(exc)], EXIT_REFUSED)
+    except BackflushError as exc:
+        _fail(console, "Error:", [str(exc)], EXIT_INVALID)
+
+
+def _engine(db: str | None) -> Any:
+    engine = make_engine(db)
+    require_schema(engine)
+    return engine
+
+
+def _fresh_engine(db: str) -> Any:
+    engine = make_engine(db)
+    migrate(engine)
+    with SqlUnitOfWork(engine, read_only=True) as uow:
+        if uow.ledger.ready:
+            raise BackflushError(f"{database_url(db)} already holds a ledger; `run --db` "
+                                 "needs a new one (use `backflush post` to add events)")
+    return engine
+
+
+def _read(db: str | None, fn: Callable[[Any], T]) -> T:
+    with SqlUnitOfWork(_engine(db), read_only=True) as uow:
+        return fn(uow.ledger)
+
+
+@app.command()
+def init(
+    db: DbOption = None,
+    scenario: Annotated[Path | None, typer.Option(
+        "--from", help="Take master data, policy and opening balances from a scenario file "
+                       "(its events are not posted).")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        help="Date the first standard costs are rolled up at (default: today).")] = None,
+    currency: Annotated[str, typer.Option(help="Currency of a ledger made without --from.")]
+        = "USD",
+) -> None:
+    """Create a ledger (or upgrade an existing one's schema)."""
+    console = _console()
+    with _errors(console):
+        engine = make_engine(db)
+        migrate(engine)
+        with SqlUnitOfWork(engine, read_only=True) as reading:
+            ready = reading.ledger.ready
+        if ready:
+            console.print(f"{database_url(db)}: ledger already there; schema is up to date.")
+            return
+        day = date.fromisoformat(as_of) if as_of else date.today()
+        if scenario is not None:
+            s = load_scenario(scenario)
+            services.set_up_ledger(SqlUnitOfWork(engine), s.master, s.policy,
+                                   s.as_of if s.events else day, s.opening)
+            what = f"{len(s.master.items)} items, policy {s.policy.variant} from {scenario}"
+        else:
+            from backflush.domain.bom import Boms
+            from backflush.domain.numbers import MINOR_UNITS
+
+            policy = Policy(minor_unit=MINOR_UNITS.get(currency.upper(), 2),
+                            currency=currency.upper())
+            services.set_up_ledger(SqlUnitOfWork(engine), MasterData({}, Boms({})), policy, day)
+            what = "no master data yet (use `backflush import`)"
+        console.print(f"Created a ledger in {database_url(db)}: {what}.")
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[str, typer.Argument(help="items | boms | routings | work-centers | costs")],
+    file: Annotated[Path, typer.Argument(help="A .csv or .xlsx file (header on line 1).")],
+    db: DbOption = None,
+    as_of: Annotated[str | None, typer.Option(
+        help="Roll-up date, and the date of posted cost changes (default: today).")] = None,
+) -> None:
+    """Import master data; every row is checked first and nothing is imported if any is bad."""
+    console = _console()
+    if kind not in tabular.COLUMNS:
+        _fail(console, "Unknown import:", [f"{kind!r}; expected one of "
+                                           f"{', '.join(tabular.COLUMNS)}"], EXIT_INVALID)
+    with _errors(console):
+        engine = _engine(db)
+        day = date.fromisoformat(as_of) if as_of else date.today()
+        master = _read(db, lambda ledger: ledger.master)
+
+        def do() -> master_data.ImportResult:
+            uow = SqlUnitOfWork(engine)
+            if kind == "items":
+                return master_data.import_master(uow, kind, day, items=tabular.read_items(
+                    file, master), rows=len(tabular.read_rows(file)[1]))
+            if kind == "boms":
+                boms = tabular.read_boms(file)
+                return master_data.import_master(uow, kind, day, boms=boms, rows=len(boms))
+            if kind == "routings":
+                routings = tabular.read_routings(file)
+                return master_data.import_master(uow, kind, day, routings=routings,
+                                                 rows=len(routings))
+            if kind == "work-centers":
+                wcs = tabular.read_work_centers(file)
+                return master_data.import_master(uow, kind, day, work_centers=wcs,
+                                                 rows=len(wcs))
+            changes = tabular.read_costs(file, master, day, f"costs:{file.name}")
+            return master_data.import_costs(uow, changes, day)
+
+        result = with_retries(do)
+    posted = f"; posted {len(result.posted.posted)} cost changes" if result.posted else ""
+    console.print(f"Imported {result.rows} {kind} from {file}; cost version "
+                  f"{result.cost_version} in force{posted}.")
+
+
+@app.command()
+def post(
+    file: Annotated[Path, typer.Argument(help="Events: .csv, .jsonl, or a scenario .yaml/.json")],
+    db: DbOption = None,
+    batch_size: Annotated[int, typer.Option(
+        help="Events per transaction; 0 = the whole file in one (all or nothing).")] = 0,
+) -> None:
+    """Post events; each batch posts all or nothing. Re-posting a file skips duplicates."""
+    from rich.progress import Progress
+
+    console = _console()
+    with _errors(console):
+        engine = _engine(db)
+        master = _read(db, lambda ledger: ledger.master)
+        events = tabular.read_events(file, master)
+        posted = duplicates = 0
+        with Progress(console=console, transient=True,
+                      disable=not console.is_terminal) as progress:
+            task = progress.add_task(f"Posting {file.name}", total=len(events))
+            done = 0
+            for n, batch in enumerate(tabular.iter_chunks(events, batch_size), 1):
+                def step(k: int, base: int = done) -> None:
+                    progress.update(task, completed=base + k)
+
+                def attempt(batch: list[Any] = batch,
+                            step: Callable[[int], None] = step) -> services.BatchResult:
+                    return services.post_events(SqlUnitOfWork(engine), batch, step)
+
+                try:
+                    result = with_retries(attempt)
+                except PostingError:
+                    if posted or duplicates:
+                        console.print(f"Batches 1-{n - 1} were posted ({posted} events); "
+                                      f"batch {n} was not. Fix it and post the file again: "
+                                      "what is already posted is skipped.")
+                    raise
+                done += len(batch)
+                posted += len(result.posted)
+                duplicates += len(result.duplicates)
+    console.print(f"Posted {posted} events from {file}"
+                  + (f"; {duplicates} duplicates skipped" if duplicates else "") + ".")
+
+
+@app.command()
+def close(
+    period: Annotated[str, typer.Argument(help="The month to close, e.g. 2026-11.")],
+    db: DbOption = None,
+) -> None:
+    """Close a period: dispose of the variances and lock it."""
+    console = _console()
+    with _errors(console):
+        engine = _engine(db)
+        try:
+            _, end = period_bounds(period)
+        except ValueError as exc:
+            _fail(console, "Invalid period:", [str(exc)], EXIT_INVALID)
+        event = Close(id=f"close-{period}", date=end, period=period)
+        result = with_retries(lambda: services.post_events(SqlUnitOfWork(engine), [event]))
+    if result.duplicates:
+        console.print(f"{period} was already closed.")
+    else:
+        console.print(f"Closed {period}; events dated on or before {end} can no longer post.")
+
+
+@app.command()
+def report(
+    name: Annotated[str, typer.Argument(help="trial-balance | stock | variances | journal")],
+    db: DbOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | xlsx")] = "table",
+    out: Annotated[Path | None, typer.Option("--output", help="Write to this file.")] = None,
+) -> None:
+    """Print (or write) a report of the ledger."""
+    console = _console()
+    if name not in output.REPORTS:
+        _fail(console, "Unknown report:", [f"{name!r}; expected one of "
+                                           f"{', '.join(output.REPORTS)}"], EXIT_INVALID)
+    if fmt not in ("table", "csv", "json", "xlsx"):
+        _fail(console, "Unknown format:", [f"{fmt!r}; expected table, csv, json or xlsx"],
+              EXIT_INVALID)
+    if fmt == "xlsx" and out is None:
+        _fail(console, "An xlsx report needs --output FILE.xlsx", [], EXIT_INVALID)
+    with _errors(console):
+        _read(db, lambda ledger: output.write_report(console, ledger, name, fmt, out))
+
+
+@app.command()
+def explain(
+    key: Annotated[str, typer.Argument(help="An event id, or a journal entry number (#42).")],
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """The audit trail of an event or entry: BOM and cost versions, quantities, lines."""
+    console = _console()
+    with _errors(console):
+        def show(ledger: Any) -> None:
+            found = reports.explain(ledger, key)
+            if found is None:
+                _fail(console, f"No event or journal entry {key!r}.", [], EXIT_INVALID)
+            output.print_explanation(console, found, ledger, as_json=as_json)
+
+        _read(db, show)
+
+
+@app.command()
+def verify(db: DbOption = None) -> None:
+    """Check every invariant of the posting rules against the stored ledger."""
+    console = _console()
+    with _errors(console):
+        problems = _read(db, reports.verify)
+    if problems:
+        _fail(console, "The ledger is NOT sound:", problems, EXIT_REFUSED)
+    console.print("Ledger verified: every entry balances, inventory accounts equal the stock "
+                  "subledger at standard, quantities are conserved, every line has its event.")
 
 
 def main() -> None:

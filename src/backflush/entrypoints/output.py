@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import sys
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -156,3 +161,148 @@ def print_comparison(console: Console, c: reports.Comparison, ledger: LedgerRepo
     console.print("Accounts differ only in where materials sit (one RIP account against "
                   "Materials + WIP); with no work in process left at period end, the totals "
                   "agree.")
+
+
+# --------------------------------------------------------------------------- stored reports
+
+REPORTS = ("trial-balance", "stock", "variances", "journal")
+
+
+def report_rows(ledger: LedgerRepository, name: str) -> tuple[list[str], list[list[str]]]:
+    """A report as a header and rows of text (decimals as canonical strings)."""
+    minor = ledger.policy.minor_unit
+    if name == "trial-balance":
+        return ["account", "debit", "credit"], [
+            [a, fmt(b, minor) if b > 0 else "", fmt(-b, minor) if b < 0 else ""]
+            for a, b in reports.trial_balance(ledger)]
+    if name == "stock":
+        return ["item", "location", "qty", "value", "account"], [
+            [r.item, r.location, fmt_qty(r.qty), fmt(r.value, minor), r.account]
+            for r in reports.stock_report(ledger)]
+    if name == "variances":
+        policy = ledger.policy
+        return ["family", "amount", "disposition"], [
+            [k, fmt(v, minor), policy.disposition[k].value]
+            for k, v in reports.variance_report(ledger).items()]
+    return ["entry", "date", "event", "type", "description", "account", "debit", "credit",
+            "memo"], [
+        [str(seq), e.date.isoformat(), e.event_id, e.type, e.description, ln.account,
+         fmt(ln.debit, minor), fmt(ln.credit, minor), ln.memo]
+        for seq, e in reports.journal(ledger) for ln in e.lines]
+
+
+def write_report(console: Console, ledger: LedgerRepository, name: str, fmt_: str,
+                 out: Path | None) -> None:
+    header, rows = report_rows(ledger, name)
+    if fmt_ == "table":
+        t = Table(title=name.replace("-", " ").capitalize(), title_justify="left")
+        numeric = {"debit", "credit", "qty", "value", "amount", "entry"}
+        for col in header:
+            t.add_column(col, justify="right" if col in numeric else "left")
+        for row in rows:
+            t.add_row(*row)
+        console.print(t)
+        return
+    if fmt_ == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        assert ws is not None
+        ws.title = name
+        ws.append(header)
+        for row in rows:
+            ws.append([_xlsx_cell(c, col) for c, col in zip(row, header, strict=True)])
+        assert out is not None
+        wb.save(out)
+        console.print(f"Wrote {len(rows)} rows to {out}")
+        return
+    buffer = io.StringIO()
+    if fmt_ == "csv":
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    else:
+        json.dump([dict(zip(header, r, strict=True)) for r in rows], buffer, indent=2)
+        buffer.write("\n")
+    if out is None:
+        sys.stdout.write(buffer.getvalue())
+    else:
+        out.write_text(buffer.getvalue(), encoding="utf-8")
+        console.print(f"Wrote {len(rows)} rows to {out}")
+
+
+def _xlsx_cell(text: str, column: str) -> object:
+    """Amounts as exact numbers where a spreadsheet can hold them, else as text."""
+    if column in {"debit", "credit", "value", "amount", "qty"} and text:
+        number = Decimal(text)
+        if len(number.as_tuple().digits) <= 15:
+            return number
+    return text
+
+
+def explanation_json(x: reports.Explanation, ledger: LedgerRepository) -> dict[str, Any]:
+    from backflush.domain.events import Event
+
+    minor = ledger.policy.minor_unit
+    event: Event = x.event
+    return {
+        "event": {"id": event.id, "type": event.type, "date": event.date.isoformat(),
+                  "content": event.content()},
+        "reversed_by": x.reversed_by,
+        "entries": [{
+            "seq": seq, "type": e.type, "description": e.description,
+            "cost_version": e.cost_version, "bom": e.bom,
+            "lines": [{"account": ln.account, "debit": fmt(ln.debit, minor),
+                       "credit": fmt(ln.credit, minor), "memo": ln.memo} for ln in e.lines],
+            "derivations": [{"item": d.item, "qty": fmt_qty(d.qty), "basis": d.basis,
+                             "amount": fmt(d.amount, minor), "account": d.account,
+                             "bom": d.bom, "location": d.location} for d in e.derivations]}
+            for seq, e in x.entries],
+        "stock_moves": [{"item": m.item, "location": m.location, "qty": fmt_qty(m.qty),
+                         "kind": m.kind} for m in x.moves],
+        "pending": [{"item": p.item, "location": p.location, "qty": fmt_qty(p.qty),
+                     "source": p.source} for p in x.pending],
+    }
+
+
+def print_explanation(console: Console, x: reports.Explanation, ledger: LedgerRepository, *,
+                      as_json: bool) -> None:
+    doc = explanation_json(x, ledger)
+    if as_json:
+        print(json.dumps(doc, indent=2))
+        return
+    ev = doc["event"]
+    console.print(f"[bold]Event {ev['id']}[/] ({ev['type']}, {ev['date']})"
+                  + (f" - reversed by {x.reversed_by}" if x.reversed_by else ""))
+    for key, value in ev["content"].items():
+        if key not in ("type", "date"):
+            console.print(f"  {key}: {value}", highlight=False)
+    if not doc["entries"]:
+        console.print("  No journal entry: under this policy the event moves stock only.")
+    for e in doc["entries"]:
+        console.rule(f"Entry #{e['seq']} {e['type']}: {e['description']}")
+        console.print(f"Cost version {e['cost_version']}"
+                      + (f", BOM {e['bom']}" if e["bom"] else ""), highlight=False)
+        if e["derivations"]:
+            t = Table(title="Derived quantities and amounts", title_justify="left")
+            for col in ("item", "qty", "basis", "amount", "account", "bom", "location"):
+                t.add_column(col, justify="right" if col in ("qty", "amount") else "left")
+            for d in e["derivations"]:
+                t.add_row(*(d[c] for c in ("item", "qty", "basis", "amount", "account", "bom",
+                                           "location")))
+            console.print(t)
+        t = Table(title="Journal lines", title_justify="left")
+        for col in ("account", "debit", "credit", "memo"):
+            t.add_column(col, justify="right" if col in ("debit", "credit") else "left")
+        for ln in e["lines"]:
+            t.add_row(ln["account"], ln["debit"] if Decimal(ln["debit"]) else "",
+                      ln["credit"] if Decimal(ln["credit"]) else "", ln["memo"])
+        console.print(t)
+    if doc["stock_moves"]:
+        t = Table(title="Stock movements", title_justify="left")
+        for col in ("item", "location", "qty", "kind"):
+            t.add_column(col, justify="right" if col == "qty" else "left")
+        for m in doc["stock_moves"]:
+            t.add_row(m["item"], m["location"], m["qty"], m["kind"])
+        console.print(t)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from backflush.domain.books import Books
+from backflush.domain.events import Event
 from backflush.domain.invariants import check_ledger
-from backflush.domain.journal import JournalEntry
+from backflush.domain.journal import JournalEntry, PendingChange, StockMove
 from backflush.domain.numbers import ZERO
 from backflush.domain.policy import FAMILIES, FAMILY_ROLES, Role
 from backflush.service_layer.repository import LedgerRepository
@@ -72,7 +73,8 @@ def journal(ledger: LedgerRepository) -> list[tuple[int, JournalEntry]]:
 def verify(ledger: LedgerRepository) -> list[str]:
     """Check every invariant of posting-rules §5; an empty list when all hold."""
     return check_ledger(books_of(ledger), (s.entry for s in ledger.entries()), ledger.moves(),
-                        ledger.stock(), ledger.pending_totals(), ledger.event_ids())
+                        ledger.stock(), ledger.pending_totals(), ledger.event_ids(),
+                        ledger.balances())
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +99,32 @@ def compare(backflush: LedgerRepository, sequential: LedgerRepository) -> Compar
     names = list(dict.fromkeys([*b, *s]))
     rows = [(n, b.get(n, ZERO), s.get(n, ZERO)) for n in names]
     return Comparison((counts[0][0], counts[1][0]), (counts[0][1], counts[1][1]), rows)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The audit trail of one event: what it was, what it used, what it derived and posted."""
+
+    event: Event
+    entries: list[tuple[int, JournalEntry]]
+    moves: list[StockMove]
+    pending: list[PendingChange]
+    reversed_by: str | None
+
+
+def explain(ledger: LedgerRepository, key: str) -> Explanation | None:
+    """By event id, or by journal entry number (``42`` or ``#42``)."""
+    posted = ledger.posted(key)
+    if posted is None and key.lstrip("#").isdigit():
+        stored = ledger.entry(int(key.lstrip("#")))
+        if stored is not None:
+            posted = ledger.posted(stored.entry.event_id)
+    if posted is None:
+        return None
+    event_id = posted.event.id
+    numbered = {(s.entry.event_id, s.entry.type, s.entry.description): s.seq
+                for s in ledger.entries() if s.entry.event_id == event_id}
+    entries = [(numbered.get((e.event_id, e.type, e.description), 0), e)
+               for e in posted.posting.entries]
+    return Explanation(posted.event, entries, list(posted.posting.moves),
+                       list(posted.posting.pending), ledger.reversed_by(event_id))

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import random
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -23,7 +21,7 @@ from backflush.adapters.sql.codec import (
 )
 from backflush.domain.bom import BomLine, Boms, BomVersion
 from backflush.domain.costing import Cost, CostVersion, MasterData, StandardCost
-from backflush.domain.errors import BackflushError, DuplicateEventError
+from backflush.domain.errors import BackflushError
 from backflush.domain.events import Event, Reversal
 from backflush.domain.items import Item
 from backflush.domain.journal import (
@@ -41,14 +39,9 @@ from backflush.domain.policy import Policy, Role
 from backflush.domain.posting import PostedEvent
 from backflush.domain.routing import Operation, WorkCenter
 from backflush.service_layer.repository import StoredEntry
-from backflush.service_layer.unit_of_work import UnitOfWork
+from backflush.service_layer.unit_of_work import ConcurrencyError, UnitOfWork
 
 ELEMENTS = ("material", "labor", "overhead", "conversion")
-T = TypeVar("T")
-
-
-class ConcurrencyError(BackflushError):
-    """Another transaction got there first (serialization failure, deadlock, busy database)."""
 
 
 class StorageError(BackflushError):
@@ -93,6 +86,11 @@ class SqlLedger:
         self.save_master(master)
         self.save_costs(costs, None, master)
         self._master, self._policy, self._costs = master, policy, costs
+
+    def replace_master(self, master: MasterData, costs: CostVersion) -> None:
+        self.save_master(master)
+        self.save_costs(costs, None, master)
+        self._master = master
 
     def save_policy(self, policy: Policy) -> None:
         self._set("policy", policy_to_json(policy))
@@ -379,9 +377,9 @@ class SqlLedger:
                 id=event.id, type=event.type, date=event.date,
                 item=getattr(event, "item", None), content_hash=event.content_hash(),
                 payload=event_to_json(event)).returning(t.events.c.seq)).scalar_one()
-        except IntegrityError:
-            raise DuplicateEventError(event.id, "this id was posted meanwhile by another "
-                                      "transaction", "id") from None
+        except IntegrityError as exc:
+            # Checked just before: only a concurrent transaction can have taken the id.
+            raise ConcurrencyError(f"event {event.id} was posted meanwhile") from exc
         for entry in posting.entries:
             self._insert_entry(seq, entry)
         self._apply_moves(seq, event.date, posting.moves)
@@ -571,8 +569,8 @@ class SqlUnitOfWork(UnitOfWork):
     """One database transaction; rolls back unless committed.
 
     On PostgreSQL the transaction is SERIALIZABLE; on SQLite it takes the write lock at the
-    start (``BEGIN IMMEDIATE``). :func:`retrying` reruns a use case when the database reports
-    a serialization failure, a deadlock or a busy lock.
+    start (``BEGIN IMMEDIATE``). A serialization failure, deadlock or busy lock surfaces as
+    :class:`ConcurrencyError` (after the rollback), which ``with_retries`` runs again.
     """
 
     ledger: SqlLedger
@@ -594,13 +592,15 @@ class SqlUnitOfWork(UnitOfWork):
         self.ledger = SqlLedger(conn)
         return self
 
-    def __exit__(self, *args: Any) -> None:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
-            super().__exit__(*args)
+            super().__exit__(exc_type, exc, tb)
         finally:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+        if isinstance(exc, DBAPIError) and _is_concurrency(exc):
+            raise ConcurrencyError(str(exc.orig).strip()) from exc
 
     def _commit(self) -> None:
         assert self._conn is not None
@@ -615,17 +615,3 @@ class SqlUnitOfWork(UnitOfWork):
         if self._conn is not None:
             self._conn.rollback()
 
-
-def retrying(fn: Callable[[], T], attempts: int = 100) -> T:
-    """Run a use case, again after a concurrency failure (with jittered backoff)."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return fn()
-        except ConcurrencyError:
-            if attempt == attempts:
-                raise
-        except DBAPIError as exc:
-            if not _is_concurrency(exc) or attempt == attempts:
-                raise
-        time.sleep(min(0.5, 0.005 * attempt) * random.random())
-    raise AssertionError("unreachable")

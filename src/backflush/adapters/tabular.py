@@ -1,0 +1,252 @@
+"""CSV, XLSX and JSON Lines files: master data imports and event files for ``post``.
+
+Every row is checked before anything is imported; every bad row is reported with its line
+number (the header is line 1). Numbers are read from their text into Decimal.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from backflush.adapters.scenario_file import (
+    FIRST_DAY,
+    _LineDict,
+    _Reader,
+    parse_text,
+)
+from backflush.domain.bom import BomVersion
+from backflush.domain.costing import MasterData
+from backflush.domain.errors import Problem, ValidationError
+from backflush.domain.events import CostChange, Event
+from backflush.domain.items import Item
+from backflush.domain.policy import Method
+from backflush.domain.routing import Operation, WorkCenter
+
+COLUMNS: dict[str, tuple[set[str], set[str]]] = {  # kind -> (required, optional)
+    "items": ({"code"}, {"uom", "type", "standard_cost", "conversion_cost", "phantom",
+                         "finished", "description"}),
+    "boms": ({"parent", "component", "qty"}, {"version", "effective", "scrap"}),
+    "routings": ({"item", "operation", "work_center"}, {"run_hours", "setup_hours",
+                                                        "lot_size", "description"}),
+    "work-centers": ({"code"}, {"rate", "labor_rate", "overhead_rate", "description"}),
+    "costs": ({"item"}, {"standard_cost", "conversion_cost", "date", "id"}),
+}
+BOOLEANS = {"phantom", "finished"}
+INTEGERS = {"version", "operation"}
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, float):  # XLSX stores numbers as binary floats: take their text
+        return repr(value) if value != int(value) else str(int(value))
+    return value
+
+
+def read_rows(path: Path) -> tuple[list[str], list[_LineDict]]:
+    """Header and rows (as mappings that know their line) of a CSV or XLSX file."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".xlsx":
+            from openpyxl import load_workbook
+
+            sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+            raw = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        elif suffix == ".csv":
+            with path.open(newline="", encoding="utf-8-sig") as fh:
+                raw = list(csv.reader(fh))
+        else:
+            raise ValidationError([Problem("file", None, "expected a .csv or .xlsx file",
+                                           str(path))])
+    except OSError as exc:
+        raise ValidationError([Problem("file", None, f"cannot read: {exc.strerror}",
+                                       str(path))]) from None
+    if not raw:
+        raise ValidationError([Problem("file", None, "the file is empty", str(path))])
+    header = [str(h).strip() if h is not None else "" for h in raw[0]]
+    rows = []
+    for n, values in enumerate(raw[1:], start=2):
+        if all(v is None or str(v).strip() == "" for v in values):
+            continue
+        row = _LineDict()
+        row.line = n
+        for key, value in zip(header, values, strict=False):
+            if key and value is not None and str(value).strip() != "":
+                row[key] = value.strip() if isinstance(value, str) else value
+        rows.append(row)
+    return header, rows
+
+
+class TableReader(_Reader):
+    """The scenario reader's checks, applied to rows of a table."""
+
+    def columns(self, header: list[str], kind: str) -> None:
+        required, optional = COLUMNS[kind]
+        for col in sorted(required - set(header)):
+            self.problems.append(Problem("header", col, "missing column", self.source, 1))
+        for col in header:
+            if col and col not in required | optional:
+                self.problems.append(Problem("header", col, "unknown column; expected "
+                                             f"{', '.join(sorted(required | optional))}",
+                                             self.source, 1))
+
+    def typed(self, rows: list[_LineDict]) -> list[_LineDict]:
+        """Booleans and whole numbers from their text, as YAML would have read them."""
+        for row in rows:
+            for key in BOOLEANS & row.keys():
+                text = str(row[key]).strip().lower()
+                if text in ("true", "yes", "1", "y"):
+                    row[key] = True
+                elif text in ("false", "no", "0", "n"):
+                    row[key] = False
+            for key in INTEGERS & row.keys():
+                try:
+                    row[key] = int(str(row[key]))
+                except ValueError:
+                    self.problem(f"line {row.line}", key, f"{row[key]!r} is not a whole "
+                                 "number", row)
+        return rows
+
+    def done(self) -> None:
+        if self.problems:
+            raise ValidationError(self.problems)
+
+
+def _reader(path: Path, kind: str) -> tuple[TableReader, list[_LineDict]]:
+    header, rows = read_rows(path)
+    reader = TableReader(str(path), Method.BACKFLUSH)
+    reader.columns(header, kind)
+    reader.done()
+    return reader, reader.typed(rows)
+
+
+def read_items(path: Path, master: MasterData) -> list[Item]:
+    reader, rows = _reader(path, "items")
+    items = reader.items(rows, dict(master.boms.versions), dict(master.routings))
+    reader.done()
+    return list(items.values())
+
+
+def read_boms(path: Path) -> list[BomVersion]:
+    reader, rows = _reader(path, "boms")
+    grouped: dict[str, dict[int, dict[str, Any]]] = {}
+    for row in rows:
+        parent = str(row.get("parent", ""))
+        version = row.get("version", 1)
+        spec = grouped.setdefault(parent, {}).setdefault(
+            version, {"version": version, "effective": row.get("effective", FIRST_DAY),
+                      "lines": []})
+        line = _LineDict({"item": row.get("component"), "qty": row.get("qty"),
+                          **({"scrap": row["scrap"]} if "scrap" in row else {})})
+        line.line = row.line
+        spec["lines"].append(line)
+        if "effective" in row and spec["effective"] != row["effective"]:
+            reader.problem(f"bom {parent}@v{version}", "effective",
+                           "differs from the version's first row", row)
+    boms = reader.boms({p: {"versions": list(vs.values())} for p, vs in grouped.items()})
+    reader.done()
+    return boms
+
+
+def read_routings(path: Path) -> dict[str, tuple[Operation, ...]]:
+    reader, rows = _reader(path, "routings")
+    grouped: dict[str, list[_LineDict]] = {}
+    for row in rows:
+        grouped.setdefault(str(row.get("item")), []).append(row)
+    routings = reader.routings(grouped)
+    reader.done()
+    return routings
+
+
+def read_work_centers(path: Path) -> list[WorkCenter]:
+    reader, rows = _reader(path, "work-centers")
+    wcs = reader.work_centers(rows)
+    reader.done()
+    return list(wcs.values())
+
+
+def read_costs(path: Path, master: MasterData, when: date, tag: str) -> list[CostChange]:
+    reader, rows = _reader(path, "costs")
+    changes = []
+    for row in rows:
+        entry = f"line {row.line}"
+        code = reader.text(row, "item", entry)
+        if code is None:
+            continue
+        item = master.items.get(code)
+        if item is None:
+            reader.problem(entry, "item", f"unknown item '{code}'", row)
+            continue
+        field = "conversion_cost" if item.made else "standard_cost"
+        other = "standard_cost" if item.made else "conversion_cost"
+        if other in row:
+            reader.problem(f"item {code}", other, f"'{code}' is "
+                           f"{'made' if item.made else 'purchased'}: give {field}", row)
+            continue
+        value = reader.number(row, field, f"item {code}", non_negative=True)
+        day = reader.day(row, "date", f"item {code}", required=False) or when
+        if value is not None:
+            changes.append(CostChange(id=str(row.get("id") or f"{tag}:{code}"), date=day,
+                                      item=code, **{field: value}))
+    reader.done()
+    return changes
+
+
+def read_events(path: Path, master: MasterData) -> list[Event]:
+    """Events from CSV (one per row), JSON Lines (one object per line) or a scenario file."""
+    suffix = path.suffix.lower()
+    source = str(path)
+    reader = _Reader(source, Method.BACKFLUSH)
+    if suffix in (".csv", ".xlsx"):
+        _, rows = read_rows(path)
+        for row in rows:
+            if "hours" in row:  # "WELD=2; CUT=0.5"
+                hours = _LineDict()
+                for part in str(row["hours"]).split(";"):
+                    if part.strip():
+                        wc, _, h = part.partition("=")
+                        hours[wc.strip()] = h.strip()
+                row["hours"] = hours
+        raw: list[Any] = rows
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValidationError([Problem("file", None, f"cannot read: {exc.strerror}",
+                                           source)]) from None
+        if suffix == ".jsonl":
+            raw = []
+            for n, line in enumerate(text.splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line, parse_float=Decimal)
+                except json.JSONDecodeError as exc:
+                    reader.problems.append(Problem(f"line {n}", None,
+                                                   f"malformed JSON: {exc.msg}", source, n))
+                    continue
+                row = _LineDict(obj) if isinstance(obj, dict) else obj
+                if isinstance(row, _LineDict):
+                    row.line = n
+                raw.append(row)
+        else:
+            doc = parse_text(text, source, suffix)
+            raw = doc.get("events", []) if isinstance(doc, dict) else doc
+    events, _ = reader.events(raw, master, check_references=False)
+    if reader.problems:
+        raise ValidationError(reader.problems)
+    return events
+
+
+def iter_chunks(events: list[Event], size: int) -> Iterator[list[Event]]:
+    if size <= 0:
+        yield events
+        return
+    for i in range(0, len(events), size):
+        yield events[i:i + size]
