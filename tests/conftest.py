@@ -171,3 +171,16 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path,
 
 
 D = Decimal
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database (no schema): a new SQLite file, or PostgreSQL reset."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    engine = request.getfixturevalue("pg_engine")
+    migrate(engine, "base")
+    yield PG_URL
+    migrate(engine)  # leave the schema in place for the other PostgreSQL tests
+    truncate_all(engine)

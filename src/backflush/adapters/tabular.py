@@ -158,7 +158,8 @@ def read_routings(path: Path) -> dict[str, tuple[Operation, ...]]:
     reader, rows = _reader(path, "routings")
     grouped: dict[str, list[_LineDict]] = {}
     for row in rows:
-        grouped.setdefault(str(row.get("item")), []).append(row)
+        item = str(row.pop("item", ""))
+        grouped.setdefault(item, []).append(row)
     routings = reader.routings(grouped)
     reader.done()
     return routings

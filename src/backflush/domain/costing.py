@@ -105,8 +105,12 @@ class MasterData:
         return replace(self, items=items)
 
 
-def validate_master_data(master: MasterData) -> list[Problem]:
-    """Every problem with the master data at once (the BOM cycle check comes after these)."""
+def validate_master_data(master: MasterData, *, complete: bool = True) -> list[Problem]:
+    """Every problem with the master data at once (the BOM cycle check comes after these).
+
+    With ``complete=False``, made items still waiting for their BOM or conversion cost are
+    not problems yet (master data imported file by file); posting needs them complete.
+    """
     problems: list[Problem] = []
     items = master.items
     for code, item in sorted(items.items()):
@@ -118,11 +122,11 @@ def validate_master_data(master: MasterData) -> list[Problem]:
                 problems.append(Problem(entry, "standard_cost",
                                         "a made item's standard cost is rolled up from its "
                                         "BOM and routing; give conversion_cost instead"))
-            if not has_bom and not has_conv:
+            if complete and not has_bom and not has_conv:
                 problems.append(Problem(entry, "bom",
                                         "made item has neither a BOM nor a conversion cost "
                                         "(routing or conversion_cost)"))
-            if item.phantom and not has_bom:
+            if complete and item.phantom and not has_bom:
                 problems.append(Problem(entry, "phantom", "a phantom item needs a BOM"))
         else:
             if item.standard_cost is None:
@@ -174,8 +178,8 @@ def validate_master_data(master: MasterData) -> list[Problem]:
     return problems
 
 
-def check_master_data(master: MasterData) -> None:
-    problems = validate_master_data(master)
+def check_master_data(master: MasterData, *, complete: bool = True) -> None:
+    problems = validate_master_data(master, complete=complete)
     if problems:
         raise ValidationError(problems)
     check_acyclic(master.boms)

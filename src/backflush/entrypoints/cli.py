@@ -50,12 +50,24 @@ def _execute(loader: object, *, as_json: bool, journal: bool, title: str,
             output.print_problems(console, list(exc.problems),
                                   "The scenario is invalid; nothing was posted:")
         raise typer.Exit(EXIT_INVALID) from None
+    with _errors(console), contextlib.ExitStack() as stack:
+        _report_run(console, stack, scenario, as_json=as_json, journal=journal, title=title,
+                    db=db)
+
+
+def _report_run(console: Console, stack: contextlib.ExitStack, scenario: Scenario, *,
+                as_json: bool, journal: bool, title: str, db: str | None) -> None:
     if db is None:
         uow: UnitOfWork = InMemoryUnitOfWork()
         outcome = run_scenario(uow, scenario)
         ledger_cm: Any = contextlib.nullcontext(uow)
     else:
-        engine = _fresh_engine(db)
+        engine = stack.enter_context(_engine(db, fresh=True))
+        if _read(engine, lambda ledger: ledger.ready):
+            output.print_problems(console, [], f"{database_url(db)} already holds a ledger; "
+                                  "`run --db` needs a new one (add events with `backflush "
+                                  "post`)")
+            raise typer.Exit(EXIT_INVALID)
         outcome = run_scenario(SqlUnitOfWork(engine), scenario)
         ledger_cm = SqlUnitOfWork(engine, read_only=True)
     with ledger_cm as reading:
@@ -164,24 +176,22 @@ def _errors(console: Console) -> Iterator[None]:
         _fail(console, "Error:", [str(exc)], EXIT_INVALID)
 
 
-def _engine(db: str | None) -> Any:
+@contextlib.contextmanager
+def _engine(db: str | None, *, fresh: bool = False) -> Iterator[Any]:
+    """An engine on the ledger's database, disposed of (connections closed) afterwards."""
     engine = make_engine(db)
-    require_schema(engine)
-    return engine
+    try:
+        if fresh:
+            migrate(engine)
+        else:
+            require_schema(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
-def _fresh_engine(db: str) -> Any:
-    engine = make_engine(db)
-    migrate(engine)
+def _read(engine: Any, fn: Callable[[Any], T]) -> T:
     with SqlUnitOfWork(engine, read_only=True) as uow:
-        if uow.ledger.ready:
-            raise BackflushError(f"{database_url(db)} already holds a ledger; `run --db` "
-                                 "needs a new one (use `backflush post` to add events)")
-    return engine
-
-
-def _read(db: str | None, fn: Callable[[Any], T]) -> T:
-    with SqlUnitOfWork(_engine(db), read_only=True) as uow:
         return fn(uow.ledger)
 
 
@@ -198,12 +208,8 @@ def init(
 ) -> None:
     """Create a ledger (or upgrade an existing one's schema)."""
     console = _console()
-    with _errors(console):
-        engine = make_engine(db)
-        migrate(engine)
-        with SqlUnitOfWork(engine, read_only=True) as reading:
-            ready = reading.ledger.ready
-        if ready:
+    with _errors(console), _engine(db, fresh=True) as engine:
+        if _read(engine, lambda ledger: ledger.ready):
             console.print(f"{database_url(db)}: ledger already there; schema is up to date.")
             return
         day = date.fromisoformat(as_of) if as_of else date.today()
@@ -236,10 +242,9 @@ def import_(
     if kind not in tabular.COLUMNS:
         _fail(console, "Unknown import:", [f"{kind!r}; expected one of "
                                            f"{', '.join(tabular.COLUMNS)}"], EXIT_INVALID)
-    with _errors(console):
-        engine = _engine(db)
+    with _errors(console), _engine(db) as engine:
         day = date.fromisoformat(as_of) if as_of else date.today()
-        master = _read(db, lambda ledger: ledger.master)
+        master = _read(engine, lambda ledger: ledger.master)
 
         def do() -> master_data.ImportResult:
             uow = SqlUnitOfWork(engine)
@@ -277,9 +282,8 @@ def post(
     from rich.progress import Progress
 
     console = _console()
-    with _errors(console):
-        engine = _engine(db)
-        master = _read(db, lambda ledger: ledger.master)
+    with _errors(console), _engine(db) as engine:
+        master = _read(engine, lambda ledger: ledger.master)
         events = tabular.read_events(file, master)
         posted = duplicates = 0
         with Progress(console=console, transient=True,
@@ -316,8 +320,7 @@ def close(
 ) -> None:
     """Close a period: dispose of the variances and lock it."""
     console = _console()
-    with _errors(console):
-        engine = _engine(db)
+    with _errors(console), _engine(db) as engine:
         try:
             _, end = period_bounds(period)
         except ValueError as exc:
@@ -347,8 +350,8 @@ def report(
               EXIT_INVALID)
     if fmt == "xlsx" and out is None:
         _fail(console, "An xlsx report needs --output FILE.xlsx", [], EXIT_INVALID)
-    with _errors(console):
-        _read(db, lambda ledger: output.write_report(console, ledger, name, fmt, out))
+    with _errors(console), _engine(db) as engine:
+        _read(engine, lambda ledger: output.write_report(console, ledger, name, fmt, out))
 
 
 @app.command()
@@ -359,22 +362,22 @@ def explain(
 ) -> None:
     """The audit trail of an event or entry: BOM and cost versions, quantities, lines."""
     console = _console()
-    with _errors(console):
+    with _errors(console), _engine(db) as engine:
         def show(ledger: Any) -> None:
             found = reports.explain(ledger, key)
             if found is None:
                 _fail(console, f"No event or journal entry {key!r}.", [], EXIT_INVALID)
             output.print_explanation(console, found, ledger, as_json=as_json)
 
-        _read(db, show)
+        _read(engine, show)
 
 
 @app.command()
 def verify(db: DbOption = None) -> None:
     """Check every invariant of the posting rules against the stored ledger."""
     console = _console()
-    with _errors(console):
-        problems = _read(db, reports.verify)
+    with _errors(console), _engine(db) as engine:
+        problems = _read(engine, reports.verify)
     if problems:
         _fail(console, "The ledger is NOT sound:", problems, EXIT_REFUSED)
     console.print("Ledger verified: every entry balances, inventory accounts equal the stock "

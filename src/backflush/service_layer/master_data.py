@@ -50,9 +50,13 @@ def merged(master: MasterData, *, items: Iterable[Item] = (),
 
 def apply_master(uow: UnitOfWork, master: MasterData, as_of: date, kind: str,
                  rows: int) -> ImportResult:
-    """Validate the whole master data, roll up, and store it (inside the caller's UoW)."""
-    check_master_data(master)
+    """Validate the whole master data, roll up, and store it (inside the caller's UoW).
+
+    Before anything is posted, made items may still wait for their BOM or routing (imports
+    come file by file); posting checks that the master data is complete.
+    """
     ledger = uow.ledger
+    check_master_data(master, complete=ledger.anything_posted())
     current = ledger.costs
     number = current.number + 1 if ledger.cost_version_used() else current.number
     costs = roll_up(master, as_of, number)

@@ -82,6 +82,8 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Event],
                    progress: Callable[[int], None] | None = None) -> BatchResult:
     """:func:`post_events` inside the caller's transaction."""
     result = BatchResult()
+    if not uow.ledger.anything_posted():
+        check_master_data(uow.ledger.master)  # imports may have left it incomplete
     for n, event in enumerate(events, 1):
         if post_one(uow.ledger, event):
             result.posted.append(event.id)

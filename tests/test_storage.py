@@ -1,0 +1,127 @@
+"""The SQL ledger: lossless decimals, migrations, frozen versions, tamper detection."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import insert, inspect, select, update
+
+from backflush.adapters.scenario_file import scenario_from_text
+from backflush.adapters.sql import schema as t
+from backflush.adapters.sql.db import current_revision, head_revision, make_engine, migrate
+from backflush.adapters.sql.ledger import SqlUnitOfWork
+from backflush.service_layer import reports, services
+from backflush.service_layer.scenario import run_scenario
+
+STOOL = """
+format: 1
+items:
+  - {code: SEAT, standard_cost: 5.00}
+  - {code: LEG, standard_cost: 1.00}
+  - {code: STOOL, conversion_cost: 6.00}
+boms:
+  STOOL: [{item: SEAT, qty: 1}, {item: LEG, qty: 3}]
+events:
+  - {type: receipt, date: 2026-11-02, item: SEAT, qty: 100, unit_price: 5.10, id: P1}
+  - {type: receipt, date: 2026-11-02, item: LEG, qty: 300, unit_price: 1.00, id: P2}
+  - {type: completion, date: 2026-11-03, item: STOOL, qty: 10, id: W1}
+"""
+
+BIG = [D("1234567890123456.789012345678"), D("-0.0000000000000000000000000001"),
+       D("9999999999999999999999999999"), D("0.1000000000000000000000000001")]
+
+
+def test_28_digit_values_round_trip_exactly(db_url: str) -> None:
+    engine = make_engine(db_url)
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(t.account_balances),
+                     [{"account": f"A{i}", "balance": v} for i, v in enumerate(BIG)])
+    with engine.connect() as conn:
+        back = dict(conn.execute(select(t.account_balances.c.account,
+                                        t.account_balances.c.balance)).all())
+    assert [back[f"A{i}"] for i in range(len(BIG))] == BIG
+    assert all(isinstance(v, D) for v in back.values())
+    with engine.begin() as conn, pytest.raises(Exception, match="expected Decimal"):
+        conn.execute(insert(t.account_balances).values(account="F", balance=0.1))
+    engine.dispose()
+
+
+def test_migrations_upgrade_an_empty_database_and_downgrade_back(db_url: str) -> None:
+    engine = make_engine(db_url)
+    assert current_revision(engine) is None
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+    assert {"events", "journal_entries", "journal_lines", "stock_balances", "bom_versions",
+            "cost_versions", "periods", "items", "routings", "work_centers"} <= \
+        set(inspect(engine).get_table_names())
+    migrate(engine, "base")
+    assert current_revision(engine) is None
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+
+
+def _ledger(db_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(db_url)
+    migrate(engine)
+    outcome = run_scenario(SqlUnitOfWork(engine), scenario_from_text(STOOL))
+    assert outcome.ok, outcome.errors
+    return engine
+
+
+def test_versions_used_to_post_are_frozen(db_url: str) -> None:
+    engine = _ledger(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(select(t.bom_versions.c.frozen)).scalar_one() is True
+        assert conn.execute(select(t.cost_versions.c.frozen)).scalar_one() is True
+    engine.dispose()
+
+
+def test_every_event_is_kept_with_its_hash_and_explained(db_url: str) -> None:
+    engine = _ledger(db_url)
+    with SqlUnitOfWork(engine, read_only=True) as uow:
+        found = reports.explain(uow.ledger, "W1")
+        assert found is not None
+        [(seq, entry)] = found.entries
+        assert entry.bom == "STOOL@v1" and entry.cost_version == 1
+        assert {d.item: d.qty for d in entry.derivations if d.qty < 0} == \
+            {"SEAT": D(-10), "LEG": D(-30)}
+        assert reports.explain(uow.ledger, f"#{seq}") is not None
+        assert reports.verify(uow.ledger) == []
+    engine.dispose()
+
+
+def test_verify_finds_a_tampered_ledger(db_url: str) -> None:
+    engine = _ledger(db_url)
+    with engine.begin() as conn:
+        conn.execute(update(t.stock_balances).where(t.stock_balances.c.item == "LEG")
+                     .values(qty=D(271)))
+        conn.execute(update(t.account_balances)
+                     .where(t.account_balances.c.account == "Accounts Payable")
+                     .values(balance=D(0)))
+    with SqlUnitOfWork(engine, read_only=True) as uow:
+        problems = reports.verify(uow.ledger)
+    assert any("quantity of LEG at stores" in p for p in problems)
+    assert any(p.startswith("Accounts Payable: balance kept 0.00") for p in problems)
+    assert any("Raw and In-Process Inventory: GL balance" in p for p in problems)
+    engine.dispose()
+
+
+def test_a_failed_batch_leaves_the_database_as_it_was(db_url: str) -> None:
+    from datetime import date
+
+    from backflush.domain.errors import PostingError
+    from backflush.domain.events import Completion, Receipt
+
+    engine = _ledger(db_url)
+    with engine.connect() as conn:
+        before = {tbl.name: conn.execute(select(tbl)).all() for tbl in t.metadata.sorted_tables}
+    good = Receipt(id="P3", date=date(2026, 11, 4), item="LEG", qty=D(5), unit_price=D(1))
+    bad = Completion(id="W2", date=date(2026, 11, 4), item="SEAT", qty=D(1))
+    with pytest.raises(PostingError):
+        services.post_events(SqlUnitOfWork(engine), [good, bad])
+    with engine.connect() as conn:
+        after = {tbl.name: conn.execute(select(tbl)).all() for tbl in t.metadata.sorted_tables}
+    assert after == before
+    engine.dispose()
