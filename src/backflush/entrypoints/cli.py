@@ -286,6 +286,7 @@ def post(
         master = _read(engine, lambda ledger: ledger.master)
         events = tabular.read_events(file, master)
         posted = duplicates = 0
+        retried: list[int] = []
         with Progress(console=console, transient=True,
                       disable=not console.is_terminal) as progress:
             task = progress.add_task(f"Posting {file.name}", total=len(events))
@@ -299,7 +300,7 @@ def post(
                     return services.post_events(SqlUnitOfWork(engine), batch, step)
 
                 try:
-                    result = with_retries(attempt)
+                    result = with_retries(attempt, on_retry=lambda _: retried.append(1))
                 except PostingError:
                     if posted or duplicates:
                         console.print(f"Batches 1-{n - 1} were posted ({posted} events); "
@@ -310,7 +311,9 @@ def post(
                 posted += len(result.posted)
                 duplicates += len(result.duplicates)
     console.print(f"Posted {posted} events from {file}"
-                  + (f"; {duplicates} duplicates skipped" if duplicates else "") + ".")
+                  + (f"; {duplicates} duplicates skipped" if duplicates else "")
+                  + (f"; {len(retried)} transactions rerun after concurrent updates"
+                     if retried else "") + ".")
 
 
 @app.command()

@@ -22,7 +22,8 @@ class ConcurrencyError(BackflushError):
     """
 
 
-def with_retries(use_case: Callable[[], T], attempts: int = 200) -> T:
+def with_retries(use_case: Callable[[], T], attempts: int = 200,
+                 on_retry: Callable[[ConcurrencyError], None] | None = None) -> T:
     """Run a use case again after a :class:`ConcurrencyError`, with jittered backoff.
 
     Never drops work silently: after the last attempt the error is raised.
@@ -30,9 +31,11 @@ def with_retries(use_case: Callable[[], T], attempts: int = 200) -> T:
     for attempt in range(1, attempts + 1):
         try:
             return use_case()
-        except ConcurrencyError:
+        except ConcurrencyError as exc:
             if attempt == attempts:
                 raise
+            if on_retry is not None:
+                on_retry(exc)
             time.sleep(min(0.2, 0.002 * attempt) * (0.5 + random.random()))
     raise AssertionError("unreachable")
 

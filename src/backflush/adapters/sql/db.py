@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from importlib import resources
 from typing import Any
@@ -47,6 +48,9 @@ def make_engine(url: str | None = None) -> Engine:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
+    # A transaction rolled back on a serialization failure makes psycopg log the aborted
+    # pipeline of an executemany; the failure itself is handled (and retried) by us.
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     return create_engine(url, pool_pre_ping=True)
 
 
