@@ -19,8 +19,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/backflush demo
 
-## Run the whole test suite.
+## Run the whole test suite (memory, SQLite and a local PostgreSQL it installs and starts).
 test: $(STAMP)
+	bash scripts/start-postgres.sh
 	$(BIN)/python -m pytest
 
 ## Lint, types and the layer contract.
