@@ -142,3 +142,4 @@ class Posting:
     new_cost_version: CostVersion | None = None
     new_master: MasterData | None = None  # master data after a cost change
     details: tuple[tuple[str, str], ...] = field(default=())
+    cost_version: int = 0  # the cost version in force when the event was posted

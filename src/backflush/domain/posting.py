@@ -646,6 +646,9 @@ def _reversal(ctx: Context, ev: Reversal) -> Posting:
         eb.cogs_material -= entry.cogs_material
         eb.cogs_conversion -= entry.cogs_conversion
     shorts: list[tuple[str, str, Decimal, Decimal]] = []
+    # Short issues this event cleared for a completion that has since been reversed: that
+    # reversal already gave the quantity back, so they are not undone a second time.
+    settled: dict[tuple[str, str], Decimal] = {}
     for p in original.posting.pending:
         if p.qty > 0 and p.source == original.event.id:
             still = sum((q for s, q in ov.queue(p.item, p.location) if s == p.source), ZERO)
@@ -655,16 +658,25 @@ def _reversal(ctx: Context, ev: Reversal) -> Posting:
             if p.qty - still:
                 _stock_value(ctx, ov, eb, StockMove(p.item, p.location, p.qty - still,
                                                     "reversal"), f"reverses {ev.of}")
+        elif p.qty < 0 and ctx.view.reversed_by(p.source) is not None:
+            key = (p.item, p.location)
+            settled[key] = settled.get(key, ZERO) - p.qty
         else:
             _pending_value(ctx, ov, eb, PendingChange(p.item, p.location, -p.qty, p.source))
     for m in original.posting.moves:
-        if m.qty > 0 and ov.at(m.item, m.location) < m.qty:
-            shorts.append((m.item, m.location, m.qty, ov.at(m.item, m.location)))
-        _stock_value(ctx, ov, eb, StockMove(m.item, m.location, -m.qty, "reversal"),
+        qty = m.qty
+        if m.kind == "backflush" and original.event.type != "completion":
+            skip = min(settled.get((m.item, m.location), ZERO), -qty)
+            settled[(m.item, m.location)] = settled.get((m.item, m.location), ZERO) - skip
+            qty += skip
+            if qty == 0:
+                continue
+        if qty > 0 and ov.at(m.item, m.location) < qty:
+            shorts.append((m.item, m.location, qty, ov.at(m.item, m.location)))
+        _stock_value(ctx, ov, eb, StockMove(m.item, m.location, -qty, "reversal"),
                      f"reverses {ev.of}")
     _shortage(ctx, ev, shorts, alerts)
-    if eb.residual and original.posting.entries and \
-            original.posting.entries[0].cost_version != ctx.costs.number:
+    if eb.residual and original.posting.cost_version != ctx.costs.number:
         eb.add(Role.REVALUATION_VARIANCE, -eb.residual,
                "standards changed since the original was posted")
     built = eb.build()
@@ -688,13 +700,13 @@ def post(ctx: Context, event: Event) -> Posting:
 
     _check_open(ctx, event)
     if isinstance(event, Close):
-        return close_period(ctx, event)
+        return replace(close_period(ctx, event), cost_version=ctx.costs.number)
     if isinstance(event, Opening):
-        return post_opening(ctx, event)
+        return replace(post_opening(ctx, event), cost_version=ctx.costs.number)
     rule = _RULES.get(type(event))
     if rule is None:
         raise PostingError(event.id, f"unknown event type {type(event).__name__}", "type")
-    posting = rule(ctx, event)
+    posting = replace(rule(ctx, event), cost_version=ctx.costs.number)
     for entry in posting.entries:
         if not entry.balanced:  # pragma: no cover - the builder balances by construction
             raise AssertionError(f"entry for {event.id} does not balance")

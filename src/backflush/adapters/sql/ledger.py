@@ -311,7 +311,8 @@ class SqlLedger:
                             select(t.pending_changes).where(
                                 t.pending_changes.c.event_seq == row.seq)
                             .order_by(t.pending_changes.c.id)))
-        return PostedEvent(event_from_json(row.payload), Posting(entries, moves, pending))
+        return PostedEvent(event_from_json(row.payload),
+                           Posting(entries, moves, pending, cost_version=row.cost_version))
 
     def reversed_by(self, event_id: str) -> str | None:
         return self.conn.execute(select(t.events.c.reversed_by).where(
@@ -376,7 +377,8 @@ class SqlLedger:
             seq = c.execute(insert(t.events).values(
                 id=event.id, type=event.type, date=event.date,
                 item=getattr(event, "item", None), content_hash=event.content_hash(),
-                payload=event_to_json(event)).returning(t.events.c.seq)).scalar_one()
+                payload=event_to_json(event), cost_version=posting.cost_version)
+                .returning(t.events.c.seq)).scalar_one()
         except IntegrityError as exc:
             # Checked just before: only a concurrent transaction can have taken the id.
             raise ConcurrencyError(f"event {event.id} was posted meanwhile") from exc

@@ -149,6 +149,7 @@ events = Table(
     Column("content_hash", String(64), nullable=False),
     Column("payload", Text, nullable=False),
     Column("reversed_by", String(200), nullable=True),
+    Column("cost_version", Integer, nullable=False),  # the standards it was posted at
     UniqueConstraint("id", name="uq_events_id"),
 )
 Index("ix_events_type_date", events.c.type, events.c.date)

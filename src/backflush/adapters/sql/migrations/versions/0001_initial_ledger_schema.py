@@ -54,6 +54,7 @@ def upgrade() -> None:
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('payload', sa.Text(), nullable=False),
     sa.Column('reversed_by', sa.String(length=200), nullable=True),
+    sa.Column('cost_version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('seq'),
     sa.UniqueConstraint('id', name='uq_events_id')
     )
