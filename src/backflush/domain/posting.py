@@ -266,6 +266,18 @@ def _check_item(ctx: Context, event: Event, code: str, *, made: bool | None = No
                            "item")
 
 
+def _withdrawal(ctx: Context, event: Event, item: str, location: str, qty: Decimal
+                ) -> tuple[Overlay, list[Alert]]:
+    """Start posting an event that takes ``qty`` of ``item`` out of ``location``."""
+    _check_item(ctx, event, item)
+    ov = Overlay(ctx.view)
+    alerts: list[Alert] = []
+    have = ov.at(item, location)
+    if qty > have:
+        _shortage(ctx, event, [(item, location, qty, have)], alerts)
+    return ov, alerts
+
+
 def _shortage(ctx: Context, event: Event, shorts: list[tuple[str, str, Decimal, Decimal]],
               alerts: list[Alert]) -> None:
     """Apply the negative-stock policy to movements that would go below zero."""
@@ -463,13 +475,8 @@ def _completion(ctx: Context, ev: Completion) -> Posting:
 
 
 def _sale(ctx: Context, ev: Sale) -> Posting:
-    _check_item(ctx, ev, ev.item)
+    ov, alerts = _withdrawal(ctx, ev, ev.item, ev.location, ev.qty)
     books = ctx.books
-    ov = Overlay(ctx.view)
-    alerts: list[Alert] = []
-    have = ov.at(ev.item, ev.location)
-    if ev.qty > have:
-        _shortage(ctx, ev, [(ev.item, ev.location, ev.qty, have)], alerts)
     eb = EntryBuilder(ctx, ev, f"Sale of {fmt_qty(ev.qty)} {ev.item}")
     item = ctx.master.items[ev.item]
     material, conv = books.inventoriable(ev.item)
@@ -501,12 +508,7 @@ def _sale(ctx: Context, ev: Sale) -> Posting:
 
 
 def _scrap(ctx: Context, ev: Scrap) -> Posting:
-    _check_item(ctx, ev, ev.item)
-    ov = Overlay(ctx.view)
-    alerts: list[Alert] = []
-    have = ov.at(ev.item, ev.location)
-    if ev.qty > have:
-        _shortage(ctx, ev, [(ev.item, ev.location, ev.qty, have)], alerts)
+    ov, alerts = _withdrawal(ctx, ev, ev.item, ev.location, ev.qty)
     eb = EntryBuilder(ctx, ev, f"Scrap of {fmt_qty(ev.qty)} {ev.item}"
                       + (f": {ev.reason}" if ev.reason else ""))
     amount = _stock_value(ctx, ov, eb, StockMove(ev.item, ev.location, -ev.qty, "scrap"),
@@ -517,12 +519,7 @@ def _scrap(ctx: Context, ev: Scrap) -> Posting:
 
 
 def _transfer(ctx: Context, ev: Transfer) -> Posting:
-    _check_item(ctx, ev, ev.item)
-    ov = Overlay(ctx.view)
-    alerts: list[Alert] = []
-    have = ov.at(ev.item, ev.from_location)
-    if ev.qty > have:
-        _shortage(ctx, ev, [(ev.item, ev.from_location, ev.qty, have)], alerts)
+    ov, alerts = _withdrawal(ctx, ev, ev.item, ev.from_location, ev.qty)
     ov.move(StockMove(ev.item, ev.from_location, -ev.qty, "transfer"))
     ov.move(StockMove(ev.item, ev.to_location, ev.qty, "transfer"))
     entries: list[JournalEntry] = []
