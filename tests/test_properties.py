@@ -1,17 +1,36 @@
 """Property-based tests of the posting rules (posting-rules §2, §4, §5, §6).
 
 Hypothesis draws a random plant (a BOM DAG with phantoms, scrap factors, a second BOM version
-now and then, explicit conversion costs or routings), a policy (every trigger-point variant,
-conversion inventoried or expensed, every negative-stock rule, every disposition) and a month of
-events, mostly feasible, some not. Each event is posted in its own unit of work and, after every
-one, the invariants of §5 are checked twice: by the engine's own ``reports.verify`` and by an
-independent reference model written here (its own BOM explosion, its own roll-up and its own
-"where does value sit" table).
+now and then, explicit conversion costs or routings, a made item without a BOM), a policy (every
+trigger-point variant, conversion inventoried or expensed, every negative-stock rule, every
+disposition) and a month of events: mostly feasible, some not, some dated late, sometimes all
+reversed again, sometimes closed, and sometimes followed by a closed December. Each event is
+posted in its own unit of work. After every one:
+
+* ``reports.verify`` finds nothing, and, independently: every entry balances; debits and
+  credits are whole cents; the balances add up to zero; every line's derivations add up;
+* quantities are conserved: on hand minus parked issues equals what the events say, item by
+  item and location by location, and the moves of each kind add up to the events of that kind;
+  a parked issue belongs to a live completion;
+* each inventory account equals Σ round(qty × standard value) over what the policy holds in it,
+  by a roll-up and a "where does value sit" table of our own (§2);
+* the event's own entry follows §2 (payables at actual, COGS at standard, conversion applied at
+  the first triggered stage at or after C, scrap at standard, nothing for {D} before the sale,
+  a reversal negates its original) and its rounding line stays a rounding difference;
+* the same event again is a duplicate and changes nothing; the same id with other content is
+  refused and changes nothing; a refused event changes nothing, and ``reject`` refuses exactly
+  the events that would drive stock below zero.
+
+After a close: control, applied and every written-off or prorated variance are zero, kept ones
+are carried forward, proration follows the standard content to the cent, and the month is
+locked. With every event reversed, nothing is left. And the sequential method ends the period
+with no WIP at the same inventory + COGS as backflush, writing at least as many entries.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,7 +39,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from backflush.adapters.memory import InMemoryLedger, InMemoryUnitOfWork
@@ -64,10 +83,11 @@ from backflush.domain.policy import (
 )
 from backflush.domain.routing import Operation, WorkCenter
 from backflush.service_layer import reports, services
-from backflush.service_layer.repository import StoredEntry
+from backflush.service_layer.repository import LedgerRepository, StoredEntry
+from backflush.service_layer.unit_of_work import UnitOfWork
+from tests.conftest import Backend, new_backend
 
 D = Decimal
-HUNT = True
 ZERO = D(0)
 CENT = D("0.01")
 START, END = date(2026, 11, 1), date(2026, 11, 30)  # the month; December follows sometimes
@@ -103,7 +123,8 @@ def round_money(amount: Decimal) -> Decimal:
 
 
 def is_money(amount: Decimal) -> bool:
-    return amount.is_finite() and amount == amount.quantize(CENT)
+    with exact():
+        return amount.is_finite() and amount == amount.quantize(CENT)
 
 
 def nonzero(mapping: Mapping[Any, Decimal]) -> dict[Any, Decimal]:
@@ -139,8 +160,8 @@ def money(lo: int, hi: int) -> st.SearchStrategy[Decimal]:
     return st.integers(lo, hi).map(lambda c: D(c) / 100)
 
 
-QTY_PER = st.sampled_from([D(1), D(2), D(3), D("0.5"), D("1.25")])
-SCRAP_FACTOR = st.sampled_from([D(0), D("0.02"), D("0.05")])
+QTY_PER = st.sampled_from((D(1), D(2), D(3), D("0.5"), D("1.25")))
+SCRAP_FACTOR = st.sampled_from((D(0), D("0.02"), D("0.05")))
 
 
 @st.composite
@@ -163,9 +184,9 @@ def plants(draw: st.DrawFn) -> Plant:
     phantoms: set[str] = set()
     for j in range(1, n_made + 1):
         code = f"M{j}"
-        pool = list(purchased) + made  # only earlier items: the graph is acyclic
+        pool = (*purchased, *made)  # only earlier items: the graph is acyclic
         phantom = j < n_made and draw(st.integers(0, 2)) == 0  # the last one is never phantom
-        conversion = draw(st.sampled_from(["explicit", "routing", "none"]))
+        conversion = draw(st.sampled_from(("explicit", "routing", "none")))
         # Now and then a made item with conversion only, no BOM (never a phantom).
         if phantom or conversion == "none" or draw(st.integers(0, 7)):
             comps = draw(st.lists(st.sampled_from(pool), min_size=1,
@@ -173,23 +194,23 @@ def plants(draw: st.DrawFn) -> Plant:
             lines = tuple(BomLine(c, draw(QTY_PER), draw(SCRAP_FACTOR)) for c in comps)
             versions.append(BomVersion(code, 1, START, lines))
             if draw(st.integers(0, 4)) == 0:  # a second version, effective mid-month
-                more = draw(st.sampled_from([D(1), D("0.5")]))
+                more = draw(st.sampled_from((D(1), D("0.5"))))
                 changed = tuple(BomLine(ln.component, ln.qty + more, ln.scrap) for ln in lines)
                 versions.append(BomVersion(code, 2, V2_FROM, changed))
         conversion_cost = None
         if conversion == "explicit":
             conversion_cost = draw(money(0, 3000))
         elif conversion == "routing":
-            wcs = draw(st.lists(st.sampled_from(["WC1", "WC2"]), min_size=1, max_size=2,
+            wcs = draw(st.lists(st.sampled_from(("WC1", "WC2")), min_size=1, max_size=2,
                                 unique=True))
             routings[code] = tuple(
                 Operation(10 * (k + 1), wc,
-                          run_hours=draw(st.sampled_from([D("0.1"), D("0.25"), D("0.5"), D(1)])),
-                          setup_hours=draw(st.sampled_from([D(0), D("0.5"), D(2)])),
-                          lot_size=draw(st.sampled_from([D(1), D(4), D(10), D(25)])))
+                          run_hours=draw(st.sampled_from((D("0.1"), D("0.25"), D("0.5"), D(1)))),
+                          setup_hours=draw(st.sampled_from((D(0), D("0.5"), D(2)))),
+                          lot_size=draw(st.sampled_from((D(1), D(4), D(10), D(25)))))
                 for k, wc in enumerate(wcs))
             routed[code] = tuple(wcs)
-        finished = None if phantom else draw(st.sampled_from([None, None, None, True, False]))
+        finished = None if phantom else draw(st.sampled_from((None, None, None, True, False)))
         items[code] = Item(code, conversion_cost=conversion_cost, phantom=phantom, made=True,
                            finished=finished)
         made.append(code)
@@ -201,17 +222,17 @@ def plants(draw: st.DrawFn) -> Plant:
 
 @st.composite
 def dispositions(draw: st.DrawFn) -> dict[str, Disposition]:
-    out = {"conversion": draw(st.sampled_from([Disposition.WRITE_OFF, Disposition.PRORATE]))}
+    out = {"conversion": draw(st.sampled_from((Disposition.WRITE_OFF, Disposition.PRORATE)))}
     for family in MATERIAL_FAMILIES:
-        out[family] = draw(st.sampled_from(list(Disposition)))
+        out[family] = draw(st.sampled_from(tuple(Disposition)))
     return out
 
 
 def policies(triggers: st.SearchStrategy[frozenset[Stage]] = st.sampled_from(VARIANTS),
-             conversion: st.SearchStrategy[ConversionMode] = st.sampled_from(list(ConversionMode)),
+             conversion: st.SearchStrategy[ConversionMode] = st.sampled_from(tuple(ConversionMode)),
              ) -> st.SearchStrategy[Policy]:
     return st.builds(Policy, triggers=triggers, conversion=conversion,
-                     negative_stock=st.sampled_from(list(NegativeStock)),
+                     negative_stock=st.sampled_from(tuple(NegativeStock)),
                      disposition=dispositions())
 
 
@@ -375,7 +396,7 @@ class Reference:
                 return "second reversal"
         return None
 
-    def delta(self, ev: Event, ledger: InMemoryLedger) -> dict[tuple[str, str], Decimal]:
+    def delta(self, ev: Event, ledger: LedgerRepository) -> dict[tuple[str, str], Decimal]:
         """What ``ev`` does to the effective quantities (on hand minus parked)."""
         out: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
         if isinstance(ev, Receipt):
@@ -471,17 +492,17 @@ class StreamBuilder:
             self.sim[(ev.item, ev.location)] = ev.qty
 
     def location(self) -> str:
-        return self.draw(st.sampled_from(["stores", "stores", "stores", "line"]))
+        return self.draw(st.sampled_from(("stores", "stores", "stores", "line")))
 
     def qty(self) -> Decimal:
         return self.draw(st.one_of(st.integers(1, 40).map(D),
-                                   st.sampled_from([D("0.5"), D("2.5"), D("12.75")])))
+                                   st.sampled_from((D("0.5"), D("2.5"), D("12.75")))))
 
     def price(self, std: Decimal) -> Decimal:
         """The standard, or off it by up to 3.00 with 2 or 4 decimals."""
         if self.draw(st.booleans()):
             return std
-        off = D(self.draw(st.integers(-300, 300))) / self.draw(st.sampled_from([100, 10000]))
+        off = D(self.draw(st.integers(-300, 300))) / self.draw(st.sampled_from((100, 10000)))
         return max(ZERO, std + off)
 
     def supply(self, item: str, qty: Decimal, location: str) -> None:
@@ -504,12 +525,12 @@ class StreamBuilder:
         item = self.draw(st.sampled_from(self.plant.purchased))
         std = self.plant.master.items[item].standard_cost or ZERO
         self.emit(Receipt, item=item, qty=self.qty(), unit_price=self.price(std),
-                  supplier=self.draw(st.sampled_from(["", "ACME"])), location=self.location())
+                  supplier=self.draw(st.sampled_from(("", "ACME"))), location=self.location())
 
     def completion(self) -> None:
         item = self.draw(st.sampled_from(self.plant.made))  # a phantom is refused
         qty = D(self.draw(st.integers(0, 8)))
-        scrap = D(self.draw(st.sampled_from([0, 0, 0, 1, 2])))
+        scrap = D(self.draw(st.sampled_from((0, 0, 0, 1, 2))))
         if qty + scrap == 0:
             qty = D(1)
         hours: tuple[tuple[str, Decimal], ...] = ()
@@ -519,13 +540,13 @@ class StreamBuilder:
         location = self.location()
         if item not in self.plant.phantoms and self.draw(st.integers(0, 9)) < 8:
             self.supply(item, qty + scrap, location)
-        output = self.draw(st.sampled_from([None, None, None, "stores", "line"]))
+        output = self.draw(st.sampled_from((None, None, None, "stores", "line")))
         self.emit(Completion, item=item, qty=qty, scrap_qty=scrap, hours=hours,
                   location=location, output_location=output,
-                  order=self.draw(st.sampled_from(["", "WO-7"])))
+                  order=self.draw(st.sampled_from(("", "WO-7"))))
 
     def sale(self) -> None:
-        finished = [m for m in self.plant.stocked_made if self.ref.finished(m)]
+        finished = tuple(m for m in self.plant.stocked_made if self.ref.finished(m))
         pool = finished if finished and self.draw(st.integers(0, 3)) else self.plant.stockable
         item = self.draw(st.sampled_from(pool))
         qty = D(self.draw(st.integers(1, 6)))
@@ -544,7 +565,7 @@ class StreamBuilder:
     def scrap(self) -> None:
         item = self.draw(st.sampled_from(self.plant.stockable))
         self.emit(Scrap, item=item, qty=D(self.draw(st.integers(1, 3))),
-                  reason=self.draw(st.sampled_from(["", "dropped"])), location=self.location())
+                  reason=self.draw(st.sampled_from(("", "dropped"))), location=self.location())
 
     def count(self) -> None:
         item = self.draw(st.sampled_from(self.plant.stockable))
@@ -561,12 +582,12 @@ class StreamBuilder:
         amount = self.draw(st.one_of(money(1, 500000),
                                      st.integers(1, 500000).map(lambda m: D(m) / 1000)))
         self.emit(ConversionIncurred, amount=amount,
-                  element=self.draw(st.sampled_from(["labor", "overhead", "conversion"])),
-                  credit=self.draw(st.sampled_from([None, None, "Accrued Overhead"])))
+                  element=self.draw(st.sampled_from(("labor", "overhead", "conversion"))),
+                  credit=self.draw(st.sampled_from((None, None, "Accrued Overhead"))))
 
     def reversal(self) -> None:
         if self.events:
-            self.emit(Reversal, of=self.draw(st.sampled_from([e.id for e in self.events])))
+            self.emit(Reversal, of=self.draw(st.sampled_from(tuple(e.id for e in self.events))))
 
     def cost_change(self) -> None:
         explicit = self.plant.explicit_conversion
@@ -598,13 +619,12 @@ def streams(draw: st.DrawFn, plant: Plant, close: bool | None = None,
             if draw(st.integers(0, 9)) == 0:  # reported late: dated before what came earlier
                 builder.day = draw(st.integers(1, builder.day))
             getattr(builder, draw(st.sampled_from(KINDS)))()
-        if month == 12 or not december:
-            if draw(st.integers(0, 3)) == 0:
-                # Undo everything: reverse every event, in any order.
-                ids = [e.id for e in builder.events
-                       if not isinstance(e, Reversal | CostChange | Close)]
-                for of in draw(st.permutations(ids)):
-                    builder.emit(Reversal, of=of)
+        if (month == 12 or not december) and draw(st.integers(0, 3)) == 0:
+            # Undo everything: reverse every event, in any order.
+            ids = [e.id for e in builder.events
+                   if not isinstance(e, Reversal | CostChange | Close)]
+            for of in draw(st.permutations(ids)):
+                builder.emit(Reversal, of=of)
         if close:
             builder.day = last
             builder.emit(Close, period=period_of(builder.when))
@@ -629,7 +649,7 @@ class State:
     alerts: int
 
 
-def state_of(ledger: InMemoryLedger) -> State:
+def state_of(ledger: LedgerRepository) -> State:
     return State(nonzero(ledger.balances()), nonzero(ledger.stock()),
                  nonzero(ledger.pending_totals()), len(list(ledger.entries())),
                  len(list(ledger.moves())), frozenset(ledger.event_ids()),
@@ -644,9 +664,11 @@ def other_day(day: date) -> date:
 class Run:
     plant: Plant
     policy: Policy
-    uow: InMemoryUnitOfWork = field(default_factory=InMemoryUnitOfWork)
+    backend: Backend = field(default_factory=new_backend)
     refused: list[str] = field(default_factory=list)
     ref: Reference = field(init=False)
+    # The cost version in force when each event was posted.
+    cost_version_at: dict[str, int] = field(default_factory=dict)
     # Variances capitalized at the last close, by (family, account): re-spread at the next.
     capitalized: dict[tuple[str, str], Decimal] = field(
         default_factory=lambda: defaultdict(lambda: ZERO))
@@ -657,15 +679,16 @@ class Run:
         self.check()
 
     @property
-    def ledger(self) -> InMemoryLedger:
-        return self.uow.ledger
+    def uow(self) -> UnitOfWork:
+        """A unit of work on this run's ledger (memory, SQLite or PostgreSQL)."""
+        return self.backend.uow()
+
+    @property
+    def ledger(self) -> LedgerRepository:
+        return self.backend.ledger()
 
     def balance(self, account: str) -> Decimal:
         return self.ledger.balances().get(account, ZERO)
-
-    def post_all(self, events: list[Event]) -> None:
-        for ev in events:
-            self.post(ev)
 
     def post(self, ev: Event) -> bool:
         """Post one event in its own unit of work and check everything; True when posted."""
@@ -695,6 +718,7 @@ class Run:
         assert not must_reject, f"{ev!r} should have been rejected: {goes_negative} below zero"
         assert result.posted == [ev.id] and result.duplicates == []
         self.ref.apply(ev, delta)
+        self.cost_version_at[ev.id] = before.cost_version
         self.check()
         self.check_entries_of(ev, list(self.ledger.entries())[before.journal_length:])
         self.check_idempotent(ev)
@@ -727,15 +751,15 @@ class Run:
                                  if o.entry.event_id == ev.of
                                  for ln in o.entry.lines if ln.account == ROUNDING), ZERO)
             bound = CENT * (len(s.entry.lines) + len(s.entry.derivations))
-            assert (HUNT and isinstance(ev, Reversal)) or abs(rounding) <= bound, (
+            assert abs(rounding) <= bound, (
                 f"{s.entry.type} of {ev.id}: {rounding} booked as a rounding difference",
                 s.entry)
         for s in stored:
             # Explained down to the source: the cost version in force, the BOM version used,
             # and derivations that add up to the lines they explain.
             assert s.entry.cost_version == self.ledger.costs.number - isinstance(ev, CostChange)
-            if isinstance(ev, Completion) and s.entry.type != "pending_cleared" \
-                    and ev.item in ref.versions:
+            if isinstance(ev, Completion) and ev.item in ref.versions \
+                    and s.entry.type not in ("pending_cleared", "conversion_applied"):
                 assert s.entry.bom == ref.bom_on(ev.item, ev.date).key, s.entry
             explained: dict[str, Decimal] = defaultdict(lambda: ZERO)
             for d in s.entry.derivations:
@@ -825,7 +849,7 @@ class Run:
             # The exact negation of the original, apart from the inventory accounts (moved at
             # the value in force) and rounding, when the standards have not changed since.
             original = [s.entry for s in self.ledger.entries() if s.entry.event_id == ev.of]
-            if all(e.cost_version == self.ledger.costs.number for e in original):
+            if self.cost_version_at[ev.of] == self.ledger.costs.number:
                 before: dict[str, Decimal] = defaultdict(lambda: ZERO)
                 for e in original:
                     for ln in e.lines:
@@ -890,7 +914,7 @@ class Run:
             for source, qty in ledger.pending_at(item, location):
                 completion = ref.posted.get(source)
                 assert isinstance(completion, Completion), (item, location, source)
-                assert HUNT or source not in ref.reversed, (
+                assert source not in ref.reversed, (
                     f"{qty} {item} at {location} still parked for {source}, which was reversed")
                 need = ref.explode(completion.item, completion.qty + completion.scrap_qty,
                                    completion.date).get(item, ZERO)
@@ -953,8 +977,6 @@ class Run:
         undoable = [i for i, e in ref.posted.items() if not isinstance(e, Reversal | Close)]
         if not all(i in ref.reversed for i in undoable
                    if not isinstance(ref.posted[i], CostChange)):
-            return
-        if HUNT and self.policy.negative_stock is NegativeStock.QUEUE:
             return
         assert nonzero(self.ledger.stock()) == {}
         assert nonzero(self.ledger.pending_totals()) == {}
@@ -1059,7 +1081,12 @@ def run_stream(plant: Plant, policy: Policy, events: list[Event]) -> Run:
 # =========================================================================== the properties
 
 
-SETTINGS = settings(max_examples=4000, deadline=None,
+# Shrinking a failing month of events can take minutes (each attempt replays whole ledgers),
+# so by default a failure is reported as drawn, and replayed first on the next run from the
+# example database. Set BACKFLUSH_SHRINK=1 to shrink it to a minimal stream.
+PHASES = tuple(Phase) if os.environ.get("BACKFLUSH_SHRINK") else tuple(
+    phase for phase in Phase if phase is not Phase.shrink)
+SETTINGS = settings(max_examples=600, deadline=None, phases=PHASES,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -1071,7 +1098,19 @@ def test_invariants_hold_after_every_event_for_every_policy(
     run_stream(plant, policy, events)
 
 
-@settings(SETTINGS, max_examples=2000)
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+@settings(SETTINGS, max_examples=int(os.environ.get("BACKFLUSH_SQL_EXAMPLES", "25")),
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.function_scoped_fixture])
+@given(data=st.data(), plant=plants(), policy=policies())
+def test_invariants_hold_after_every_event_in_sqlite_and_postgresql(
+        backend: str, data: st.DataObject, plant: Plant, policy: Policy) -> None:
+    """The same property, on the stored ledgers (fewer examples: each event is a commit)."""
+    events = data.draw(streams(plant))
+    run_stream(plant, policy, events)
+
+
+@settings(SETTINGS, max_examples=250)
 @given(data=st.data(), plant=plants(), policy=policies(triggers=st.just(VARIANTS[0]),
                                                      conversion=st.just(ConversionMode.INVENTORIED)))
 def test_sequential_and_backflush_end_the_period_at_the_same_inventory_plus_cogs(
@@ -1081,7 +1120,7 @@ def test_sequential_and_backflush_end_the_period_at_the_same_inventory_plus_cogs
     sequential = run_stream(plant, dataclasses.replace(policy, method=Method.SEQUENTIAL), events)
     assert sequential.refused == backflush.refused
     assert sequential.balance(WIP) == 0
-    pending_and_capitalized = [PENDING, *CAPITALIZED] + ([ROUNDING] if HUNT else [])
+    pending_and_capitalized = [PENDING, *CAPITALIZED]
 
     def total(run: Run, accounts: list[str]) -> Decimal:
         return sum((run.balance(a) for a in accounts + pending_and_capitalized), ZERO)
@@ -1091,7 +1130,8 @@ def test_sequential_and_backflush_end_the_period_at_the_same_inventory_plus_cogs
 
 
 # =========================================================================== minimal repros
-# Two engine bugs the properties above found, each shrunk to its smallest case.
+# Two engine bugs the properties above found, each shrunk to its smallest case (both fixed in
+# a23cb0a); kept as regression tests.
 
 
 def _ledger(items: list[Item], boms: list[BomVersion], policy: Policy,
@@ -1105,7 +1145,7 @@ def _ledger(items: list[Item], boms: list[BomVersion], policy: Policy,
     return uow.ledger
 
 
-def test_reversing_a_queued_completion_and_then_the_receipt_that_cleared_it_leaves_nothing() -> None:
+def test_reversing_a_queued_completion_then_the_receipt_that_cleared_it_leaves_nothing() -> None:
     """Under ``queue`` a completion parks its short issue; a receipt clears it; both are then
     reversed, the completion first. Nothing happened, so nothing may be on hand or parked."""
     day = date(2026, 11, 2)
@@ -1117,7 +1157,7 @@ def test_reversing_a_queued_completion_and_then_the_receipt_that_cleared_it_leav
          Receipt(id="R1", date=day, item="P1", qty=D(5), unit_price=D("1.00")),
          Reversal(id="X1", date=day, of="W1"),
          Reversal(id="X2", date=day, of="R1")])
-    assert ledger.pending_at("P1", "stores") == ()  # not (("W1", 5),): W1 was reversed
+    assert ledger.pending_at("P1", "stores") == ()  # was (("W1", 5),) though W1 was reversed
     assert nonzero(ledger.stock()) == {}
     assert nonzero(ledger.balances()) == {}
 
@@ -1138,6 +1178,6 @@ def test_a_reversal_after_a_standard_change_is_revalued_even_if_the_original_had
          Completion(id="W1", date=day, item="M1", qty=D(10)),
          CostChange(id="K1", date=day, item="M1", conversion_cost=D("5.00")),
          Reversal(id="X1", date=day, of="W1")])
-    assert ledger.balance(ROUNDING) == 0  # the engine books 50.00 here
+    assert ledger.balance(ROUNDING) == 0  # was 50.00
     assert ledger.balance(REVALUATION) == 0
     assert nonzero(ledger.balances()) == {RIP: D(10), AP: D(-10)}
