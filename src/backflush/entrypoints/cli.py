@@ -35,7 +35,7 @@ EXIT_OK, EXIT_REFUSED, EXIT_INVALID = 0, 1, 2
 
 
 def _console() -> Console:
-    return Console(highlight=False)
+    return Console(highlight=False, soft_wrap=True)  # messages stay whole lines in logs
 
 
 def _execute(loader: object, *, as_json: bool, journal: bool, title: str,
