@@ -387,6 +387,38 @@ def verify(db: DbOption = None) -> None:
                   "subledger at standard, quantities are conserved, every line has its event.")
 
 
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Argument(help="Folder to write the plant's files into.")],
+    items: Annotated[int, typer.Option(help="Number of items.")] = 200,
+    depth: Annotated[int, typer.Option(help="BOM levels of made items (1-10).")] = 3,
+    fan_out: Annotated[int, typer.Option(help="Components per BOM.")] = 5,
+    phantom_share: Annotated[float, typer.Option(help="Share of intermediates that are "
+                                                 "phantoms.")] = 0.1,
+    scrap_share: Annotated[float, typer.Option(help="Share of BOM lines with a scrap "
+                                               "factor.")] = 0.2,
+    events: Annotated[int, typer.Option(help="Number of events.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same files.")] = 1,
+) -> None:
+    """Write a synthetic plant (CSV master data + JSON Lines events) for import and post."""
+    from backflush.adapters.synthetic import PlantSpec
+    from backflush.adapters.synthetic import generate as write_plant
+
+    console = _console()
+    spec = PlantSpec(items, depth, fan_out, phantom_share, scrap_share, events=events,
+                     seed=seed)
+    problems = spec.check()
+    if problems:
+        _fail(console, "Invalid parameters:", problems, EXIT_INVALID)
+    written = write_plant(spec, out, lambda n: console.print(f"  {n} events written"))
+    console.print(f"Wrote {written.items} items, {written.bom_lines} BOM lines and "
+                  f"{written.events} events to {out}:")
+    for path in written.files:
+        console.print(f"  {path}")
+    console.print("Load them with: backflush init; backflush import work-centers|items|"
+                  "routings|boms FILE; backflush post events.jsonl")
+
+
 def main() -> None:
     try:
         app()
