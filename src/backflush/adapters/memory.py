@@ -78,6 +78,9 @@ class InMemoryLedger:
     def anything_posted(self) -> bool:
         return bool(self.s.posted)
 
+    def entries_of(self, event_id: str) -> list[StoredEntry]:
+        return [st for st in self.s.entries if st.entry.event_id == event_id]
+
     def entry(self, seq: int) -> StoredEntry | None:
         return self.s.entries[seq - 1] if 0 < seq <= len(self.s.entries) else None
 

@@ -101,5 +101,4 @@ def close_period(ctx: Context, ev: Close) -> Posting:
             eb.add(role, part, f"{family} variance prorated ({weight:f} standard content)",
                    family=None if role is Role.COST_OF_GOODS_SOLD else family)
     entry: JournalEntry | None = eb.build()
-    return Posting((entry,) if entry else (), alerts=tuple(alerts), locks_through=end,
-                   details=(("period", ev.period),))
+    return Posting((entry,) if entry else (), alerts=tuple(alerts), locks_through=end)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -141,5 +141,4 @@ class Posting:
     locks_through: date | None = None
     new_cost_version: CostVersion | None = None
     new_master: MasterData | None = None  # master data after a cost change
-    details: tuple[tuple[str, str], ...] = field(default=())
     cost_version: int = 0  # the cost version in force when the event was posted

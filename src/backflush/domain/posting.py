@@ -398,7 +398,6 @@ def _completion(ctx: Context, ev: Completion) -> Posting:
         if sequential else EntryBuilder(ctx, ev, title)
     issue.bom = explosion.bom
     # Components: relieve stock (or park the short part) and credit where the value sat.
-    expected_components = ZERO
     actual_components = ZERO
     for comp, need in sorted(needs.items()):
         take, park = need, ZERO
@@ -581,7 +580,7 @@ def diagnose_count(ctx: Context, ev: Count, diff: Decimal) -> tuple[Finding, ...
 
 def _release(ctx: Context, ev: Release) -> Posting:
     _check_item(ctx, ev, ev.item, made=True)
-    return Posting(details=(("release", f"{fmt_qty(ev.qty)} {ev.item} due {ev.due or '-'}"),))
+    return Posting()  # an order release is recorded; stage B is never a trigger point
 
 
 def _cost_change(ctx: Context, ev: CostChange) -> Posting:
@@ -604,7 +603,6 @@ def _cost_change(ctx: Context, ev: CostChange) -> Posting:
     old_books, new_books = ctx.books, Books(master, ctx.policy, costs)
     eb = EntryBuilder(ctx, ev, f"Standard cost change of {ev.item}: cost version "
                       f"{costs.number}")
-    r = ctx.r
     for code, qty in sorted(ctx.view.stock_totals().items()):
         role = old_books.role(code)
         if role is None or qty == 0:
@@ -617,7 +615,6 @@ def _cost_change(ctx: Context, ev: CostChange) -> Posting:
         delta = -(new_books.valuation(code, qty) - old_books.valuation(code, qty))
         eb.add(Role.PENDING_BACKFLUSH, delta, f"{code} pending revalued")
     eb.add(Role.REVALUATION_VARIANCE, -eb.residual, "revaluation of stock on hand")
-    del r
     entry = eb.build()
     return Posting((entry,) if entry else (), new_cost_version=costs, new_master=master)
 
@@ -677,8 +674,7 @@ def _reversal(ctx: Context, ev: Reversal) -> Posting:
         eb.add(Role.REVALUATION_VARIANCE, -eb.residual,
                "standards changed since the original was posted")
     built = eb.build()
-    return Posting((built,) if built else (), tuple(ov.moves), tuple(ov.pending), tuple(alerts),
-                   details=(("reverses", ev.of),))
+    return Posting((built,) if built else (), tuple(ov.moves), tuple(ov.pending), tuple(alerts))
 
 
 # --------------------------------------------------------------------------- dispatch

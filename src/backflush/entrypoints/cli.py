@@ -19,9 +19,11 @@ from backflush.adapters.memory import InMemoryUnitOfWork
 from backflush.adapters.scenario_file import load_scenario, scenario_from_text
 from backflush.adapters.sql.db import database_url, make_engine, migrate, require_schema
 from backflush.adapters.sql.ledger import SqlUnitOfWork
+from backflush.domain.bom import Boms
 from backflush.domain.costing import MasterData
 from backflush.domain.errors import BackflushError, PostingError, ValidationError
 from backflush.domain.events import Close, period_bounds
+from backflush.domain.numbers import MINOR_UNITS
 from backflush.domain.policy import Method, Policy
 from backflush.entrypoints import output
 from backflush.service_layer import master_data, reports, services
@@ -38,11 +40,11 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=True)  # messages stay whole lines in logs
 
 
-def _execute(loader: object, *, as_json: bool, journal: bool, title: str,
+def _execute(loader: Callable[[], Scenario], *, as_json: bool, journal: bool, title: str,
              db: str | None = None) -> None:
     console = _console()
     try:
-        scenario: Scenario = loader()  # type: ignore[operator]
+        scenario = loader()
     except ValidationError as exc:
         if as_json:
             print(json.dumps(output.run_json(None, list(exc.problems)), indent=2))
@@ -219,9 +221,6 @@ def init(
                                    s.as_of if s.events else day, s.opening)
             what = f"{len(s.master.items)} items, policy {s.policy.variant} from {scenario}"
         else:
-            from backflush.domain.bom import Boms
-            from backflush.domain.numbers import MINOR_UNITS
-
             policy = Policy(minor_unit=MINOR_UNITS.get(currency.upper(), 2),
                             currency=currency.upper())
             services.set_up_ledger(SqlUnitOfWork(engine), MasterData({}, Boms({})), policy, day)
@@ -249,8 +248,8 @@ def import_(
         def do() -> master_data.ImportResult:
             uow = SqlUnitOfWork(engine)
             if kind == "items":
-                return master_data.import_master(uow, kind, day, items=tabular.read_items(
-                    file, master), rows=len(tabular.read_rows(file)[1]))
+                items = tabular.read_items(file, master)
+                return master_data.import_master(uow, kind, day, items=items, rows=len(items))
             if kind == "boms":
                 boms = tabular.read_boms(file)
                 return master_data.import_master(uow, kind, day, boms=boms, rows=len(boms))

@@ -53,14 +53,15 @@ def variance_report(ledger: LedgerRepository) -> dict[str, Decimal]:
     Conversion is Control − Applied plus the efficiency variance: positive is under-applied.
     """
     policy = ledger.policy
+    net: dict[str, Decimal] = {}
+    for stored in ledger.entries():
+        if stored.entry.type != "close":
+            for ln in stored.entry.lines:
+                net[ln.account] = net.get(ln.account, ZERO) + ln.net
     out: dict[str, Decimal] = {}
     for family in FAMILIES:
         names = {policy.name(r) for r in FAMILY_ROLES[family]}
-        total = ZERO
-        for stored in ledger.entries():
-            if stored.entry.type == "close":
-                continue
-            total += sum((ln.net for ln in stored.entry.lines if ln.account in names), ZERO)
+        total = sum((net.get(name, ZERO) for name in names), ZERO)
         if total:
             out[family] = total
     return out
@@ -122,9 +123,6 @@ def explain(ledger: LedgerRepository, key: str) -> Explanation | None:
     if posted is None:
         return None
     event_id = posted.event.id
-    numbered = {(s.entry.event_id, s.entry.type, s.entry.description): s.seq
-                for s in ledger.entries() if s.entry.event_id == event_id}
-    entries = [(numbered.get((e.event_id, e.type, e.description), 0), e)
-               for e in posted.posting.entries]
+    entries = [(s.seq, s.entry) for s in ledger.entries_of(event_id)]
     return Explanation(posted.event, entries, list(posted.posting.moves),
                        list(posted.posting.pending), ledger.reversed_by(event_id))

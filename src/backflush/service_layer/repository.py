@@ -52,6 +52,10 @@ class LedgerRepository(LedgerView, Protocol):
 
     def entry(self, seq: int) -> StoredEntry | None: ...
 
+    def entries_of(self, event_id: str) -> list[StoredEntry]:
+        """The entries one event posted, numbered, with their derivations."""
+        ...
+
     def content_hash(self, event_id: str) -> str | None: ...
 
     def record(self, event: Event, posting: Posting) -> None:

@@ -301,8 +301,8 @@ class SqlLedger:
         row = self.conn.execute(select(t.events).where(t.events.c.id == event_id)).first()
         if row is None:
             return None
-        entries = tuple(self._entries(t.journal_entries.c.event_seq == row.seq,
-                                      with_derivations=True))
+        entries = tuple(s.entry for s in self._stored(t.journal_entries.c.event_seq == row.seq,
+                                                      with_derivations=True))
         moves = tuple(StockMove(r.item, r.location, r.qty, r.kind) for r in self.conn.execute(
             select(t.stock_moves).where(t.stock_moves.c.event_seq == row.seq)
             .order_by(t.stock_moves.c.id)))
@@ -417,9 +417,10 @@ class SqlLedger:
             c.execute(update(t.bom_versions).where(and_(
                 t.bom_versions.c.parent == parent, t.bom_versions.c.version == int(version)))
                 .values(frozen=True))
-        if posting.entries:
+        used_versions = {e.cost_version for e in posting.entries}
+        if used_versions:
             c.execute(update(t.cost_versions).where(
-                t.cost_versions.c.number == self.costs.number).values(frozen=True))
+                t.cost_versions.c.number.in_(used_versions)).values(frozen=True))
 
     def _insert_entry(self, event_seq: int, entry: JournalEntry) -> None:
         c = self.conn
@@ -494,11 +495,6 @@ class SqlLedger:
                               .values(qty=row.qty - take))
 
     # ------------------------------------------------------------------ reading
-    def _entries(self, where: Any = None, *, with_derivations: bool = False
-                 ) -> Iterator[JournalEntry]:
-        for stored in self._stored(where, with_derivations=with_derivations):
-            yield stored.entry
-
     def _stored(self, where: Any = None, *, with_derivations: bool = False
                 ) -> Iterator[StoredEntry]:
         c = self.conn
@@ -531,6 +527,10 @@ class SqlLedger:
 
     def entries(self) -> Iterator[StoredEntry]:
         return self._stored()
+
+    def entries_of(self, event_id: str) -> list[StoredEntry]:
+        return list(self._stored(t.journal_entries.c.event_id == event_id,
+                                 with_derivations=True))
 
     def entry(self, seq: int) -> StoredEntry | None:
         return next(self._stored(t.journal_entries.c.seq == seq, with_derivations=True), None)
