@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import textwrap
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from backflush.adapters.memory import InMemoryUnitOfWork
 from backflush.adapters.scenario_file import scenario_from_text
@@ -113,6 +114,8 @@ def _pg_engine_or_skip() -> Engine:
 @pytest.fixture(scope="session")
 def pg_engine() -> Iterator[Engine]:
     engine = _pg_engine_or_skip()
+    with contextlib.suppress(ProgrammingError):  # no tables yet
+        truncate_all(engine)  # a downgrade refuses to drop summary-posted events
     migrate(engine, "base")
     migrate(engine)
     yield engine
@@ -180,6 +183,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'ledger.db'}"
         return
     engine = request.getfixturevalue("pg_engine")
+    truncate_all(engine)  # a downgrade refuses to drop summary-posted events
     migrate(engine, "base")
     yield PG_URL
     migrate(engine)  # leave the schema in place for the other PostgreSQL tests

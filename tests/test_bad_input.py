@@ -176,7 +176,7 @@ def test_duplicate_ids_same_content_is_a_no_op_and_different_content_is_refused(
     services.post_events(b.uow(), s.events)
     before = b.ledger().balances()
     result = services.post_events(b.uow(), s.events)
-    assert result.duplicates == ["PO-1", "WO-1"] and result.posted == []
+    assert result.duplicate_ids == ["PO-1", "WO-1"] and result.posted == 0
     changed = Receipt(id="PO-1", date=date(2026, 11, 2), item="SEAT", qty=D(11),
                       unit_price=D("5.10"))
     with pytest.raises(DuplicateEventError, match="different content"):

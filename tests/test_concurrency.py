@@ -106,7 +106,7 @@ def test_a_serialization_failure_rolls_back_and_is_retried(pg_engine: object) ->
             raise ConcurrencyError("simulated")
         return services.post_events(SqlUnitOfWork(engine), [receipt(2)])
 
-    assert with_retries(use_case).posted == ["R2"] and len(calls) == 3
+    assert with_retries(use_case).posted == 1 and len(calls) == 3
     with SqlUnitOfWork(engine, read_only=True) as uow:
         assert uow.ledger.stock()[("LEG", "stores")] == Decimal(602)
         assert reports.verify(uow.ledger) == []

@@ -716,7 +716,7 @@ class Run:
             return False
         assert reason is None, f"{ev!r} should have been refused: {reason}"
         assert not must_reject, f"{ev!r} should have been rejected: {goes_negative} below zero"
-        assert result.posted == [ev.id] and result.duplicates == []
+        assert result.posted == 1 and result.duplicates == 0
         self.ref.apply(ev, delta)
         self.cost_version_at[ev.id] = before.cost_version
         self.check()
@@ -728,14 +728,14 @@ class Run:
         """Same id, same content: a no-op; same id, other content: refused, nothing changes."""
         after = state_of(self.ledger)
         again = services.post_events(self.uow, [ev])
-        assert again.posted == [] and again.duplicates == [ev.id]
+        assert again.posted == 0 and again.duplicate_ids == [ev.id]
         assert state_of(self.ledger) == after
         with pytest.raises(DuplicateEventError):
             services.post_events(self.uow, [dataclasses.replace(ev, date=other_day(ev.date))])
         assert state_of(self.ledger) == after
         if hasattr(ev, "qty"):  # the same number written differently is the same content
             same = dataclasses.replace(ev, qty=ev.qty + D("0.000"))  # type: ignore[attr-defined]
-            assert services.post_events(self.uow, [same]).duplicates == [ev.id]
+            assert services.post_events(self.uow, [same]).duplicate_ids == [ev.id]
             assert state_of(self.ledger) == after
 
     # ---- the stage pipeline of posting-rules §2, event by event

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
 from backflush.domain.costing import CostVersion, MasterData
-from backflush.domain.events import Event, Reversal
-from backflush.domain.journal import Alert, Finding, Posting, StockMove, queue_after
+from backflush.domain.events import Event, Flow, Reversal
+from backflush.domain.journal import (
+    Alert,
+    Finding,
+    JournalEntry,
+    Posting,
+    StockMove,
+    queue_after,
+)
 from backflush.domain.numbers import ZERO
 from backflush.domain.policy import Policy
-from backflush.domain.posting import PostedEvent
+from backflush.domain.posting import Context, PostedEvent
+from backflush.domain.summary import Summary, share
 from backflush.service_layer.repository import StoredEntry
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -24,7 +32,7 @@ class _State:
     policy: Policy | None = None
     costs: CostVersion | None = None
     posted: dict[str, PostedEvent] = field(default_factory=dict)
-    hashes: dict[str, str] = field(default_factory=dict)
+    cost_history: dict[int, CostVersion] = field(default_factory=dict)
     entries: list[StoredEntry] = field(default_factory=list)
     moves: list[tuple[date, StockMove, str]] = field(default_factory=list)
     stock: dict[tuple[str, str], Decimal] = field(default_factory=dict)
@@ -46,6 +54,7 @@ class InMemoryLedger:
     # ---- setup and master data
     def setup(self, master: MasterData, policy: Policy, costs: CostVersion) -> None:
         self.s.master, self.s.policy, self.s.costs = master, policy, costs
+        self.s.cost_history[costs.number] = costs
 
     @property
     def ready(self) -> bool:
@@ -68,6 +77,7 @@ class InMemoryLedger:
 
     def replace_master(self, master: MasterData, costs: CostVersion) -> None:
         self.s.master, self.s.costs = master, costs
+        self.s.cost_history[costs.number] = costs
 
     def save_policy(self, policy: Policy) -> None:
         self.s.policy = policy
@@ -88,6 +98,9 @@ class InMemoryLedger:
     @property
     def locked_through(self) -> date | None:
         return self.s.locked_through
+
+    def prefetch(self, items: Iterable[str]) -> None:
+        pass
 
     def on_hand(self, item: str, location: str) -> Decimal:
         return self.s.stock.get((item, location), ZERO)
@@ -114,7 +127,13 @@ class InMemoryLedger:
         return {k: v for k, v in self.s.pending_tot.items() if v}
 
     def posted(self, event_id: str) -> PostedEvent | None:
-        return self.s.posted.get(event_id)
+        found = self.s.posted.get(event_id)
+        if found is None or found.summary is None:
+            return found
+        costs = self.s.cost_history[found.posting.cost_version]
+        posting = share(Context(self.master, self.policy, costs, self), found.event)
+        return PostedEvent(found.event, replace(posting, cost_version=costs.number),
+                           found.summary)
 
     def reversed_by(self, event_id: str) -> str | None:
         return self.s.reversed_by.get(event_id)
@@ -153,24 +172,72 @@ class InMemoryLedger:
                          if p.item == component and p.qty > 0), ZERO)
             if used:
                 out[parent] = out.get(parent, ZERO) + used
-        return out
+        # Summary moves carry their parent; reversed events are taken out by their share.
+        for when, m, _ in self.s.moves:
+            if m.parent and m.item == component and m.kind == "backflush" \
+                    and start <= when <= end:
+                out[m.parent] = out.get(m.parent, ZERO) - m.qty
+        for pe in self.s.posted.values():
+            ev = pe.event
+            if pe.summary is not None and ev.type == "completion" \
+                    and ev.id in self.s.reversed_by and start <= ev.date <= end:
+                undone = self.posted(ev.id)
+                assert undone is not None
+                parent = getattr(ev, "item")  # noqa: B009
+                out[parent] = out.get(parent, ZERO) + sum(
+                    (m.qty for m in undone.posting.moves
+                     if m.item == component and m.kind == "backflush"), ZERO)
+        return {k: v for k, v in out.items() if v}
 
     # ---- writing
-    def content_hash(self, event_id: str) -> str | None:
-        return self.s.hashes.get(event_id)
+    def stored_event(self, event_id: str) -> Event | None:
+        found = self.s.posted.get(event_id)
+        return found.event if found is not None else None
+
+    def record_summary(self, run: Sequence[Event | Flow], summary: Summary) -> set[str] | None:
+        s = self.s
+        seen: set[str] = set()
+        clashes: set[str] = set()
+        for ev in run:
+            if ev.id in s.posted or ev.id in seen:
+                clashes.add(ev.id)
+            seen.add(ev.id)
+        if clashes:
+            return clashes
+        entry_of: dict[date, int] = {}
+        for day in summary.days:
+            entry_of[day.date] = 0
+            if day.entry is not None:
+                self._add_entry(day.entry)
+                entry_of[day.date] = len(s.entries)
+            for m in day.moves:
+                self._add_move(day.date, m, "")
+        for ev in run:
+            event = ev.event() if isinstance(ev, Flow) else ev
+            s.posted[ev.id] = PostedEvent(event, Posting(cost_version=summary.cost_version),
+                                          entry_of[ev.date])
+        s.alerts.extend(alert for _, alert in summary.alerts)
+        return None
+
+    def _add_entry(self, entry: JournalEntry) -> None:
+        s = self.s
+        s.entries.append(StoredEntry(len(s.entries) + 1, entry))
+        for ln in entry.lines:
+            s.balances[ln.account] = s.balances.get(ln.account, ZERO) + ln.net
+
+    def _add_move(self, when: date, m: StockMove, event_id: str) -> None:
+        s = self.s
+        s.moves.append((when, m, event_id))
+        s.stock[(m.item, m.location)] = s.stock.get((m.item, m.location), ZERO) + m.qty
+        s.totals[m.item] = s.totals.get(m.item, ZERO) + m.qty
 
     def record(self, event: Event, posting: Posting) -> None:
         s = self.s
         s.posted[event.id] = PostedEvent(event, posting)
-        s.hashes[event.id] = event.content_hash()
         for entry in posting.entries:
-            s.entries.append(StoredEntry(len(s.entries) + 1, entry))
-            for ln in entry.lines:
-                s.balances[ln.account] = s.balances.get(ln.account, ZERO) + ln.net
+            self._add_entry(entry)
         for m in posting.moves:
-            s.moves.append((event.date, m, event.id))
-            s.stock[(m.item, m.location)] = s.stock.get((m.item, m.location), ZERO) + m.qty
-            s.totals[m.item] = s.totals.get(m.item, ZERO) + m.qty
+            self._add_move(event.date, m, event.id)
         for p in posting.pending:
             s.pending_tot[p.item] = s.pending_tot.get(p.item, ZERO) + p.qty
             key = (p.item, p.location)
@@ -179,6 +246,7 @@ class InMemoryLedger:
             s.reversed_by[event.of] = event.id
         if posting.new_cost_version is not None:
             s.costs = posting.new_cost_version
+            s.cost_history[s.costs.number] = s.costs
         if posting.new_master is not None:
             s.master = posting.new_master
         if posting.locks_through is not None:
@@ -242,7 +310,7 @@ class InMemoryUnitOfWork(UnitOfWork):
 def _snapshot(state: _State) -> _State:
     """Containers copied, immutable records shared."""
     clone = copy.copy(state)
-    for name in ("posted", "hashes", "stock", "totals", "pending_tot", "balances",
+    for name in ("posted", "cost_history", "stock", "totals", "pending_tot", "balances",
                  "reversed_by"):
         setattr(clone, name, dict(getattr(state, name)))
     for name in ("entries", "moves", "closed", "alerts", "findings"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -44,6 +45,7 @@ from backflush.domain.policy import (
     FAMILIES,
     ConversionMode,
     Disposition,
+    Journal,
     Method,
     NegativeStock,
     Policy,
@@ -298,7 +300,7 @@ class _Reader:
         entry = "policy"
         data = self.mapping(raw, entry) or {}
         self.keys(data, entry, {"trigger_points", "conversion", "disposition", "negative_stock",
-                                "accounts", "count_tolerance"})
+                                "accounts", "count_tolerance", "journal"})
         triggers: set[Stage] = {Stage.SALE}
         tp = data.get("trigger_points", ["purchase", "completion", "sale"])
         if not isinstance(tp, list):
@@ -349,9 +351,12 @@ class _Reader:
                 accounts[roles[role]] = name.strip()
         tolerance = self.number(data, "count_tolerance", entry, required=False,
                                 non_negative=True)
-        extra = {"count_tolerance": tolerance} if tolerance is not None else {}
-        return Policy(frozenset(triggers), ConversionMode(conversion), disposition,
-                      NegativeStock(negative), accounts, self.method, minor, currency, **extra)
+        journal = self.choice(data.get("journal", "per_event"), entry, "journal",
+                              [j.value for j in Journal], data) or "per_event"
+        policy = Policy(frozenset(triggers), ConversionMode(conversion), disposition,
+                        NegativeStock(negative), accounts, self.method, minor, currency,
+                        journal=Journal(journal))
+        return policy if tolerance is None else replace(policy, count_tolerance=tolerance)
 
     def items(self, raw: Any, boms: Any, routings: Any) -> dict[str, Item]:
         items: dict[str, Item] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +23,7 @@ from backflush.adapters.scenario_file import (
 from backflush.domain.bom import BomVersion
 from backflush.domain.costing import MasterData
 from backflush.domain.errors import Problem, ValidationError
-from backflush.domain.events import CostChange, Event
+from backflush.domain.events import FLOW_TYPES, CostChange, Event, Flow
 from backflush.domain.items import Item
 from backflush.domain.policy import Method
 from backflush.domain.routing import Operation, WorkCenter
@@ -243,6 +243,186 @@ def read_events(path: Path, master: MasterData) -> list[Event]:
     if reader.problems:
         raise ValidationError(reader.problems)
     return events
+
+
+FLOW_COLUMNS = {"id", "date", "type", "item", "qty", "unit_price"}
+MAX_PROBLEMS = 100  # a stream stops posting at its first bad row and lists this many
+
+
+class _FlowDecoder:
+    """Completions, receipts and sales with only id, date, type, item, qty and unit_price,
+    checked and built without the general reader (the bulk of a plant's event files).
+
+    Anything else returns None and goes through the general reader, which gives the exact
+    message for a bad value.
+    """
+
+    def __init__(self, items: Mapping[str, object]) -> None:
+        self.items = items  # unknown items go to the general reader, which names them
+        self.dates: dict[str, date] = {}
+        self.numbers: dict[str, Decimal] = {}
+
+    def number(self, text: Any, positive: bool) -> Decimal | None:
+        if isinstance(text, int) and not isinstance(text, bool):
+            text = str(text)
+        elif isinstance(text, Decimal):
+            text = format(text, "f")
+        elif not isinstance(text, str):
+            return None
+        value = self.numbers.get(text)
+        if value is None:
+            try:
+                value = Decimal(text)
+            except ArithmeticError:
+                return None
+            if not value.is_finite() or text != text.strip() or "_" in text:
+                return None
+            if len(self.numbers) < 100_000:
+                self.numbers[text] = value
+        if value < 0 or (positive and value == 0):
+            return None
+        return value
+
+    def day(self, text: Any) -> date | None:
+        if not isinstance(text, str):
+            return None
+        value = self.dates.get(text)
+        if value is None:
+            if len(text) != 10:
+                return None
+            try:
+                value = self.dates[text] = date.fromisoformat(text)
+            except ValueError:
+                return None
+        return value
+
+    def flow(self, ident: Any, when: Any, kind: Any, item: Any, qty: Any, price: Any
+             ) -> Flow | None:
+        if kind not in FLOW_TYPES or not isinstance(ident, str) or not isinstance(item, str) \
+                or not ident or ident != ident.strip() or item not in self.items:
+            return None
+        day = self.day(when)
+        number = self.number(qty, True)
+        if day is None or number is None:
+            return None
+        unit_price = None
+        if price is not None and price != "":
+            unit_price = self.number(price, False)
+            if unit_price is None or kind == "completion":
+                return None
+        elif kind == "receipt":
+            return None
+        return Flow(ident, kind, day, item, number, unit_price)
+
+
+def stream_events(path: Path, master: MasterData) -> Iterator[Event | Flow]:
+    """The events of a file one at a time, for posting with bounded memory.
+
+    CSV and JSON Lines files are read as a stream; a scenario file (.yaml, .json) is read
+    whole. The first bad row stops the stream: the rest of the file is still read to report
+    every problem (up to MAX_PROBLEMS), then ValidationError is raised, so a caller posting
+    inside one transaction posts nothing.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".jsonl"):
+        yield from read_events(path, master)
+        return
+    source = str(path)
+    reader = _Reader(source, Method.BACKFLUSH)
+    decoder = _FlowDecoder(master.items)
+    locations: dict[str, tuple[str, int | None]] = {}
+    try:
+        fh = path.open(newline="" if suffix == ".csv" else None, encoding="utf-8-sig")
+    except OSError as exc:
+        raise ValidationError([Problem("file", None, f"cannot read: {exc.strerror}",
+                                       source)]) from None
+
+    def general(row: _LineDict, index: int) -> Event | None:
+        """The general reader, for one row (index: its place among the file's events)."""
+        before = len(reader.problems)
+        entry = f"events[{index}]" + (f" ({row['id']})" if row.get("id") is not None else "")
+        event = reader.event(row, entry, index, master, locations)
+        return event if len(reader.problems) == before else None
+
+    with fh:
+        if suffix == ".csv":
+            rows = csv.reader(fh)
+            header = [h.strip() for h in next(rows, [])]
+            if not header:
+                raise ValidationError([Problem("file", None, "the file is empty", source)])
+            width = len(header)
+            fast = {"id", "date", "type", "item", "qty"} <= set(header) <= FLOW_COLUMNS
+            at = {name: i for i, name in enumerate(header)}
+            i_id, i_date, i_type = at.get("id", 0), at.get("date", 0), at.get("type", 0)
+            i_item, i_qty, i_price = at.get("item", 0), at.get("qty", 0), at.get("unit_price")
+            flow = decoder.flow
+            index = -1
+            for n, values in enumerate(rows, 2):
+                index += 1
+                if fast and len(values) == width:
+                    found = flow(values[i_id], values[i_date], values[i_type], values[i_item],
+                                 values[i_qty], values[i_price] if i_price is not None else None)
+                    if found is not None:
+                        if not reader.problems:
+                            yield found
+                        continue
+                if not any(v.strip() for v in values):
+                    index -= 1
+                    continue
+                row = _LineDict()
+                row.line = n
+                for key, value in zip(header, values, strict=False):
+                    if key and value.strip():
+                        row[key] = value.strip()
+                if len(values) > width:
+                    reader.problems.append(Problem(f"line {n}", None, f"{len(values)} cells "
+                                                   f"for {width} columns", source, n))
+                    continue
+                if "hours" in row:  # "WELD=2; CUT=0.5"
+                    hours = _LineDict()
+                    for part in str(row["hours"]).split(";"):
+                        if part.strip():
+                            wc, _, h = part.partition("=")
+                            hours[wc.strip()] = h.strip()
+                    row["hours"] = hours
+                event = general(row, index)
+                if event is not None and not reader.problems:
+                    yield event
+                if len(reader.problems) >= MAX_PROBLEMS:
+                    break
+        else:
+            flow = decoder.flow
+            index = -1
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                index += 1
+                try:
+                    obj = json.loads(line, parse_float=Decimal)
+                except json.JSONDecodeError as exc:
+                    reader.problems.append(Problem(f"line {n}", None,
+                                                   f"malformed JSON: {exc.msg}", source, n))
+                    continue
+                if isinstance(obj, dict) and obj.keys() <= FLOW_COLUMNS:
+                    found = flow(obj.get("id"), obj.get("date"), obj.get("type"),
+                                 obj.get("item"), obj.get("qty"), obj.get("unit_price"))
+                    if found is not None:
+                        if not reader.problems:
+                            yield found
+                        continue
+                if not isinstance(obj, dict):
+                    reader.problems.append(Problem(f"line {n}", None, "expected a JSON object",
+                                                   source, n))
+                    continue
+                row = _LineDict(obj)
+                row.line = n
+                event = general(row, index)
+                if event is not None and not reader.problems:
+                    yield event
+                if len(reader.problems) >= MAX_PROBLEMS:
+                    break
+    if reader.problems:
+        raise ValidationError(reader.problems[:MAX_PROBLEMS])
 
 
 def iter_chunks(events: list[Event], size: int) -> Iterator[list[Event]]:

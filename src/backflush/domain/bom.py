@@ -8,7 +8,7 @@ Exploding through a phantom relieves the phantom's own components instead.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -56,6 +56,16 @@ class Boms:
     """Every BOM version of every parent, sorted by effective date."""
 
     versions: Mapping[str, tuple[BomVersion, ...]]
+    # component -> the parents using it in any version (built once: parents_of is hot)
+    _parents: Mapping[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        parents: dict[str, set[str]] = {}
+        for p, vs in self.versions.items():
+            for v in vs:
+                for line in v.lines:
+                    parents.setdefault(line.component, set()).add(p)
+        object.__setattr__(self, "_parents", {c: tuple(sorted(ps)) for c, ps in parents.items()})
 
     @staticmethod
     def of(versions: Iterable[BomVersion]) -> Boms:
@@ -86,10 +96,7 @@ class Boms:
         return chosen
 
     def parents_of(self, component: str) -> tuple[str, ...]:
-        return tuple(
-            sorted(p for p, vs in self.versions.items()
-                   if any(line.component == component for v in vs for line in v.lines))
-        )
+        return self._parents.get(component, ())
 
 
 def find_cycle(edges: Mapping[str, Iterable[str]]) -> tuple[str, ...] | None:

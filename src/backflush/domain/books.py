@@ -22,7 +22,7 @@ accumulates (see :func:`value_change`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from backflush.domain.costing import CostVersion, MasterData
@@ -38,8 +38,19 @@ class Books:
     master: MasterData
     policy: Policy
     costs: CostVersion
+    # Roles and unit values by item, worked out once (the books never change).
+    _roles: dict[str, Role | None] = field(default_factory=dict, init=False, repr=False,
+                                           compare=False)
+    _values: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict, init=False,
+                                                        repr=False, compare=False)
 
     def role(self, code: str) -> Role | None:
+        if code in self._roles:
+            return self._roles[code]
+        role = self._roles[code] = self._role(code)
+        return role
+
+    def _role(self, code: str) -> Role | None:
         item = self.master.items[code]
         if item.phantom:
             return None
@@ -60,6 +71,12 @@ class Books:
 
     def content(self, code: str) -> tuple[Decimal, Decimal]:
         """(material, conversion) per unit of the value at the item's stage."""
+        found = self._values.get(code)
+        if found is None:
+            found = self._values[code] = self._content(code)
+        return found
+
+    def _content(self, code: str) -> tuple[Decimal, Decimal]:
         item = self.master.items[code]
         material, conv = self.inventoriable(code)
         if item.made and not self.policy.triggered(Stage.COMPLETION):

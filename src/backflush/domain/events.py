@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from backflush.domain.errors import NumberError
 from backflush.domain.numbers import ZERO, to_decimal
@@ -237,3 +238,31 @@ EVENT_TYPES: Mapping[str, type[Event]] = {
     for cls in (Receipt, ConversionIncurred, Completion, Scrap, Sale, Transfer, Count,
                 Release, Reversal, CostChange, Close)
 }
+
+
+FLOW_TYPES = ("completion", "receipt", "sale")
+
+
+class Flow(NamedTuple):
+    """A completion, receipt or sale read in bulk, every other field at its default.
+
+    The high-volume events of a plant, already checked by the reader (positive quantity,
+    non-negative price, a price on a receipt). :meth:`event` builds the full event.
+    """
+
+    id: str
+    type: str
+    date: date
+    item: str
+    qty: Decimal
+    unit_price: Decimal | None = None
+
+    def event(self) -> Event:
+        if self.type == "completion":
+            return Completion(id=self.id, date=self.date, item=self.item, qty=self.qty)
+        if self.type == "receipt":
+            assert self.unit_price is not None, "a receipt flow has a price"
+            return Receipt(id=self.id, date=self.date, item=self.item, qty=self.qty,
+                           unit_price=self.unit_price)
+        return Sale(id=self.id, date=self.date, item=self.item, qty=self.qty,
+                    unit_price=self.unit_price)

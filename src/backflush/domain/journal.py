@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from backflush.domain.costing import CostVersion, MasterData
-from backflush.domain.numbers import ZERO
+from backflush.domain.numbers import ZERO, fmt_qty
 from backflush.domain.policy import Role
 
 
@@ -72,6 +72,7 @@ class StockMove:
     location: str
     qty: Decimal  # signed: + adds to stock
     kind: str  # opening, receipt, completion, backflush, sale, scrap, count, transfer
+    parent: str = ""  # summary moves: the item a backflush was for (per event: the event's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +126,9 @@ class Finding:
     def message(self) -> str:
         direction = "understated" if self.difference < 0 else "overstated"
         return (f"BOM line {self.parent} -> {self.component} ({self.bom}) looks {direction}: "
-                f"count differs by {self.difference} on {self.backflushed} backflushed; "
-                f"qty per {self.bom_qty} would be about {self.suggested_qty}")
+                f"count differs by {fmt_qty(self.difference)} on {fmt_qty(self.backflushed)} "
+                f"backflushed; qty per {fmt_qty(self.bom_qty)} would be about "
+                f"{fmt_qty(self.suggested_qty)}")
 
 
 @dataclass(frozen=True, slots=True)

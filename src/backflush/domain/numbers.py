@@ -60,29 +60,35 @@ def to_decimal(value: object, what: str = "value") -> Decimal:
     return result
 
 
+_multiply = EXACT.multiply
+
+
 def mul(*factors: Decimal) -> Decimal:
     """Exact product (60 significant digits, far beyond any ledger's needs)."""
-    with localcontext(EXACT):
-        result = ONE
-        for factor in factors:
-            result = result * factor
-        return +result
+    if len(factors) == 2:
+        return _multiply(factors[0], factors[1])
+    result = ONE
+    for factor in factors:
+        result = _multiply(result, factor)
+    return result
 
 
 def div(numerator: Decimal, denominator: Decimal) -> Decimal:
     """Quotient to 60 significant digits; the caller rounds at posting."""
-    with localcontext(EXACT):
-        return numerator / denominator
+    return EXACT.divide(numerator, denominator)
+
+
+_QUANTA = {n: Decimal(1).scaleb(-n) for n in range(0, 7)}
 
 
 def quantum(minor_unit: int) -> Decimal:
-    return Decimal(1).scaleb(-minor_unit)
+    found = _QUANTA.get(minor_unit)
+    return found if found is not None else Decimal(1).scaleb(-minor_unit)
 
 
 def round_money(amount: Decimal, minor_unit: int) -> Decimal:
     """Round to the currency's minor unit, half-up."""
-    with localcontext(EXACT):
-        return amount.quantize(quantum(minor_unit), rounding=ROUND_HALF_UP)
+    return amount.quantize(quantum(minor_unit), ROUND_HALF_UP, EXACT)
 
 
 def largest_remainder(total: Decimal, weights: Sequence[Decimal], minor_unit: int) -> list[Decimal]:

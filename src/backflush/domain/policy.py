@@ -106,6 +106,13 @@ FAMILY_ROLES: Mapping[str, tuple[Role, ...]] = {
 }
 
 
+class Journal(StrEnum):
+    """Journal granularity: an entry per event, or one summary entry per batch and day."""
+
+    PER_EVENT = "per_event"
+    SUMMARY = "summary"
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     triggers: frozenset[Stage] = frozenset({Stage.PURCHASE, Stage.COMPLETION, Stage.SALE})
@@ -119,6 +126,8 @@ class Policy:
     currency: str = "USD"
     # A count difference above this share of what was backflushed points at a wrong BOM line.
     count_tolerance: Decimal = Decimal("0.02")
+    # Completions, receipts and sales posted in bulk: per event, or summarised per day.
+    journal: Journal = Journal.PER_EVENT
 
     def __post_init__(self) -> None:
         # Sale is always a trigger point; the sequential method triggers at every stage.

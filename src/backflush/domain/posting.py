@@ -6,8 +6,8 @@ The rules follow the one stage pipeline of posting-rules §2 for every trigger-p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Protocol
@@ -50,6 +50,9 @@ from backflush.domain.policy import ConversionMode, Method, NegativeStock, Polic
 class PostedEvent:
     event: Event
     posting: Posting
+    # Posted in a summary: the summary entry's number (0: the summary had no entry). The
+    # posting is then the event's share, by the rules (see domain.summary.share).
+    summary: int | None = None
 
 
 class LedgerView(Protocol):
@@ -57,6 +60,10 @@ class LedgerView(Protocol):
 
     @property
     def locked_through(self) -> date | None: ...
+
+    def prefetch(self, items: Iterable[str]) -> None:
+        """A hint: stock of these items is about to be read (a store may read it in one go)."""
+        ...
 
     def on_hand(self, item: str, location: str) -> Decimal: ...
 
@@ -89,16 +96,33 @@ class Context:
     policy: Policy
     costs: CostVersion
     view: LedgerView
+    _books: Books | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def books(self) -> Books:
-        return Books(self.master, self.policy, self.costs)
+        if self._books is None:
+            object.__setattr__(self, "_books", _books(self.master, self.policy, self.costs))
+        assert self._books is not None
+        return self._books
 
     def r(self, amount: Decimal) -> Decimal:
         return round_money(amount, self.policy.minor_unit)
 
     def name(self, role: Role) -> str:
         return self.policy.name(role)
+
+
+_RECENT_BOOKS: list[Books] = []  # the books of the last few contexts (their caches are warm)
+
+
+def _books(master: MasterData, policy: Policy, costs: CostVersion) -> Books:
+    for books in _RECENT_BOOKS:
+        if books.master is master and books.policy is policy and books.costs is costs:
+            return books
+    books = Books(master, policy, costs)
+    _RECENT_BOOKS.insert(0, books)
+    del _RECENT_BOOKS[4:]
+    return books
 
 
 # --------------------------------------------------------------------------- running state
@@ -379,6 +403,7 @@ def _completion(ctx: Context, ev: Completion) -> Posting:
     total_qty = ev.qty + ev.scrap_qty
     explosion = explode(ev.item, total_qty, ev.date, master.boms, master.items)
     needs = explosion.totals()
+    ctx.view.prefetch([ev.item, *needs])
     ov = Overlay(ctx.view)
     alerts: list[Alert] = []
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -22,9 +24,9 @@ from backflush.adapters.sql.ledger import SqlUnitOfWork
 from backflush.domain.bom import Boms
 from backflush.domain.costing import MasterData
 from backflush.domain.errors import BackflushError, PostingError, ValidationError
-from backflush.domain.events import Close, period_bounds
+from backflush.domain.events import Close, Event, Flow, period_bounds
 from backflush.domain.numbers import MINOR_UNITS
-from backflush.domain.policy import Method, Policy
+from backflush.domain.policy import Journal, Method, Policy
 from backflush.entrypoints import output
 from backflush.service_layer import master_data, reports, services
 from backflush.service_layer.scenario import Scenario, run_scenario
@@ -76,7 +78,7 @@ def _report_run(console: Console, stack: contextlib.ExitStack, scenario: Scenari
         ledger = reading.ledger
         if as_json:
             doc = output.run_json(ledger if outcome.ok else None, outcome.errors,
-                                  outcome.result.duplicates if outcome.result else None)
+                                  outcome.result.duplicate_ids if outcome.result else None)
             print(json.dumps(doc, indent=2))
         elif not outcome.ok:
             output.print_problems(console, outcome.errors, "An event was refused; nothing was "
@@ -84,7 +86,8 @@ def _report_run(console: Console, stack: contextlib.ExitStack, scenario: Scenari
         else:
             output.print_reports(console, ledger, journal=journal, title=title)
             if outcome.result and outcome.result.duplicates:
-                console.print(f"Duplicates skipped: {', '.join(outcome.result.duplicates)}")
+                console.print("Duplicates skipped: "
+                              f"{', '.join(outcome.result.duplicate_ids)}")
             problems = reports.verify(ledger)
             if problems:
                 _fail(console, "Invariants broken:", problems, EXIT_REFUSED)
@@ -207,6 +210,10 @@ def init(
         help="Date the first standard costs are rolled up at (default: today).")] = None,
     currency: Annotated[str, typer.Option(help="Currency of a ledger made without --from.")]
         = "USD",
+    journal: Annotated[str | None, typer.Option(
+        help="per_event (an entry per event) or summary (completions, receipts and sales in "
+             "one summary entry per day of a batch); default: the scenario's, else per_event"
+    )] = None,
 ) -> None:
     """Create a ledger (or upgrade an existing one's schema)."""
     console = _console()
@@ -215,14 +222,18 @@ def init(
             console.print(f"{database_url(db)}: ledger already there; schema is up to date.")
             return
         day = date.fromisoformat(as_of) if as_of else date.today()
+        if journal is not None and journal not in [j.value for j in Journal]:
+            _fail(console, "Invalid option:", [f"--journal must be per_event or summary, got "
+                                               f"{journal!r}"], EXIT_INVALID)
         if scenario is not None:
             s = load_scenario(scenario)
-            services.set_up_ledger(SqlUnitOfWork(engine), s.master, s.policy,
+            policy = s.policy if journal is None else replace(s.policy, journal=Journal(journal))
+            services.set_up_ledger(SqlUnitOfWork(engine), s.master, policy,
                                    s.as_of if s.events else day, s.opening)
             what = f"{len(s.master.items)} items, policy {s.policy.variant} from {scenario}"
         else:
             policy = Policy(minor_unit=MINOR_UNITS.get(currency.upper(), 2),
-                            currency=currency.upper())
+                            currency=currency.upper(), journal=Journal(journal or "per_event"))
             services.set_up_ledger(SqlUnitOfWork(engine), MasterData({}, Boms({})), policy, day)
             what = "no master data yet (use `backflush import`)"
         console.print(f"Created a ledger in {database_url(db)}: {what}.")
@@ -265,7 +276,7 @@ def import_(
             return master_data.import_costs(uow, changes, day)
 
         result = with_retries(do)
-    posted = f"; posted {len(result.posted.posted)} cost changes" if result.posted else ""
+    posted = f"; posted {result.posted.posted} cost changes" if result.posted else ""
     console.print(f"Imported {result.rows} {kind} from {file}; cost version "
                   f"{result.cost_version} in force{posted}.")
 
@@ -277,40 +288,58 @@ def post(
     batch_size: Annotated[int, typer.Option(
         help="Events per transaction; 0 = the whole file in one (all or nothing).")] = 0,
 ) -> None:
-    """Post events; each batch posts all or nothing. Re-posting a file skips duplicates."""
-    from rich.progress import Progress
+    """Post events; each batch posts all or nothing. Re-posting a file skips duplicates.
+
+    CSV and JSON Lines files are streamed: memory stays bounded whatever the file's size.
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     console = _console()
+    totals = services.BatchResult()
+    retried: list[int] = []
     with _errors(console), _engine(db) as engine:
         master = _read(engine, lambda ledger: ledger.master)
-        events = tabular.read_events(file, master)
-        posted = duplicates = 0
-        retried: list[int] = []
-        with Progress(console=console, transient=True,
+        with Progress(SpinnerColumn(), TextColumn("{task.description}: {task.completed:,} "
+                                                  "events"), TimeElapsedColumn(),
+                      console=console, transient=True,
                       disable=not console.is_terminal) as progress:
-            task = progress.add_task(f"Posting {file.name}", total=len(events))
-            done = 0
-            for n, batch in enumerate(tabular.iter_chunks(events, batch_size), 1):
-                def step(k: int, base: int = done) -> None:
-                    progress.update(task, completed=base + k)
+            task = progress.add_task(f"Posting {file.name}", total=None)
+            batches: Iterator[Sequence[Event | Flow]] | None = None
+            if batch_size > 0:
+                stream = tabular.stream_events(file, master)
+                batches = iter(lambda: list(itertools.islice(stream, batch_size)), [])
+            n = 0
+            while True:
+                base = totals.posted + totals.duplicates
+                if batches is not None:
+                    batch: Sequence[Event | Flow] | None = next(batches, None)
+                    if batch is None:
+                        break
+                    n += 1
 
-                def attempt(batch: list[Any] = batch,
-                            step: Callable[[int], None] = step) -> services.BatchResult:
-                    return services.post_events(SqlUnitOfWork(engine), batch, step)
+                def attempt(batch: Sequence[Event | Flow] | None = batch if batches else None,
+                            base: int = base) -> services.BatchResult:
+                    events = batch if batch is not None else tabular.stream_events(file, master)
+                    return services.post_events(
+                        SqlUnitOfWork(engine), events,
+                        lambda k: progress.update(task, completed=base + k))
 
                 try:
                     result = with_retries(attempt, on_retry=lambda _: retried.append(1))
-                except PostingError:
-                    if posted or duplicates:
-                        console.print(f"Batches 1-{n - 1} were posted ({posted} events); "
-                                      f"batch {n} was not. Fix it and post the file again: "
-                                      "what is already posted is skipped.")
+                except (PostingError, ValidationError):
+                    if totals.posted or totals.duplicates:
+                        console.print(f"Batches 1-{n - 1} were posted ({totals.posted} "
+                                      f"events); batch {n} was not. Fix it and post the file "
+                                      "again: what is already posted is skipped.")
                     raise
-                done += len(batch)
-                posted += len(result.posted)
-                duplicates += len(result.duplicates)
-    console.print(f"Posted {posted} events from {file}"
-                  + (f"; {duplicates} duplicates skipped" if duplicates else "")
+                totals.posted += result.posted
+                totals.summarised += result.summarised
+                totals.duplicates += result.duplicates
+                if batches is None:
+                    break
+    summarised = f" ({totals.summarised} in summary entries)" if totals.summarised else ""
+    console.print(f"Posted {totals.posted} events from {file}{summarised}"
+                  + (f"; {totals.duplicates} duplicates skipped" if totals.duplicates else "")
                   + (f"; {len(retried)} transactions rerun after concurrent updates"
                      if retried else "") + ".")
 

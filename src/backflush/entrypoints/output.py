@@ -245,11 +245,12 @@ def explanation_json(x: reports.Explanation, ledger: LedgerRepository) -> dict[s
     from backflush.domain.events import Event
 
     minor = ledger.policy.minor_unit
-    event: Event = x.event
+    event: Event | None = x.event
     return {
         "event": {"id": event.id, "type": event.type, "date": event.date.isoformat(),
-                  "content": event.content()},
+                  "content": event.content()} if event is not None else None,
         "reversed_by": x.reversed_by,
+        "summary_entry": x.summary,
         "entries": [{
             "seq": seq, "type": e.type, "description": e.description,
             "cost_version": e.cost_version, "bom": e.bom,
@@ -273,15 +274,25 @@ def print_explanation(console: Console, x: reports.Explanation, ledger: LedgerRe
         print(json.dumps(doc, indent=2))
         return
     ev = doc["event"]
-    console.print(f"[bold]Event {ev['id']}[/] ({ev['type']}, {ev['date']})"
-                  + (f" - reversed by {x.reversed_by}" if x.reversed_by else ""))
-    for key, value in ev["content"].items():
-        if key not in ("type", "date"):
-            console.print(f"  {key}: {value}", highlight=False)
+    if ev is None:
+        console.print(f"[bold]Summary entry #{x.summary}[/]: the amounts of many events, each "
+                      "computed by the posting rules (explain an event id for its share).")
+    else:
+        console.print(f"[bold]Event {ev['id']}[/] ({ev['type']}, {ev['date']})"
+                      + (f" - reversed by {x.reversed_by}" if x.reversed_by else ""))
+        for key, value in ev["content"].items():
+            if key not in ("type", "date"):
+                console.print(f"  {key}: {value}", highlight=False)
+    if ev is not None and x.summary is not None:
+        console.print(f"  Posted in summary entry #{x.summary}" if x.summary else
+                      "  Posted in a summary (no journal entry under this policy)")
+        console.print("  Its share, by the posting rules at the standards it was posted at "
+                      "(stock value at standard; the summary's stock lines telescope):")
     if not doc["entries"]:
         console.print("  No journal entry: under this policy the event moves stock only.")
     for e in doc["entries"]:
-        console.rule(f"Entry #{e['seq']} {e['type']}: {e['description']}")
+        title = f"Entry #{e['seq']}" if x.summary is None or ev is None else "Share"
+        console.rule(f"{title} {e['type']}: {e['description']}")
         console.print(f"Cost version {e['cost_version']}"
                       + (f", BOM {e['bom']}" if e["bom"] else ""), highlight=False)
         if e["derivations"]:

@@ -104,13 +104,19 @@ def compare(backflush: LedgerRepository, sequential: LedgerRepository) -> Compar
 
 @dataclass(frozen=True)
 class Explanation:
-    """The audit trail of one event: what it was, what it used, what it derived and posted."""
+    """The audit trail of one event: what it was, what it used, what it derived and posted.
 
-    event: Event
+    For an event posted in a summary, ``summary`` is the summary entry's number and
+    ``entries`` hold the event's share: its entries by the posting rules, at the standards it
+    was posted at. For a summary entry asked by number, ``event`` is None.
+    """
+
+    event: Event | None
     entries: list[tuple[int, JournalEntry]]
     moves: list[StockMove]
     pending: list[PendingChange]
     reversed_by: str | None
+    summary: int | None = None
 
 
 def explain(ledger: LedgerRepository, key: str) -> Explanation | None:
@@ -118,11 +124,17 @@ def explain(ledger: LedgerRepository, key: str) -> Explanation | None:
     posted = ledger.posted(key)
     if posted is None and key.lstrip("#").isdigit():
         stored = ledger.entry(int(key.lstrip("#")))
+        if stored is not None and stored.entry.type == "summary":
+            return Explanation(None, [(stored.seq, stored.entry)], [], [], None, stored.seq)
         if stored is not None:
             posted = ledger.posted(stored.entry.event_id)
     if posted is None:
         return None
     event_id = posted.event.id
+    if posted.summary is not None:
+        return Explanation(posted.event, [(posted.summary, e) for e in posted.posting.entries],
+                           list(posted.posting.moves), [], ledger.reversed_by(event_id),
+                           posted.summary)
     entries = [(s.seq, s.entry) for s in ledger.entries_of(event_id)]
     return Explanation(posted.event, entries, list(posted.posting.moves),
                        list(posted.posting.pending), ledger.reversed_by(event_id))

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
 from backflush.domain.costing import CostVersion, MasterData
-from backflush.domain.events import Event
+from backflush.domain.events import Event, Flow
 from backflush.domain.journal import Alert, Finding, JournalEntry, Posting, StockMove
 from backflush.domain.policy import Policy
 from backflush.domain.posting import LedgerView
+from backflush.domain.summary import Summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +57,20 @@ class LedgerRepository(LedgerView, Protocol):
         """The entries one event posted, numbered, with their derivations."""
         ...
 
-    def content_hash(self, event_id: str) -> str | None: ...
+    def stored_event(self, event_id: str) -> Event | None:
+        """The event posted under this id, if any (duplicates are compared by content)."""
+        ...
 
     def record(self, event: Event, posting: Posting) -> None:
         """Append the event and apply its posting (entries, moves, pending, costs, lock)."""
+        ...
+
+    def record_summary(self, run: Sequence[Event | Flow], summary: Summary) -> set[str] | None:
+        """Store every event of ``run`` and apply its summary (entries, moves, balances).
+
+        When ids of ``run`` were posted before, or come more than once, nothing is written
+        and those ids are returned.
+        """
         ...
 
     def entries(self) -> Iterator[StoredEntry]: ...

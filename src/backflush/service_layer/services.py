@@ -8,20 +8,29 @@ from datetime import date
 
 from backflush.domain.costing import MasterData, check_master_data, roll_up
 from backflush.domain.errors import DuplicateEventError, Problem, ValidationError
-from backflush.domain.events import Event
-from backflush.domain.journal import Alert
+from backflush.domain.events import Event, Flow
 from backflush.domain.opening import Opening
-from backflush.domain.policy import Disposition, Policy
+from backflush.domain.policy import Disposition, Journal, Method, Policy
 from backflush.domain.posting import Context, post
+from backflush.domain.summary import ShapeCache, summarisable, summarise
 from backflush.service_layer.repository import LedgerRepository
 from backflush.service_layer.unit_of_work import UnitOfWork
+
+RUN_SIZE = 100_000  # events summarised together (bounded memory, whatever the file's size)
+LISTED = 1_000  # duplicates listed by id; beyond, only counted
 
 
 @dataclass
 class BatchResult:
-    posted: list[str] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)
-    alerts: list[Alert] = field(default_factory=list)
+    posted: int = 0
+    duplicates: int = 0
+    duplicate_ids: list[str] = field(default_factory=list)  # the first LISTED, in order
+    summarised: int = 0  # of the posted events, those posted in summary entries
+
+    def duplicate(self, event_id: str) -> None:
+        self.duplicates += 1
+        if len(self.duplicate_ids) < LISTED:
+            self.duplicate_ids.append(event_id)
 
 
 def validate_policy(policy: Policy) -> list[Problem]:
@@ -57,19 +66,24 @@ def set_up_ledger_in(uow: UnitOfWork, master: MasterData, policy: Policy, as_of:
 
 def post_one(ledger: LedgerRepository, event: Event) -> bool:
     """Post one event inside the caller's transaction; False when it is a duplicate."""
-    digest = event.content_hash()
-    known = ledger.content_hash(event.id)
-    if known is not None:
-        if known == digest:
-            return False
-        raise DuplicateEventError(event.id, "this id was posted before with different content; "
-                                  "use a new id, or reverse the original first", "id")
+    if _known(ledger, event, ledger.stored_event(event.id)):
+        return False
     posting = post(Context(ledger.master, ledger.policy, ledger.costs, ledger), event)
     ledger.record(event, posting)
     return True
 
 
-def post_events(uow: UnitOfWork, events: Iterable[Event],
+def _known(ledger: LedgerRepository, event: Event, stored: Event | None) -> bool:
+    """True when ``event`` was posted before with the same content; refused if different."""
+    if stored is None:
+        return False
+    if stored.content() == event.content():
+        return True
+    raise DuplicateEventError(event.id, "this id was posted before with different content; "
+                              "use a new id, or reverse the original first", "id")
+
+
+def post_events(uow: UnitOfWork, events: Iterable[Event | Flow],
                 progress: Callable[[int], None] | None = None) -> BatchResult:
     """Post a batch atomically: every event or none. Duplicates are skipped and reported."""
     with uow:
@@ -78,18 +92,85 @@ def post_events(uow: UnitOfWork, events: Iterable[Event],
     return result
 
 
-def post_events_in(uow: UnitOfWork, events: Iterable[Event],
-                   progress: Callable[[int], None] | None = None) -> BatchResult:
-    """:func:`post_events` inside the caller's transaction."""
+def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow],
+                   progress: Callable[[int], None] | None = None, *,
+                   run_size: int = RUN_SIZE) -> BatchResult:
+    """:func:`post_events` inside the caller's transaction.
+
+    Under ``journal: summary`` consecutive completions, receipts and sales are gathered in
+    runs of ``run_size`` and posted in summary entries (one per day of a run); any other
+    event, or a run that cannot be summarised exactly, is posted event by event, in order.
+    ``events`` may be a stream: memory stays bounded by the run size.
+    """
+    ledger = uow.ledger
     result = BatchResult()
-    if not uow.ledger.anything_posted():
-        check_master_data(uow.ledger.master)  # imports may have left it incomplete
-    for n, event in enumerate(events, 1):
-        if post_one(uow.ledger, event):
-            result.posted.append(event.id)
+    if not ledger.anything_posted():
+        check_master_data(ledger.master)  # imports may have left it incomplete
+    policy = ledger.policy
+    summary = policy.journal is Journal.SUMMARY and policy.method is Method.BACKFLUSH
+    cache = ShapeCache()
+    run: list[Event | Flow] = []
+    done = 0
+    for event in events:
+        if summary and summarisable(event):
+            run.append(event)
+            if len(run) < run_size:
+                continue
+            _post_run(ledger, run, result, cache)
+            done += len(run)
+            run = []
         else:
-            result.duplicates.append(event.id)
+            if run:
+                _post_run(ledger, run, result, cache)
+                done += len(run)
+                run = []
+            _post_single(ledger, event, result)
+            done += 1
         if progress is not None:
-            progress(n)
-    result.alerts = list(uow.ledger.alerts())
+            progress(done)
+    if run:
+        _post_run(ledger, run, result, cache)
+        done += len(run)
+        if progress is not None:
+            progress(done)
     return result
+
+
+def _post_single(ledger: LedgerRepository, event: Event | Flow, result: BatchResult) -> None:
+    full = event.event() if isinstance(event, Flow) else event
+    if post_one(ledger, full):
+        result.posted += 1
+    else:
+        result.duplicate(full.id)
+
+
+def _post_run(ledger: LedgerRepository, run: list[Event | Flow], result: BatchResult,
+              cache: ShapeCache) -> None:
+    """Post a run in summary entries, or event by event when it cannot be summarised."""
+    summary = summarise(Context(ledger.master, ledger.policy, ledger.costs, ledger), run,
+                        cache)
+    if summary is None:
+        for event in run:
+            _post_single(ledger, event, result)
+        return
+    clashes = ledger.record_summary(run, summary)
+    if clashes is None:
+        result.posted += len(run)
+        result.summarised += len(run)
+        return
+    # Some ids were posted before, or come twice: nothing was written. Skip the duplicates
+    # (refusing an id reused with other content) and summarise the rest again.
+    keep: list[Event | Flow] = []
+    first: dict[str, Event] = {}
+    for event in run:
+        if event.id not in clashes:
+            keep.append(event)
+            continue
+        full = event.event() if isinstance(event, Flow) else event
+        if _known(ledger, full, first.get(full.id) or ledger.stored_event(full.id)):
+            result.duplicate(full.id)
+        else:
+            first[full.id] = full
+            keep.append(event)
+    if keep:
+        _post_run(ledger, keep, result, cache)

@@ -13,6 +13,7 @@ from backflush.domain.opening import Opening, OpeningStock
 from backflush.domain.policy import (
     ConversionMode,
     Disposition,
+    Journal,
     Method,
     NegativeStock,
     Policy,
@@ -44,8 +45,33 @@ def event_to_json(event: Event) -> str:
     return json.dumps(data, sort_keys=True)
 
 
+COLUMNS = ("id", "type", "date", "item", "qty")  # event fields with a column of their own
+
+
+def event_payload(event: Event) -> str | None:
+    """The fields of ``event`` that have no column of their own, as JSON (None if none)."""
+    data = {f.name: _plain(getattr(event, f.name)) for f in fields(event)
+            if f.name not in COLUMNS}
+    return json.dumps(data, sort_keys=True) if data else None
+
+
+def event_from_row(kind: str, event_id: str, when: date, item: str | None,
+                   qty: Decimal | None, payload: str | None) -> Event:
+    """The event stored in one row (rows from before 0002 keep everything in the payload)."""
+    data: dict[str, Any] = json.loads(payload) if payload else {}
+    data.update(type=kind, id=event_id, date=when.isoformat())
+    if item is not None:
+        data["item"] = item
+    if qty is not None:
+        data["qty"] = format(qty, "f")
+    return _event(data)
+
+
 def event_from_json(text: str) -> Event:
-    data: dict[str, Any] = json.loads(text)
+    return _event(json.loads(text))
+
+
+def _event(data: dict[str, Any]) -> Event:
     kind = data.pop("type")
     if kind == "opening":
         return Opening(id=data["id"], date=date.fromisoformat(data["date"]),
@@ -79,6 +105,7 @@ def policy_to_json(policy: Policy) -> str:
         "minor_unit": policy.minor_unit,
         "currency": policy.currency,
         "count_tolerance": format(policy.count_tolerance, "f"),
+        "journal": policy.journal.value,
     }, sort_keys=True)
 
 
@@ -88,4 +115,5 @@ def policy_from_json(text: str) -> Policy:
                   {k: Disposition(v) for k, v in d["disposition"].items()},
                   NegativeStock(d["negative_stock"]),
                   {Role(r): n for r, n in d["accounts"].items()}, Method(d["method"]),
-                  int(d["minor_unit"]), d["currency"], Decimal(d["count_tolerance"]))
+                  int(d["minor_unit"]), d["currency"], Decimal(d["count_tolerance"]),
+                  Journal(d.get("journal", "per_event")))

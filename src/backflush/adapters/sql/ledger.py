@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+import uuid
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from backflush.adapters.sql import schema as t
 from backflush.adapters.sql.codec import (
-    event_from_json,
-    event_to_json,
+    event_from_row,
+    event_payload,
     policy_from_json,
     policy_to_json,
 )
 from backflush.domain.bom import BomLine, Boms, BomVersion
 from backflush.domain.costing import Cost, CostVersion, MasterData, StandardCost
 from backflush.domain.errors import BackflushError
-from backflush.domain.events import Event, Reversal
+from backflush.domain.events import Event, Flow, Reversal
 from backflush.domain.items import Item
 from backflush.domain.journal import (
     Alert,
@@ -36,8 +47,9 @@ from backflush.domain.journal import (
 )
 from backflush.domain.numbers import ZERO
 from backflush.domain.policy import Policy, Role
-from backflush.domain.posting import PostedEvent
+from backflush.domain.posting import Context, PostedEvent
 from backflush.domain.routing import Operation, WorkCenter
+from backflush.domain.summary import Summary, share
 from backflush.service_layer.repository import StoredEntry
 from backflush.service_layer.unit_of_work import ConcurrencyError, UnitOfWork
 
@@ -58,12 +70,24 @@ def _is_concurrency(exc: DBAPIError) -> bool:
 class SqlLedger:
     """Implements the service layer's LedgerRepository on one open connection."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, shared: dict[str, Any] | None = None) -> None:
         self.conn = conn
+        # Master data, policy and costs read by earlier transactions of this process, valid
+        # while the ledger's revision (a random stamp, changed by every write of them) holds.
+        self._shared = shared if shared is not None else {}
+        self._revision: str | None = None
+        self._wrote = False
+        self._pg = conn.dialect.name == "postgresql"
+        self._held: dict[str, Decimal] | None = None  # account balances read so far
+        self._frozen_boms: set[str] = set()
+        self._frozen_versions: set[int] = set()
         self._master: MasterData | None = None
         self._policy: Policy | None = None
         self._costs: CostVersion | None = None
         self._locked: date | bool | None = False  # False: not loaded yet
+        # Stock read in this transaction, by item then location (kept current by our writes).
+        self._stock: dict[str, dict[str, Decimal]] = {}
+        self._pending_tot: dict[str, Decimal] = {}
 
     # ------------------------------------------------------------------ settings, master
     def _setting(self, key: str) -> str | None:
@@ -77,11 +101,36 @@ class SqlLedger:
             self.conn.execute(update(t.settings).where(t.settings.c.key == key)
                               .values(value=value))
 
+    def _current_revision(self) -> str:
+        if self._revision is None:
+            self._revision = self._setting("revision") or "-"
+        return self._revision
+
+    def _bump(self) -> None:
+        """Master data, policy or costs change: a new revision, nothing shared is reused."""
+        self._wrote = True
+        self._revision = uuid.uuid4().hex
+        self._set("revision", self._revision)
+
+    def _cached(self, name: str) -> Any:
+        if not self._wrote and self._shared.get("revision") == self._current_revision():
+            return self._shared.get(name)
+        return None
+
+    def _share(self, name: str, value: Any) -> None:
+        if self._wrote:
+            return  # not committed yet: another transaction must not see it
+        if self._shared.get("revision") != self._current_revision():
+            self._shared.clear()
+            self._shared["revision"] = self._current_revision()
+        self._shared[name] = value
+
     @property
     def ready(self) -> bool:
         return self._setting("policy") is not None
 
     def setup(self, master: MasterData, policy: Policy, costs: CostVersion) -> None:
+        self._bump()
         self._set("policy", policy_to_json(policy))
         self.save_master(master)
         self.save_costs(costs, None, master)
@@ -93,11 +142,13 @@ class SqlLedger:
         self._master = master
 
     def save_policy(self, policy: Policy) -> None:
+        self._bump()
         self._set("policy", policy_to_json(policy))
         self._policy = policy
 
     def save_master(self, master: MasterData) -> None:
         """Replace the master data; frozen BOM versions are kept as they are."""
+        self._bump()
         c = self.conn
         frozen = {(r.parent, r.version) for r in c.execute(
             select(t.bom_versions.c.parent, t.bom_versions.c.version)
@@ -143,6 +194,7 @@ class SqlLedger:
 
     def save_costs(self, costs: CostVersion, event_id: str | None, master: MasterData) -> None:
         """Store a cost version (replacing an unfrozen one with the same number)."""
+        self._bump()
         c = self.conn
         c.execute(delete(t.standard_costs).where(t.standard_costs.c.version == costs.number))
         c.execute(delete(t.cost_versions).where(t.cost_versions.c.number == costs.number))
@@ -169,6 +221,8 @@ class SqlLedger:
 
     @property
     def master(self) -> MasterData:
+        if self._master is None:
+            self._master = self._cached("master")
         if self._master is None:
             c = self.conn
             items = {r.code: Item(r.code, r.uom, r.standard_cost, r.conversion_cost, r.phantom,
@@ -205,15 +259,19 @@ class SqlLedger:
                                                 conversion_cost=r.input_conversion_cost)
             self._master = MasterData(items, Boms.of(versions), wcs,
                                       {k: tuple(v) for k, v in routings.items()})
+            self._share("master", self._master)
         return self._master
 
     @property
     def policy(self) -> Policy:
         if self._policy is None:
+            self._policy = self._cached("policy")
+        if self._policy is None:
             text = self._setting("policy")
             if text is None:
                 raise BackflushError("this database holds no ledger yet: run `backflush init`")
             self._policy = policy_from_json(text)
+            self._share("policy", self._policy)
         return self._policy
 
     def _current_cost_number(self) -> int | None:
@@ -224,19 +282,15 @@ class SqlLedger:
     @property
     def costs(self) -> CostVersion:
         if self._costs is None:
+            self._costs = self._cached("costs")
+        if self._costs is None:
             number = self._current_cost_number()
             if number is None:
                 raise BackflushError("this ledger has no cost version yet")
             eff = self.conn.execute(select(t.cost_versions.c.effective_from).where(
                 t.cost_versions.c.number == number)).scalar_one()
-            costs = {}
-            for r in self.conn.execute(select(t.standard_costs)
-                                       .where(t.standard_costs.c.version == number)):
-                levels = [Cost(*(getattr(r, f"{lv}_{e}") for e in ELEMENTS))
-                          for lv in ("this", "lower")]
-                hours = {k: Decimal(v) for k, v in json.loads(r.hours).items()}
-                costs[r.item] = StandardCost(r.item, levels[0], levels[1], hours, r.bom)
-            self._costs = CostVersion(number, eff, costs)
+            self._costs = CostVersion(number, eff, self._standard_costs(number))
+            self._share("costs", self._costs)
         return self._costs
 
     def cost_version_used(self) -> bool:
@@ -255,19 +309,34 @@ class SqlLedger:
             self._locked = date.fromisoformat(text) if text else None
         return self._locked if isinstance(self._locked, date) else None
 
+    def prefetch(self, items: Iterable[str]) -> None:
+        """Read the stock of these items in one go (posting is about to ask for it)."""
+        wanted = sorted(set(items) - self._stock.keys())
+        for i in range(0, len(wanted), 500):
+            part = wanted[i:i + 500]
+            for item in part:
+                self._stock[item] = {}
+            for r in self.conn.execute(select(t.stock_balances).where(
+                    t.stock_balances.c.item.in_(part))):
+                self._stock[r.item][r.location] = r.qty
+
+    def _stock_of(self, item: str) -> dict[str, Decimal]:
+        found = self._stock.get(item)
+        if found is None:
+            found = self._stock[item] = {r.location: r.qty for r in self.conn.execute(
+                select(t.stock_balances.c.location, t.stock_balances.c.qty)
+                .where(t.stock_balances.c.item == item))}
+        return found
+
     def on_hand(self, item: str, location: str) -> Decimal:
-        value = self.conn.execute(select(t.stock_balances.c.qty).where(and_(
-            t.stock_balances.c.item == item, t.stock_balances.c.location == location))
-        ).scalar_one_or_none()
-        return value if value is not None else ZERO
+        return self._stock_of(item).get(location, ZERO)
 
     def on_hand_total(self, item: str) -> Decimal:
-        return sum(self.conn.execute(select(t.stock_balances.c.qty)
-                                     .where(t.stock_balances.c.item == item)).scalars(), ZERO)
+        return sum(self._stock_of(item).values(), ZERO)
 
     def stock_totals(self, as_of: date | None = None) -> Mapping[str, Decimal]:
         out: dict[str, Decimal] = {}
-        if as_of is None:
+        if as_of is None or as_of >= self._last_date(t.stock_moves.c.date):
             rows = self.conn.execute(select(t.stock_balances.c.item, t.stock_balances.c.qty))
         else:
             rows = self.conn.execute(select(t.stock_moves.c.item, t.stock_moves.c.qty)
@@ -283,8 +352,16 @@ class SqlLedger:
             .order_by(t.pending_issues.c.id))]
 
     def pending_total(self, item: str) -> Decimal:
-        return sum(self.conn.execute(select(t.pending_issues.c.qty)
-                                     .where(t.pending_issues.c.item == item)).scalars(), ZERO)
+        found = self._pending_tot.get(item)
+        if found is None:
+            found = self._pending_tot[item] = sum(self.conn.execute(
+                select(t.pending_issues.c.qty).where(t.pending_issues.c.item == item)
+            ).scalars(), ZERO)
+        return found
+
+    def _last_date(self, column: Any) -> date:
+        last = self.conn.execute(select(func.max(column))).scalar_one_or_none()
+        return last if last is not None else date.min
 
     def pending_totals(self) -> Mapping[str, Decimal]:
         out: dict[str, Decimal] = {}
@@ -297,10 +374,38 @@ class SqlLedger:
         return self.conn.execute(select(t.events.c.seq).where(t.events.c.id == event_id)
                                  ).scalar_one_or_none()
 
+    def stored_event(self, event_id: str) -> Event | None:
+        row = self.conn.execute(select(t.events).where(t.events.c.id == event_id)).first()
+        return _decode(row) if row is not None else None
+
+    def costs_of(self, number: int) -> CostVersion:
+        """A cost version by number (the current one is cached)."""
+        if number == self.costs.number:
+            return self.costs
+        eff = self.conn.execute(select(t.cost_versions.c.effective_from).where(
+            t.cost_versions.c.number == number)).scalar_one()
+        return CostVersion(number, eff, self._standard_costs(number))
+
+    def _standard_costs(self, number: int) -> dict[str, StandardCost]:
+        costs = {}
+        for r in self.conn.execute(select(t.standard_costs)
+                                   .where(t.standard_costs.c.version == number)):
+            levels = [Cost(*(getattr(r, f"{lv}_{e}") for e in ELEMENTS))
+                      for lv in ("this", "lower")]
+            hours = {k: Decimal(v) for k, v in json.loads(r.hours).items()}
+            costs[r.item] = StandardCost(r.item, levels[0], levels[1], hours, r.bom)
+        return costs
+
     def posted(self, event_id: str) -> PostedEvent | None:
         row = self.conn.execute(select(t.events).where(t.events.c.id == event_id)).first()
         if row is None:
             return None
+        if row.entry_seq is not None:
+            event = _decode(row)
+            costs = self.costs_of(row.cost_version)
+            posting = share(Context(self.master, self.policy, costs, self), event)
+            return PostedEvent(event, replace(posting, cost_version=row.cost_version),
+                               row.entry_seq)
         entries = tuple(s.entry for s in self._stored(t.journal_entries.c.event_seq == row.seq,
                                                       with_derivations=True))
         moves = tuple(StockMove(r.item, r.location, r.qty, r.kind) for r in self.conn.execute(
@@ -311,7 +416,7 @@ class SqlLedger:
                             select(t.pending_changes).where(
                                 t.pending_changes.c.event_seq == row.seq)
                             .order_by(t.pending_changes.c.id)))
-        return PostedEvent(event_from_json(row.payload),
+        return PostedEvent(_decode(row),
                            Posting(entries, moves, pending, cost_version=row.cost_version))
 
     def reversed_by(self, event_id: str) -> str | None:
@@ -319,7 +424,7 @@ class SqlLedger:
             t.events.c.id == event_id)).scalar_one_or_none()
 
     def balance(self, account: str, as_of: date | None = None) -> Decimal:
-        if as_of is None:
+        if as_of is None or as_of >= self._last_date(t.journal_entries.c.date):
             value = self.conn.execute(select(t.account_balances.c.balance).where(
                 t.account_balances.c.account == account)).scalar_one_or_none()
             return value if value is not None else ZERO
@@ -356,7 +461,8 @@ class SqlLedger:
                 select(t.events.c.item, t.stock_moves.c.qty)
                 .join(t.stock_moves, t.stock_moves.c.event_seq == t.events.c.seq)
                 .where(and_(base, t.stock_moves.c.item == component,
-                            t.stock_moves.c.kind == "backflush"))):
+                            t.stock_moves.c.kind == "backflush",
+                            t.stock_moves.c.parent == ""))):
             out[parent] = out.get(parent, ZERO) - qty
         for parent, qty in self.conn.execute(
                 select(t.events.c.item, t.pending_changes.c.qty)
@@ -364,21 +470,36 @@ class SqlLedger:
                 .where(and_(base, t.pending_changes.c.item == component))):
             if qty > 0:
                 out[parent] = out.get(parent, ZERO) + qty
+        # Summary moves name their parent; reversed events come out by their share.
+        for parent, qty in self.conn.execute(
+                select(t.stock_moves.c.parent, t.stock_moves.c.qty).where(and_(
+                    t.stock_moves.c.item == component, t.stock_moves.c.kind == "backflush",
+                    t.stock_moves.c.parent != "", t.stock_moves.c.date >= start,
+                    t.stock_moves.c.date <= end))):
+            out[parent] = out.get(parent, ZERO) - qty
+        for (event_id,) in self.conn.execute(select(t.events.c.id).where(and_(
+                t.events.c.reversed_by.isnot(None), t.events.c.entry_seq.isnot(None),
+                t.events.c.type == "completion", t.events.c.date >= start,
+                t.events.c.date <= end))):
+            undone = self.posted(event_id)
+            assert undone is not None
+            parent = str(getattr(undone.event, "item"))  # noqa: B009
+            out[parent] = out.get(parent, ZERO) + sum(
+                (m.qty for m in undone.posting.moves
+                 if m.item == component and m.kind == "backflush"), ZERO)
         return {k: v for k, v in out.items() if v}
 
     # ------------------------------------------------------------------ writing
-    def content_hash(self, event_id: str) -> str | None:
-        return self.conn.execute(select(t.events.c.content_hash).where(
-            t.events.c.id == event_id)).scalar_one_or_none()
-
     def record(self, event: Event, posting: Posting) -> None:
         c = self.conn
         try:
-            seq = c.execute(insert(t.events).values(
-                id=event.id, type=event.type, date=event.date,
-                item=getattr(event, "item", None), content_hash=event.content_hash(),
-                payload=event_to_json(event), cost_version=posting.cost_version)
-                .returning(t.events.c.seq)).scalar_one()
+            qty = getattr(event, "qty", None)
+            seq = self._insert_returning(
+                "INSERT INTO events (id, type, date, item, qty, payload, cost_version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (event.id, event.type, self._v(event.date), getattr(event, "item", None),
+                 self._v(qty) if isinstance(qty, Decimal) else None, event_payload(event),
+                 posting.cost_version))
         except IntegrityError as exc:
             # Checked just before: only a concurrent transaction can have taken the id.
             raise ConcurrencyError(f"event {event.id} was posted meanwhile") from exc
@@ -411,67 +532,188 @@ class SqlLedger:
                  "component": f.component, "bom": f.bom, "bom_qty": f.bom_qty,
                  "suggested_qty": f.suggested_qty, "backflushed": f.backflushed,
                  "difference": f.difference} for f in posting.findings])
-        used_boms = {e.bom for e in posting.entries if e.bom}
-        for key in used_boms:
-            parent, _, version = key.rpartition("@v")
-            c.execute(update(t.bom_versions).where(and_(
-                t.bom_versions.c.parent == parent, t.bom_versions.c.version == int(version)))
-                .values(frozen=True))
-        used_versions = {e.cost_version for e in posting.entries}
-        if used_versions:
-            c.execute(update(t.cost_versions).where(
-                t.cost_versions.c.number.in_(used_versions)).values(frozen=True))
+        self._freeze({e.bom for e in posting.entries if e.bom},
+                     {e.cost_version for e in posting.entries})
 
-    def _insert_entry(self, event_seq: int, entry: JournalEntry) -> None:
-        c = self.conn
-        seq = c.execute(insert(t.journal_entries).values(
-            event_seq=event_seq, event_id=entry.event_id, date=entry.date, type=entry.type,
-            description=entry.description, cost_version=entry.cost_version, bom=entry.bom,
-            cogs_material=entry.cogs_material, cogs_conversion=entry.cogs_conversion)
-            .returning(t.journal_entries.c.seq)).scalar_one()
-        c.execute(insert(t.journal_lines), [
-            {"entry_seq": seq, "line_no": n, "account": ln.account,
-             "role": ln.role.value if ln.role else None, "debit": ln.debit,
-             "credit": ln.credit, "memo": ln.memo, "family": ln.family}
-            for n, ln in enumerate(entry.lines, 1)])
-        if entry.derivations:
-            c.execute(insert(t.derivations), [
-                {"entry_seq": seq, "n": n, "item": d.item, "qty": d.qty, "basis": d.basis,
-                 "amount": d.amount, "account": d.account, "bom": d.bom,
-                 "location": d.location} for n, d in enumerate(entry.derivations, 1)])
+    def _freeze(self, boms: set[str], versions: set[int]) -> None:
+        """BOM and cost versions used to post can no longer change (once per transaction)."""
+        boms -= self._frozen_boms
+        versions -= self._frozen_versions
+        if boms:
+            self._driver("UPDATE bom_versions SET frozen = ? WHERE parent = ? AND version = ?",
+                         [(True, k.rpartition("@v")[0], int(k.rpartition("@v")[2]))
+                          for k in sorted(boms)])
+            self._frozen_boms |= boms
+        if versions:
+            self._driver("UPDATE cost_versions SET frozen = ? WHERE number = ?",
+                         [(True, v) for v in sorted(versions)])
+            self._frozen_versions |= versions
+
+    # ------------------------------------------------------------------ driver-level SQL
+    def _v(self, value: Any) -> Any:
+        """A value as the driver stores it (SQLite: decimals and dates as text)."""
+        if self._pg:
+            return value
+        if isinstance(value, Decimal):
+            return format(value, "f")
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self._pg else sql
+
+    def _driver(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many rows, without SQL building (the hot paths)."""
+        if not rows:
+            return
+        if len(rows) == 1:
+            self.conn.exec_driver_sql(self._sql(sql), tuple(rows[0]))
+        else:
+            self.conn.exec_driver_sql(self._sql(sql), [tuple(r) for r in rows])
+
+    def _insert_returning(self, sql: str, row: Sequence[Any]) -> int:
+        if self._pg:
+            return int(self.conn.exec_driver_sql(self._sql(sql) + " RETURNING seq",
+                                                 tuple(row)).scalar_one())
+        result = self.conn.exec_driver_sql(sql, tuple(row))
+        assert result.lastrowid is not None
+        return int(result.lastrowid)
+
+    def _insert_entry(self, event_seq: int, entry: JournalEntry, seq: int | None = None) -> None:
+        v = self._v
+        row = (event_seq, entry.event_id, v(entry.date), entry.type, entry.description,
+               entry.cost_version, entry.bom, v(entry.cogs_material), v(entry.cogs_conversion))
+        columns = ("event_seq, event_id, date, type, description, cost_version, bom, "
+                   "cogs_material, cogs_conversion")
+        if seq is None:
+            seq = self._insert_returning(
+                f"INSERT INTO journal_entries ({columns}) VALUES ({', '.join('?' * 9)})", row)
+        else:
+            self._driver(f"INSERT INTO journal_entries (seq, {columns}) "
+                         f"VALUES ({', '.join('?' * 10)})", [(seq, *row)])
+        self._driver(
+            "INSERT INTO journal_lines (entry_seq, line_no, account, role, debit, credit, memo, "
+            "family) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(seq, n, ln.account, ln.role.value if ln.role else None, v(ln.debit), v(ln.credit),
+              ln.memo, ln.family) for n, ln in enumerate(entry.lines, 1)])
+        self._driver(
+            "INSERT INTO derivations (entry_seq, n, item, qty, basis, amount, account, bom, "
+            "location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(seq, n, d.item, v(d.qty), d.basis, v(d.amount), d.account, d.bom, d.location)
+             for n, d in enumerate(entry.derivations, 1)])
         sums: dict[str, Decimal] = {}
         for ln in entry.lines:
             sums[ln.account] = sums.get(ln.account, ZERO) + ln.net
+        held = self._balances()
+        new, changed = [], []
         for account, amount in sums.items():
-            current = c.execute(select(t.account_balances.c.balance).where(
-                t.account_balances.c.account == account)).scalar_one_or_none()
-            if current is None:
-                c.execute(insert(t.account_balances).values(account=account, balance=amount))
+            if account in held:
+                held[account] += amount
+                changed.append((v(held[account]), account))
             else:
-                c.execute(update(t.account_balances).where(
-                    t.account_balances.c.account == account).values(balance=current + amount))
+                held[account] = amount
+                new.append((account, v(amount)))
+        self._driver("INSERT INTO account_balances (account, balance) VALUES (?, ?)", new)
+        self._driver("UPDATE account_balances SET balance = ? WHERE account = ?", changed)
+
+    def _balances(self) -> dict[str, Decimal]:
+        if self._held is None:
+            self._held = {r.account: r.balance for r in self.conn.execute(
+                select(t.account_balances))}
+        return self._held
+
+    # ------------------------------------------------------------------ summaries
+    def record_summary(self, run: Sequence[Event | Flow], summary: Summary) -> set[str] | None:
+        c = self.conn
+        with_entry = [d for d in summary.days if d.entry is not None]
+        numbers = self._next_entry_seqs(len(with_entry))
+        entry_of = {d.date: 0 for d in summary.days}
+        entry_of.update(zip((d.date for d in with_entry), numbers, strict=True))
+        firsts: dict[date, str] = {}
+        try:
+            with c.begin_nested():
+                _bulk_events(c, run, entry_of, summary.cost_version, firsts)
+        except (IntegrityError, c.dialect.dbapi.IntegrityError):  # type: ignore[union-attr]
+            return self._clashes(run)
+        wanted = set(firsts.values()) | {alert.event_id for _, alert in summary.alerts}
+        seq_of = self._seqs(wanted)
+        for day in summary.days:
+            first = seq_of[firsts[day.date]]
+            if day.entry is not None:
+                self._insert_entry(first, day.entry, entry_of[day.date])
+            self._apply_moves(first, day.date, day.moves)
+        if summary.alerts:
+            c.execute(insert(t.alerts), [{"event_seq": seq_of[a.event_id], "event_id": a.event_id,
+                                          "code": a.code, "message": a.message}
+                                         for _, a in summary.alerts])
+        self._freeze(set(summary.boms), {summary.cost_version} if with_entry else set())
+        return None
+
+    def _next_entry_seqs(self, n: int) -> list[int]:
+        if n == 0:
+            return []
+        c = self.conn
+        if c.dialect.name == "postgresql":
+            return list(c.exec_driver_sql(
+                "SELECT nextval(pg_get_serial_sequence('journal_entries', 'seq')) "
+                f"FROM generate_series(1, {int(n)})").scalars())
+        last = c.execute(select(func.max(t.journal_entries.c.seq))).scalar_one_or_none() or 0
+        return list(range(last + 1, last + 1 + n))
+
+    def _seqs(self, ids: set[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        listed = sorted(ids)
+        for i in range(0, len(listed), 500):
+            out.update((r[0], r[1]) for r in self.conn.execute(
+                select(t.events.c.id, t.events.c.seq).where(t.events.c.id.in_(listed[i:i + 500]))))
+        return out
+
+    def _clashes(self, run: Sequence[Event | Flow]) -> set[str]:
+        """Ids of ``run`` posted before or given more than once."""
+        seen: set[str] = set()
+        clashes: set[str] = set()
+        for ev in run:
+            if ev.id in seen:
+                clashes.add(ev.id)
+            seen.add(ev.id)
+        clashes |= set(self._seqs(seen))
+        return clashes
 
     def _apply_moves(self, event_seq: int, when: date, moves: Sequence[StockMove]) -> None:
         if not moves:
             return
-        c = self.conn
-        c.execute(insert(t.stock_moves), [
-            {"event_seq": event_seq, "date": when, "item": m.item, "location": m.location,
-             "qty": m.qty, "kind": m.kind} for m in moves])
+        v = self._v
+        day = v(when)
+        self._driver("INSERT INTO stock_moves (event_seq, date, item, location, qty, kind, "
+                     "parent) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     [(event_seq, day, m.item, m.location, v(m.qty), m.kind, m.parent)
+                      for m in moves])
+        self._add_stock(moves)
+
+    def _add_stock(self, moves: Sequence[StockMove]) -> None:
+        """Stock balances after ``moves`` (one statement per kind of change)."""
         net: dict[tuple[str, str], Decimal] = {}
         for m in moves:
             net[(m.item, m.location)] = net.get((m.item, m.location), ZERO) + m.qty
+        self.prefetch({item for item, _ in net})
+        new, changed = [], []
         for (item, location), qty in net.items():
-            where = and_(t.stock_balances.c.item == item, t.stock_balances.c.location == location)
-            current = c.execute(select(t.stock_balances.c.qty).where(where)).scalar_one_or_none()
-            if current is None:
-                c.execute(insert(t.stock_balances).values(item=item, location=location, qty=qty))
+            held = self._stock_of(item)
+            if location in held:
+                held[location] += qty
+                changed.append((self._v(held[location]), item, location))
             else:
-                c.execute(update(t.stock_balances).where(where).values(qty=current + qty))
+                held[location] = qty
+                new.append((item, location, self._v(qty)))
+        self._driver("INSERT INTO stock_balances (item, location, qty) VALUES (?, ?, ?)", new)
+        self._driver("UPDATE stock_balances SET qty = ? WHERE item = ? AND location = ?",
+                     changed)
 
     def _apply_pending(self, event_seq: int, changes: Sequence[PendingChange]) -> None:
         c = self.conn
         for p in changes:
+            self._pending_tot.pop(p.item, None)
             c.execute(insert(t.pending_changes).values(event_seq=event_seq, item=p.item,
                                                        location=p.location, qty=p.qty,
                                                        source=p.source))
@@ -540,9 +782,8 @@ class SqlLedger:
             yield StockMove(r.item, r.location, r.qty, r.kind)
 
     def events(self) -> Iterator[Event]:
-        for (payload,) in self.conn.execute(select(t.events.c.payload)
-                                            .order_by(t.events.c.seq)):
-            yield event_from_json(payload)
+        for row in self.conn.execute(select(t.events).order_by(t.events.c.seq)):
+            yield _decode(row)
 
     def event_ids(self) -> set[str]:
         return set(self.conn.execute(select(t.events.c.id)).scalars())
@@ -565,6 +806,72 @@ class SqlLedger:
     def closed_periods(self) -> list[date]:
         return list(self.conn.execute(select(t.periods.c.closed_through)
                                       .order_by(t.periods.c.closed_through)).scalars())
+
+
+EVENT_COLUMNS = "id, type, date, item, qty, payload, cost_version, entry_seq"
+ROWS_PER_INSERT = 100  # SQLite: rows per INSERT ... VALUES statement
+
+
+def _bulk_events(c: Connection, run: Sequence[Event | Flow], entry_of: Mapping[date, int],
+                 version: int, firsts: dict[date, str]) -> None:
+    """Append the run's events: COPY on PostgreSQL, multi-row INSERTs on SQLite."""
+    pg = c.dialect.name == "postgresql"
+    days: dict[date, Any] = {}
+    texts: dict[Decimal, str] = {}
+    rows: list[tuple[Any, ...]] = []
+    for ev in run:
+        when = ev.date
+        day = days.get(when)
+        if day is None:
+            day = days[when] = when if pg else when.isoformat()
+            firsts[when] = ev.id
+        qty: Decimal | None
+        if type(ev) is Flow:
+            qty = ev.qty
+            price = ev.unit_price
+            payload = None if price is None else '{"unit_price": "' + format(price, "f") + '"}'
+            item: str | None = ev.item
+        else:
+            assert isinstance(ev, Event)
+            number = getattr(ev, "qty", None)
+            qty = number if isinstance(number, Decimal) else None
+            payload = event_payload(ev)
+            item = getattr(ev, "item", None)
+        if pg:
+            rows.append((ev.id, ev.type, day, item, qty, payload, version, entry_of[when]))
+        else:
+            text = texts.get(qty) if qty is not None else None
+            if text is None and qty is not None:
+                text = texts[qty] = format(qty, "f")
+            rows.append((ev.id, ev.type, day, item, text, payload, version, entry_of[when]))
+    raw = c.connection.driver_connection
+    assert raw is not None
+    if pg:
+        with raw.cursor() as cur, cur.copy(f"COPY events ({EVENT_COLUMNS}) FROM STDIN") as cp:
+            for row in rows:
+                cp.write_row(row)
+        return
+    one = "(?, ?, ?, ?, ?, ?, ?, ?)"
+    full = len(rows) - len(rows) % ROWS_PER_INSERT
+    cur = raw.cursor()
+    try:
+        if full:
+            flat = [x for row in rows[:full] for x in row]
+            width = 8 * ROWS_PER_INSERT
+            cur.executemany(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES "
+                            + ", ".join([one] * ROWS_PER_INSERT),
+                            [flat[i:i + width] for i in range(0, len(flat), width)])
+        if full < len(rows):
+            cur.executemany(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES {one}", rows[full:])
+    finally:
+        cur.close()
+
+
+def _decode(row: Any) -> Event:
+    return event_from_row(row.type, row.id, row.date, row.item, row.qty, row.payload)
+
+
+_SHARED: weakref.WeakKeyDictionary[Engine, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -591,7 +898,7 @@ class SqlUnitOfWork(UnitOfWork):
                 postgresql_readonly=self.read_only)
         conn.begin()
         self._conn = conn
-        self.ledger = SqlLedger(conn)
+        self.ledger = SqlLedger(conn, _SHARED.setdefault(self.engine, {}))
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:

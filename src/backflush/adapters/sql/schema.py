@@ -146,13 +146,17 @@ events = Table(
     Column("type", String(40), nullable=False),
     Column("date", Date, nullable=False),
     Column("item", String(100), nullable=True),
-    Column("content_hash", String(64), nullable=False),
-    Column("payload", Text, nullable=False),
+    Column("qty", D, nullable=True),
+    Column("payload", Text, nullable=True),  # the fields not in a column, as JSON
     Column("reversed_by", String(200), nullable=True),
     Column("cost_version", Integer, nullable=False),  # the standards it was posted at
+    # Posted in a summary: the summary entry's seq (0 when the summary had no entry).
+    Column("entry_seq", Integer, nullable=True),
     UniqueConstraint("id", name="uq_events_id"),
 )
-Index("ix_events_type_date", events.c.type, events.c.date)
+Index("ix_events_reversed", events.c.reversed_by,
+      sqlite_where=events.c.reversed_by.isnot(None),
+      postgresql_where=events.c.reversed_by.isnot(None))
 
 journal_entries = Table(
     "journal_entries", metadata,
@@ -205,6 +209,8 @@ stock_moves = Table(
     Column("location", String(100), nullable=False),
     Column("qty", D, nullable=False),
     Column("kind", String(20), nullable=False),
+    # Summary moves: the item a backflush was for ("" per event: the event says).
+    Column("parent", String(100), nullable=False, server_default=""),
 )
 Index("ix_stock_moves_event", stock_moves.c.event_seq)
 Index("ix_stock_moves_item", stock_moves.c.item)

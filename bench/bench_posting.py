@@ -1,0 +1,158 @@
+"""Batch posting of completions, from an event file to a committed ledger.
+
+Workload: N completions (CSV: id, date, type, item, qty) of finished items whose BOM has 20
+lines over 2 levels (15 parts and 5 subassemblies of 4 parts each), journal: summary. The
+ledger already holds the plant and ample stock (not timed).
+
+Figure: completions per second from opening the file to the commit.
+Baseline, measured in the same run on the same database: inserting just the same event rows
+(same columns, same unique key on the event id) into a copy of the events table: the fastest
+of a plain executemany and multi-row INSERTs on SQLite, COPY on PostgreSQL.
+
+    python bench/bench_posting.py                      # SQLite, 200,000 completions
+    python bench/bench_posting.py --db postgresql      # PostgreSQL (BACKFLUSH_TEST_PG_URL)
+    python bench/bench_posting.py --events 2000000 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (  # noqa: E402
+    START,
+    completions_csv,
+    event_rows,
+    plant,
+    report,
+    stock_receipts,
+    subassembly_stock,
+    timed,
+)
+from sqlalchemy import Column, Engine, Index, MetaData, Table, UniqueConstraint  # noqa: E402
+
+from backflush.adapters import tabular  # noqa: E402
+from backflush.adapters.sql import schema as t  # noqa: E402
+from backflush.adapters.sql.db import make_engine, migrate  # noqa: E402
+from backflush.adapters.sql.ledger import SqlUnitOfWork  # noqa: E402
+from backflush.domain.costing import MasterData  # noqa: E402
+from backflush.domain.policy import Journal, Policy  # noqa: E402
+from backflush.service_layer import services  # noqa: E402
+
+PG_URL = os.environ.get("BACKFLUSH_TEST_PG_URL",
+                        "postgresql+psycopg://backflush:backflush@localhost:5432/backflush_test")
+COLUMNS = ["id", "type", "date", "item", "qty", "payload", "cost_version", "entry_seq"]
+
+
+def fresh_engine(kind: str, folder: Path) -> Engine:
+    if kind == "sqlite":
+        engine = make_engine(f"sqlite:///{folder / 'bench.db'}")
+    else:
+        engine = make_engine(PG_URL)
+        migrate(engine, "base")
+        with engine.begin() as c:
+            c.exec_driver_sql("DROP TABLE IF EXISTS events_baseline")
+    migrate(engine)
+    return engine
+
+
+def baseline_table(engine: Engine) -> Table:
+    """An empty copy of the events table: same columns, same unique key, same index."""
+    md = MetaData()
+    table = Table("events_baseline", md, *(Column(c.name, c.type, nullable=c.nullable,
+                                                  primary_key=c.primary_key)
+                                           for c in t.events.columns),
+                  UniqueConstraint("id", name="uq_events_baseline_id"))
+    Index("ix_events_baseline_reversed", table.c.reversed_by,
+          sqlite_where=table.c.reversed_by.isnot(None),
+          postgresql_where=table.c.reversed_by.isnot(None))
+    md.drop_all(engine)
+    md.create_all(engine)
+    return table
+
+
+def insert_baseline(engine: Engine, rows: list[tuple[object, ...]], method: str) -> None:
+    table = baseline_table(engine)
+    cols = ", ".join(COLUMNS)
+    with engine.connect() as conn:
+        conn.begin()
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        if method == "copy":
+            with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as cp:
+                for row in rows:
+                    cp.write_row(row)
+        elif method == "executemany":
+            cur = raw.cursor()
+            cur.executemany(f"INSERT INTO {table.name} ({cols}) VALUES "
+                            f"({', '.join('?' * len(COLUMNS))})", rows)
+        else:  # multi-row VALUES, 100 rows a statement
+            k = 100
+            one = "(" + ", ".join("?" * len(COLUMNS)) + ")"
+            full = len(rows) - len(rows) % k
+            flat = [x for row in rows[:full] for x in row]
+            width = len(COLUMNS) * k
+            cur = raw.cursor()
+            cur.executemany(f"INSERT INTO {table.name} ({cols}) VALUES "
+                            + ", ".join([one] * k),
+                            [flat[i:i + width] for i in range(0, len(flat), width)])
+            if full < len(rows):
+                cur.executemany(f"INSERT INTO {table.name} ({cols}) VALUES {one}", rows[full:])
+        conn.commit()
+
+
+def set_up(engine: Engine, master: MasterData) -> None:
+    services.set_up_ledger(SqlUnitOfWork(engine), master, Policy(journal=Journal.SUMMARY),
+                           START)
+    services.post_events(SqlUnitOfWork(engine), stock_receipts(master)
+                         + subassembly_stock(master))
+
+
+def run(kind: str, n: int, as_json: bool) -> dict[str, float]:
+    master = plant()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        path = completions_csv(folder / "completions.csv", master, n)
+        engine = fresh_engine(kind, folder)
+        set_up(engine, master)
+        seconds, result = timed(lambda: services.post_events(
+            SqlUnitOfWork(engine), tabular.stream_events(path, master)))
+        assert result.posted == n and result.summarised == n, result
+        rows = event_rows(path, pg=kind == "postgresql")
+        methods = ["copy"] if kind == "postgresql" else ["executemany", "multirow"]
+        base = {m: timed(lambda m=m: insert_baseline(engine, rows, m))[0] for m in methods}
+        best = min(base, key=lambda m: base[m])
+        with engine.begin() as c:
+            c.exec_driver_sql("DROP TABLE events_baseline")
+        engine.dispose()
+    rate, base_rate = n / seconds, n / base[best]
+    figures = {
+        "completions_per_s": round(rate),
+        "seconds": round(seconds, 2),
+        "baseline": f"insert the same {n} event rows with the same unique key ({best})",
+        "baseline_rows_per_s": round(base_rate),
+        "baseline_seconds": {m: round(s, 2) for m, s in base.items()},
+        "ratio_to_baseline": round(rate / base_rate, 3),
+    }
+    report(f"batch posting, {kind}", {"completions": n, "bom": "20 lines, 2 levels",
+                                      "components_relieved_per_unit": 35,
+                                      "journal": "summary"}, figures, as_json)
+    return {"rate": rate, "baseline": base_rate}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    run(args.db, args.events, args.json)
+
+
+if __name__ == "__main__":
+    main()

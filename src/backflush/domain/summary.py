@@ -1,0 +1,428 @@
+"""Summary posting: a run of completions, receipts and sales, one journal entry per day.
+
+The backflush way to keep books at plant volume (policy ``journal: summary``): every event is
+still stored one by one, but the journal gets one summary entry per day of a run, and stock
+moves are summed per item, location and parent. The amounts are exactly the sum of what the
+per-event rules post, because they are computed by those rules:
+
+* Amounts that depend only on the event (conversion applied, price, usage and scrap
+  variances, payables, cost of goods sold, revenue) come from :func:`~backflush.domain.posting.post`
+  itself, run once per distinct *shape* of event (type, item, quantity, price, the BOM
+  versions in force) against a view with ample stock, and multiplied by the number of events
+  of that shape.
+* Stock value telescopes: the per-event lines Σ round(new × v) − round(old × v) of one item
+  add up to round(final × v) − round(initial × v), which is what the summary posts.
+* Rounding differences are the residual, as in every entry.
+
+A run is summarised only when that identity holds: the period is open, every event is valid,
+nothing waits in a pending queue, and nothing goes below zero (under ``negative_stock:
+allow`` it may: the alerts are then found event by event, in order, with the per-event
+wording). Otherwise :func:`summarise` returns ``None`` and the caller posts the run event by
+event, which also gives the exact per-event error.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+
+from backflush.domain.aggregate import scaled, totals
+from backflush.domain.books import HOLDING_ROLES
+from backflush.domain.costing import MasterData
+from backflush.domain.errors import BackflushError
+from backflush.domain.events import FLOW_TYPES, Event, Flow
+from backflush.domain.journal import (
+    Alert,
+    Derivation,
+    JournalEntry,
+    JournalLine,
+    Posting,
+    StockMove,
+)
+from backflush.domain.numbers import ZERO, fmt_qty
+from backflush.domain.policy import Method, NegativeStock, Role
+from backflush.domain.posting import Context, LedgerView, PostedEvent, post
+
+AMPLE = Decimal(10) ** 15
+LineKey = tuple[str, Role | None, str | None]  # account, role, variance family
+
+
+class AmpleStock:
+    """The ledger as posting sees it, but with plenty of every item and no pending issues.
+
+    The rules then post exactly the amounts that do not depend on stock levels.
+    """
+
+    def __init__(self, view: LedgerView) -> None:
+        self.view = view
+
+    @property
+    def locked_through(self) -> date | None:
+        return None
+
+    def prefetch(self, items: Iterable[str]) -> None:
+        pass
+
+    def on_hand(self, item: str, location: str) -> Decimal:
+        return AMPLE
+
+    def on_hand_total(self, item: str) -> Decimal:
+        return AMPLE
+
+    def stock_totals(self, as_of: date | None = None) -> Mapping[str, Decimal]:
+        return self.view.stock_totals(as_of)
+
+    def pending_at(self, item: str, location: str) -> Sequence[tuple[str, Decimal]]:
+        return ()
+
+    def pending_total(self, item: str) -> Decimal:
+        return ZERO
+
+    def pending_totals(self) -> Mapping[str, Decimal]:
+        return {}
+
+    def posted(self, event_id: str) -> PostedEvent | None:
+        return self.view.posted(event_id)
+
+    def reversed_by(self, event_id: str) -> str | None:
+        return self.view.reversed_by(event_id)
+
+    def balance(self, account: str, as_of: date | None = None) -> Decimal:
+        return self.view.balance(account, as_of)
+
+    def family_balance(self, family: str, account: str, as_of: date | None = None) -> Decimal:
+        return self.view.family_balance(family, account, as_of)
+
+    def cogs_content(self, start: date, end: date) -> tuple[Decimal, Decimal]:
+        return self.view.cogs_content(start, end)
+
+    def backflushed(self, component: str, start: date, end: date) -> Mapping[str, Decimal]:
+        return self.view.backflushed(component, start, end)
+
+
+def share(ctx: Context, event: Event) -> Posting:
+    """One event's own posting by the rules, at standard, as if stock were ample.
+
+    For an event posted in a summary this is its share: the entries it would have had (its
+    stock-value lines at standard) and its stock moves. Reversals and ``explain`` use it.
+    """
+    ample = replace(ctx, view=AmpleStock(ctx.view))
+    object.__setattr__(ample, "_books", ctx.books)  # same books: their caches carry over
+    return post(ample, event)
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What every event of one shape posts, stock value apart."""
+
+    kind: str
+    item: str
+    qty: Decimal
+    amounts: tuple[tuple[LineKey, Decimal], ...]
+    moves: tuple[StockMove, ...]
+    alerts: tuple[tuple[str, str], ...]  # code, message
+    cogs: tuple[Decimal, Decimal]
+    boms: frozenset[str]
+    # Every effect as (column, value × 10^places) for the batch product (see _effects).
+    effects: tuple[tuple[tuple[Hashable, ...], int], ...] = ()
+    places: int = 0
+
+
+class NotSummarisable(BackflushError):
+    """The run must be posted event by event."""
+
+
+def _shape(ctx: Context, event: Event) -> Shape:
+    posting = share(ctx, event)
+    if posting.pending or posting.new_cost_version is not None or posting.findings:
+        raise NotSummarisable(event.id)
+    amounts: dict[LineKey, Decimal] = {}
+    material = conversion = ZERO
+    for entry in posting.entries:
+        material += entry.cogs_material
+        conversion += entry.cogs_conversion
+        for ln in entry.lines:
+            if ln.role in HOLDING_ROLES or ln.role is Role.ROUNDING:
+                continue  # stock value telescopes; rounding is the summary's residual
+            key = (ln.account, ln.role, ln.family)
+            amounts[key] = amounts.get(key, ZERO) + ln.net
+    item: str = getattr(event, "item")  # noqa: B009 - every flow event has an item
+    parent = item if event.type == "completion" else ""
+    moves = tuple(replace(m, parent=parent) if m.kind == "backflush" else m
+                  for m in posting.moves)
+    shape = Shape(event.type, item, getattr(event, "qty"),  # noqa: B009
+                  tuple(amounts.items()), moves,
+                 tuple((a.code, a.message) for a in posting.alerts), (material, conversion),
+                  frozenset(e.bom for e in posting.entries if e.bom))
+    columns, values = _effects(shape)
+    ints, p = scaled(values)
+    return replace(shape, effects=tuple(zip(columns, ints, strict=True)), places=p)
+
+
+def _effects(shape: Shape) -> tuple[list[tuple[Hashable, ...]], list[Decimal]]:
+    """The columns of the batch product one event of ``shape`` adds to, and by how much:
+    stock moves, journal lines by item, per line the quantity and number of events behind
+    it, COGS content, and the kind of event."""
+    one = Decimal(1)
+    out: list[tuple[tuple[Hashable, ...], Decimal]] = [(("kind", shape.kind), one)]
+    out += [(("move", m.item, m.location, m.kind, m.parent), m.qty) for m in shape.moves]
+    for line_key, amount in shape.amounts:
+        out += [(("line", *line_key, shape.item), amount),
+                (("qty", line_key[0], shape.item), shape.qty),
+                (("n", line_key[0], shape.item), one)]
+    if shape.cogs[0]:
+        out.append((("cogs", "material"), shape.cogs[0]))
+    if shape.cogs[1]:
+        out.append((("cogs", "conversion"), shape.cogs[1]))
+    return [c for c, _ in out], [v for _, v in out]
+
+
+@dataclass
+class ShapeCache:
+    """Shapes evaluated so far, reused across the runs of one posting call."""
+
+    cost_version: int = -1
+    shapes: dict[Hashable, Shape] = field(default_factory=dict)
+    signatures: dict[tuple[str, date], tuple[str, ...]] = field(default_factory=dict)
+
+    def for_costs(self, number: int) -> ShapeCache:
+        if number != self.cost_version:
+            self.cost_version = number
+            self.shapes.clear()
+            self.signatures.clear()
+        return self
+
+
+def bom_signature(master: MasterData, item: str, when: date) -> tuple[str, ...]:
+    """The BOM versions an explosion of ``item`` on ``when`` uses (phantoms included)."""
+    keys: list[str] = []
+
+    def walk(code: str) -> None:
+        version = master.boms.on(code, when)
+        if version is None:
+            return
+        keys.append(version.key)
+        for line in version.lines:
+            comp = master.items.get(line.component)
+            if comp is not None and comp.phantom:
+                walk(line.component)
+
+    walk(item)
+    return tuple(keys)
+
+
+@dataclass(frozen=True, slots=True)
+class DaySummary:
+    date: date
+    entry: JournalEntry | None
+    moves: tuple[StockMove, ...]
+    events: int
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    days: tuple[DaySummary, ...]
+    alerts: tuple[tuple[int, Alert], ...]  # index in the run, alert; in posting order
+    boms: frozenset[str]
+    cost_version: int
+
+
+def summarisable(event: Event | Flow) -> bool:
+    return type(event) is Flow or event.type in FLOW_TYPES
+
+
+def _key(event: Event | Flow) -> tuple[Hashable, ...]:
+    """(type, date, rest): events with equal keys post the same amounts."""
+    if type(event) is Flow:
+        return event[1:]
+    assert isinstance(event, Event)
+    return (event.type, event.date, replace(event, id="#"))
+
+
+def summarise(ctx: Context, run: Sequence[Event | Flow], cache: ShapeCache) -> Summary | None:
+    """The summary of ``run`` (completions, receipts, sales), or None: post it event by event."""
+    if ctx.policy.method is Method.SEQUENTIAL or not run:
+        return None
+    cache = cache.for_costs(ctx.costs.number)
+    counts = Counter(_key(ev) for ev in run)
+    locked = ctx.view.locked_through
+    shapes: dict[tuple[Hashable, ...], Shape] = {}
+    try:
+        for key in counts:
+            shapes[key] = _lookup(ctx, key, cache, locked)
+    except BackflushError:
+        return None
+
+    # Stock: what every (item, location) gains and loses over the run.
+    per_shape: dict[int, tuple[Shape, int]] = {}
+    for key, n in counts.items():
+        shape = shapes[key]
+        _, before = per_shape.get(id(shape), (shape, 0))
+        per_shape[id(shape)] = (shape, before + n)
+    losses: dict[tuple[str, str], Decimal] = {}
+    for shape, n in per_shape.values():
+        if shape.kind == "receipt" and ctx.view.pending_total(shape.item):
+            return None  # the receipt clears short issues: event by event
+        for m in shape.moves:
+            if m.qty < 0:
+                where = (m.item, m.location)
+                losses[where] = losses.get(where, ZERO) + m.qty * n
+    short = {where for where, lost in losses.items() if ctx.view.on_hand(*where) + lost < 0}
+    if short and ctx.policy.negative_stock is not NegativeStock.ALLOW:
+        return None
+    alerts: list[tuple[int, Alert]] = []
+    if short or any(s.alerts for s, _ in per_shape.values()):
+        alerts = _alerts_in_order(ctx, run, shapes, short)
+    days = _days(ctx, counts, shapes, [s for s, _ in per_shape.values()])
+    boms = frozenset().union(*(s.boms for s, _ in per_shape.values()))
+    return Summary(tuple(days), tuple(alerts), boms, ctx.costs.number)
+
+
+def _days(ctx: Context, counts: Mapping[tuple[Hashable, ...], int],
+          shapes: Mapping[tuple[Hashable, ...], Shape], used: list[Shape]
+          ) -> list[DaySummary]:
+    """One summary per day: the per-day totals of every effect, by one sparse product."""
+    day_list: list[date] = sorted({key[1] for key in counts})  # type: ignore[misc]
+    row_of: dict[Hashable, int] = {day: i for i, day in enumerate(day_list)}
+    col_of = {id(shape): i for i, shape in enumerate(used)}
+    matrix = [(row_of[key[1]], col_of[id(shapes[key])], n) for key, n in counts.items()]
+    columns: dict[tuple[Hashable, ...], int] = {}
+    effects: list[tuple[int, int, int]] = []
+    p = max(shape.places for shape in used)
+    for shape in used:
+        col = col_of[id(shape)]
+        factor = 10 ** (p - shape.places)
+        for column, units in shape.effects:
+            j = columns.get(column)
+            if j is None:
+                j = columns[column] = len(columns)
+            effects.append((col, j, units * factor))
+    names = list(columns)
+    per_day: list[dict[tuple[Hashable, ...], Decimal]] = [{} for _ in day_list]
+    for (r, j), value in totals(matrix, len(day_list), len(used), effects, p,
+                                len(names)).items():
+        per_day[r][names[j]] = value
+
+    books = ctx.books
+    stock: dict[str, Decimal] = {}
+    out = []
+    for day, sums in zip(day_list, per_day, strict=True):
+        lines: dict[LineKey, Decimal] = {}
+        derivations = []
+        moves = []
+        deltas: dict[str, Decimal] = {}
+        for column, value in sorted(sums.items(), key=lambda kv: str(kv[0])):
+            tag = column[0]
+            if tag == "move":
+                item, location, kind, parent = (str(x) for x in column[1:])
+                moves.append(StockMove(item, location, value, kind, parent))
+                deltas[item] = deltas.get(item, ZERO) + value
+            elif tag == "line":
+                account, role, family, line_item = column[1:]
+                lk = (str(account), role if isinstance(role, Role) else None,
+                      family if isinstance(family, str) else None)
+                lines[lk] = lines.get(lk, ZERO) + value
+                derivations.append(Derivation(
+                    str(line_item), sums.get(("qty", account, line_item), ZERO),
+                    f"{sums.get(('n', account, line_item), ZERO)} events, each rounded", value,
+                    str(account)))
+        for item in sorted(deltas):
+            before = stock[item] if item in stock else ctx.view.on_hand_total(item)
+            after = stock[item] = before + deltas[item]
+            role = books.role(item)
+            if role is None:
+                continue
+            amount = books.valuation(item, after) - books.valuation(item, before)
+            if amount:
+                key = (ctx.name(role), role, None)
+                lines[key] = lines.get(key, ZERO) + amount
+                derivations.append(Derivation(
+                    item, deltas[item], f"on hand {fmt_qty(before)} -> {fmt_qty(after)} at "
+                    f"{books.unit_value(item)}", amount, ctx.name(role)))
+        residual = sum(lines.values(), ZERO)
+        if residual:
+            key = (ctx.name(Role.ROUNDING), Role.ROUNDING, None)
+            lines[key] = lines.get(key, ZERO) - residual
+        kinds = {k: int(sums.get(("kind", k), ZERO)) for k in FLOW_TYPES}
+        n_events = sum(kinds.values())
+        what = ", ".join(f"{kinds[k]} {k}{'s' if kinds[k] != 1 else ''}"
+                         for k in FLOW_TYPES if kinds[k])
+        entry = _entry(ctx, day, f"Summary of {n_events} events on {day}: {what}", lines,
+                       derivations, sums.get(("cogs", "material"), ZERO),
+                       sums.get(("cogs", "conversion"), ZERO))
+        out.append(DaySummary(day, entry, tuple(m for m in moves if m.qty), n_events))
+    return out
+
+
+def _lookup(ctx: Context, key: tuple[Hashable, ...], cache: ShapeCache,
+            locked: date | None) -> Shape:
+    kind, day = str(key[0]), key[1]
+    assert isinstance(day, date)
+    if locked is not None and day <= locked:
+        raise NotSummarisable("closed period")
+    full = key[2] if len(key) == 3 else None  # a full event, or a flow's fields
+    item = str(getattr(full, "item")) if full is not None else str(key[2])  # noqa: B009
+    sig: tuple[str, ...] = ()
+    if kind == "completion":
+        found = cache.signatures.get((item, day))
+        if found is None:
+            found = cache.signatures[(item, day)] = bom_signature(ctx.master, item, day)
+        sig = found
+    rest = (replace(full, date=date.min),) if isinstance(full, Event) else key[2:]
+    shape_key = (kind, *rest, sig)
+    shape = cache.shapes.get(shape_key)
+    if shape is None:
+        if isinstance(full, Event):
+            event = replace(full, date=day)
+        else:
+            qty, price = key[3], key[4]
+            assert isinstance(qty, Decimal) and (price is None or isinstance(price, Decimal))
+            event = Flow("#", kind, day, item, qty, price).event()
+        shape = cache.shapes[shape_key] = _shape(ctx, event)
+    return shape
+
+
+def _alerts_in_order(ctx: Context, run: Sequence[Event | Flow],
+                     shapes: Mapping[tuple[Hashable, ...], Shape],
+                     short: set[tuple[str, str]]) -> list[tuple[int, Alert]]:
+    """Alerts event by event, as the per-event rules word and order them."""
+    running = {where: ctx.view.on_hand(*where) for where in short}
+    out: list[tuple[int, Alert]] = []
+    for i, ev in enumerate(run):
+        shape = shapes[_key(ev)]
+        if running:
+            shorts = []
+            for m in sorted(shape.moves, key=lambda m: m.item):
+                where = (m.item, m.location)
+                if m.qty < 0 and where in running and -m.qty > running[where]:
+                    shorts.append(f"{m.item} at {m.location}: needs {fmt_qty(-m.qty)}, "
+                                  f"has {fmt_qty(running[where])}")
+            for m in shape.moves:
+                where = (m.item, m.location)
+                if where in running:
+                    running[where] += m.qty
+            if shorts:
+                out.append((i, Alert(ev.id, "negative_stock",
+                                     "stock went below zero: " + "; ".join(shorts))))
+        out.extend((i, Alert(ev.id, code, message)) for code, message in shape.alerts)
+    return out
+
+
+def _entry(ctx: Context, day: date, description: str, lines: Mapping[LineKey, Decimal],
+           derivations: list[Derivation], material: Decimal, conversion: Decimal
+           ) -> JournalEntry | None:
+    built = []
+    for (account, role, family), amount in lines.items():
+        if amount > 0:
+            built.append(JournalLine(account, amount, ZERO, role, "summary", family))
+        elif amount < 0:
+            built.append(JournalLine(account, ZERO, -amount, role, "summary", family))
+    if not built:
+        return None
+    built.sort(key=lambda ln: (ln.debit == 0,))
+    return JournalEntry(f"summary {day.isoformat()}", day, "summary", description,
+                        tuple(built), tuple(derivations), ctx.costs.number, "", material,
+                        conversion)
