@@ -52,11 +52,13 @@ COLUMNS = ["id", "type", "date", "item", "qty", "payload", "cost_version", "entr
 def fresh_engine(kind: str, folder: Path) -> Engine:
     if kind == "sqlite":
         engine = make_engine(f"sqlite:///{folder / 'bench.db'}")
-    else:
-        engine = make_engine(PG_URL)
-        migrate(engine, "base")
-        with engine.begin() as c:
-            c.exec_driver_sql("DROP TABLE IF EXISTS events_baseline")
+    else:  # a database of its own, made afresh (the role may create databases)
+        admin = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.exec_driver_sql("DROP DATABASE IF EXISTS backflush_bench WITH (FORCE)")
+            c.exec_driver_sql("CREATE DATABASE backflush_bench")
+        admin.dispose()
+        engine = make_engine(PG_URL.rsplit("/", 1)[0] + "/backflush_bench")
     migrate(engine)
     return engine
 

@@ -170,3 +170,16 @@ def test_bulk_duplicates_are_skipped_and_changed_content_is_refused(tmp_path: Pa
     twice = services.post_events(b.uow(), [new, new, Completion(
         id="NEW-2", date=flow.date, item=flow.item, qty=D(2))])
     assert (twice.posted, twice.duplicates, twice.duplicate_ids) == (2, 1, ["NEW-1"])
+
+
+def test_odd_standard_costs_give_the_same_price_variance_and_rounding(tmp_path: Path) -> None:
+    """Standards with more decimals than the currency: every stock value change rounds, so
+    a receipt's price variance depends on the running balance; the summary must follow it."""
+    master, events = plant(tmp_path, seed=9, events=900)
+    items = {code: replace(it, standard_cost=it.standard_cost + D("0.0037"))
+             if it.standard_cost is not None else it for code, it in master.items.items()}
+    master = replace(master, items=items)
+    want = reference(master, Policy(), events)
+    got, result = summarised(master, Policy(), events, run_size=211)
+    assert result.summarised > len(events) * 0.9
+    assert got == want

@@ -356,12 +356,26 @@ def stream_events(path: Path, master: MasterData) -> Iterator[Event | Flow]:
             i_id, i_date, i_type = at.get("id", 0), at.get("date", 0), at.get("type", 0)
             i_item, i_qty, i_price = at.get("item", 0), at.get("qty", 0), at.get("unit_price")
             flow = decoder.flow
+            dates, numbers, items = decoder.dates, decoder.numbers, decoder.items
             index = -1
-            for n, values in enumerate(rows, 2):
+            n = 1
+            for values in rows:
+                n += 1
                 index += 1
                 if fast and len(values) == width:
-                    found = flow(values[i_id], values[i_date], values[i_type], values[i_item],
-                                 values[i_qty], values[i_price] if i_price is not None else None)
+                    # The common row, from the caches of values already checked; a value
+                    # not seen yet goes through the decoder, which checks and caches it.
+                    kind, item, qty = values[i_type], values[i_item], numbers.get(values[i_qty])
+                    day = dates.get(values[i_date])
+                    ident = values[i_id]
+                    if kind == "completion" and day is not None and qty is not None \
+                            and qty > 0 and item in items and ident and ident[0] != " " \
+                            and ident[-1] != " " and (i_price is None or not values[i_price]):
+                        if not reader.problems:
+                            yield Flow(ident, kind, day, item, qty, None)
+                        continue
+                    found = flow(ident, values[i_date], kind, item, values[i_qty],
+                                 values[i_price] if i_price is not None else None)
                     if found is not None:
                         if not reader.problems:
                             yield found

@@ -328,9 +328,9 @@ def _receipt(ctx: Context, ev: Receipt) -> Posting:
     move = StockMove(ev.item, ev.location, ev.qty, "receipt")
     if ctx.policy.triggered(Stage.PURCHASE):
         rip = _stock_value(ctx, ov, eb, move, f"{ev.item} at standard {std}")
-        payable = ctx.r(mul(ev.qty, ev.unit_price))
+        payable, ppv = receipt_amounts(ctx, ev.qty, ev.unit_price, rip)
         eb.add(Role.ACCOUNTS_PAYABLE, -payable, f"{ev.item} at {ev.unit_price}")
-        eb.add(Role.PURCHASE_PRICE_VARIANCE, payable - rip, f"{ev.item}: {ev.unit_price} vs "
+        eb.add(Role.PURCHASE_PRICE_VARIANCE, ppv, f"{ev.item}: {ev.unit_price} vs "
                f"standard {std}")
         eb.derive(ev.item, ev.qty, f"{fmt_qty(ev.qty)} x actual {ev.unit_price}", -payable,
                   Role.ACCOUNTS_PAYABLE)
@@ -339,13 +339,33 @@ def _receipt(ctx: Context, ev: Receipt) -> Posting:
             entries.append(entry)
     else:
         ov.move(move)
-        if ev.unit_price != std:
-            alerts.append(Alert(ev.id, "price_variance_not_recorded",
-                                f"{ev.item} received at {ev.unit_price} against standard {std}: "
-                                f"purchase is not a trigger point under {ctx.policy.variant}, "
-                                "so the price variance is not recorded"))
+        alert = price_alert(ctx, ev.id, ev.item, ev.unit_price)
+        if alert is not None:
+            alerts.append(alert)
     _clear_pending(ctx, ov, ev, ev.item, ev.location, entries)
     return Posting(tuple(entries), tuple(ov.moves), tuple(ov.pending), tuple(alerts))
+
+
+def receipt_amounts(ctx: Context, qty: Decimal, unit_price: Decimal, at_standard: Decimal
+                    ) -> tuple[Decimal, Decimal]:
+    """(payable, purchase price variance) of a receipt whose stock value rose ``at_standard``."""
+    payable = ctx.r(mul(qty, unit_price))
+    return payable, payable - at_standard
+
+
+def price_alert(ctx: Context, event_id: str, item: str, unit_price: Decimal) -> Alert | None:
+    """A receipt off standard when purchase is not a trigger point: the variance is lost."""
+    std = ctx.costs[item].unit_cost
+    if unit_price == std or ctx.policy.triggered(Stage.PURCHASE):
+        return None
+    return Alert(event_id, "price_variance_not_recorded",
+                 f"{item} received at {unit_price} against standard {std}: purchase is not a "
+                 f"trigger point under {ctx.policy.variant}, so the price variance is not "
+                 "recorded")
+
+
+def sale_revenue(ctx: Context, qty: Decimal, unit_price: Decimal) -> Decimal:
+    return ctx.r(mul(qty, unit_price))
 
 
 def _clear_pending(ctx: Context, ov: Overlay, ev: Event, item: str, location: str,
@@ -524,7 +544,7 @@ def _sale(ctx: Context, ev: Sale) -> Posting:
     eb.cogs_material = ctx.r(mul(ev.qty, material))
     eb.cogs_conversion = cogs - eb.cogs_material
     if ev.unit_price is not None:
-        revenue = ctx.r(mul(ev.qty, ev.unit_price))
+        revenue = sale_revenue(ctx, ev.qty, ev.unit_price)
         eb.add(Role.ACCOUNTS_RECEIVABLE, revenue, ev.customer)
         eb.add(Role.SALES, -revenue, f"{fmt_qty(ev.qty)} {ev.item} at {ev.unit_price}")
     entry = eb.build()

@@ -28,6 +28,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
+from typing import cast
 
 from backflush.domain.aggregate import scaled, totals
 from backflush.domain.books import HOLDING_ROLES
@@ -43,10 +45,21 @@ from backflush.domain.journal import (
     StockMove,
 )
 from backflush.domain.numbers import ZERO, fmt_qty
-from backflush.domain.policy import Method, NegativeStock, Role
-from backflush.domain.posting import Context, LedgerView, PostedEvent, post
+from backflush.domain.policy import Method, NegativeStock, Role, Stage
+from backflush.domain.posting import (
+    Context,
+    LedgerView,
+    PostedEvent,
+    post,
+    price_alert,
+    receipt_amounts,
+    sale_revenue,
+)
 
 AMPLE = Decimal(10) ** 15
+PRICED = frozenset({Role.ACCOUNTS_PAYABLE, Role.PURCHASE_PRICE_VARIANCE})
+# Full events (not flows) summarised; a full receipt is posted on its own.
+SUMMARISED_EVENTS = frozenset({"completion", "sale"})
 LineKey = tuple[str, Role | None, str | None]  # account, role, variance family
 
 
@@ -147,6 +160,8 @@ def _shape(ctx: Context, event: Event) -> Shape:
         for ln in entry.lines:
             if ln.role in HOLDING_ROLES or ln.role is Role.ROUNDING:
                 continue  # stock value telescopes; rounding is the summary's residual
+            if event.type == "receipt" and ln.role in PRICED:
+                continue  # payable and price variance: event by event (see _in_order)
             key = (ln.account, ln.role, ln.family)
             amounts[key] = amounts.get(key, ZERO) + ln.net
     item: str = getattr(event, "item")  # noqa: B009 - every flow event has an item
@@ -231,13 +246,17 @@ class Summary:
 
 
 def summarisable(event: Event | Flow) -> bool:
-    return type(event) is Flow or event.type in FLOW_TYPES
+    return type(event) is Flow or event.type in SUMMARISED_EVENTS
+
+
+# A flow's key: (type, date, item, qty). Its price is applied event by event (_in_order).
+_FLOW_KEY = itemgetter(slice(1, 5))
 
 
 def _key(event: Event | Flow) -> tuple[Hashable, ...]:
     """(type, date, rest): events with equal keys post the same amounts."""
     if type(event) is Flow:
-        return event[1:]
+        return event[1:5]
     assert isinstance(event, Event)
     return (event.type, event.date, replace(event, id="#"))
 
@@ -247,7 +266,10 @@ def summarise(ctx: Context, run: Sequence[Event | Flow], cache: ShapeCache) -> S
     if ctx.policy.method is Method.SEQUENTIAL or not run:
         return None
     cache = cache.for_costs(ctx.costs.number)
-    counts = Counter(_key(ev) for ev in run)
+    if all(type(ev) is Flow for ev in run):
+        counts = Counter(map(_FLOW_KEY, cast(Sequence[Flow], run)))
+    else:
+        counts = Counter(_key(ev) for ev in run)
     locked = ctx.view.locked_through
     shapes: dict[tuple[Hashable, ...], Shape] = {}
     try:
@@ -274,16 +296,18 @@ def summarise(ctx: Context, run: Sequence[Event | Flow], cache: ShapeCache) -> S
     if short and ctx.policy.negative_stock is not NegativeStock.ALLOW:
         return None
     alerts: list[tuple[int, Alert]] = []
-    if short or any(s.alerts for s, _ in per_shape.values()):
-        alerts = _alerts_in_order(ctx, run, shapes, short)
-    days = _days(ctx, counts, shapes, [s for s, _ in per_shape.values()])
+    priced: dict[date, _Priced] = {}
+    if short or any(s.alerts for s, _ in per_shape.values()) \
+            or any(type(ev) is Flow and ev.unit_price is not None for ev in run):
+        alerts, priced = _in_order(ctx, run, shapes, short)
+    days = _days(ctx, counts, shapes, [s for s, _ in per_shape.values()], priced)
     boms = frozenset().union(*(s.boms for s, _ in per_shape.values()))
     return Summary(tuple(days), tuple(alerts), boms, ctx.costs.number)
 
 
 def _days(ctx: Context, counts: Mapping[tuple[Hashable, ...], int],
-          shapes: Mapping[tuple[Hashable, ...], Shape], used: list[Shape]
-          ) -> list[DaySummary]:
+          shapes: Mapping[tuple[Hashable, ...], Shape], used: list[Shape],
+          priced: Mapping[date, _Priced]) -> list[DaySummary]:
     """One summary per day: the per-day totals of every effect, by one sparse product."""
     day_list: list[date] = sorted({key[1] for key in counts})  # type: ignore[misc]
     row_of: dict[Hashable, int] = {day: i for i, day in enumerate(day_list)}
@@ -329,6 +353,12 @@ def _days(ctx: Context, counts: Mapping[tuple[Hashable, ...], int],
                     str(line_item), sums.get(("qty", account, line_item), ZERO),
                     f"{sums.get(('n', account, line_item), ZERO)} events, each rounded", value,
                     str(account)))
+        extra = priced.get(day)
+        if extra is not None:
+            for lk, amount in extra.lines.items():
+                lines[lk] = lines.get(lk, ZERO) + amount
+            derivations += [Derivation(item, qty, f"{int(n)} events, each priced", amount, acc)
+                            for (acc, item), (qty, amount, n) in sorted(extra.derivations.items())]
         for item in sorted(deltas):
             before = stock[item] if item in stock else ctx.view.on_hand_total(item)
             after = stock[item] = before + deltas[item]
@@ -378,37 +408,99 @@ def _lookup(ctx: Context, key: tuple[Hashable, ...], cache: ShapeCache,
         if isinstance(full, Event):
             event = replace(full, date=day)
         else:
-            qty, price = key[3], key[4]
-            assert isinstance(qty, Decimal) and (price is None or isinstance(price, Decimal))
+            qty = key[3]
+            assert isinstance(qty, Decimal)
+            if item not in ctx.master.items or item not in ctx.costs.costs:
+                raise NotSummarisable(f"unknown item {item}")  # per event: the exact error
+            price = ctx.costs[item].unit_cost if kind == "receipt" else None
             event = Flow("#", kind, day, item, qty, price).event()
         shape = cache.shapes[shape_key] = _shape(ctx, event)
     return shape
 
 
-def _alerts_in_order(ctx: Context, run: Sequence[Event | Flow],
-                     shapes: Mapping[tuple[Hashable, ...], Shape],
-                     short: set[tuple[str, str]]) -> list[tuple[int, Alert]]:
-    """Alerts event by event, as the per-event rules word and order them."""
+@dataclass
+class _Priced:
+    """A day's payables, price variances and revenue, priced event by event."""
+
+    lines: dict[LineKey, Decimal] = field(default_factory=dict)
+    derivations: dict[tuple[str, str], list[Decimal]] = field(default_factory=dict)
+
+    def add(self, role: Role, ctx: Context, item: str, qty: Decimal, amount: Decimal) -> None:
+        if not amount:
+            return
+        key = (ctx.name(role), role, None)
+        self.lines[key] = self.lines.get(key, ZERO) + amount
+        d = self.derivations.setdefault((key[0], item), [ZERO, ZERO, ZERO])
+        d[0] += qty
+        d[1] += amount
+        d[2] += 1
+
+
+def _in_order(ctx: Context, run: Sequence[Event | Flow],
+              shapes: Mapping[tuple[Hashable, ...], Shape], short: set[tuple[str, str]]
+              ) -> tuple[list[tuple[int, Alert]], dict[date, _Priced]]:
+    """What must be worked out event by event, in order: alerts (with the per-event rules'
+    wording and order), and the amounts that depend on an event's price: the payable and
+    price variance of a receipt (at its stock value change, from the running balance, as
+    the per-event rule has it) and the revenue of a sale."""
+    policy = ctx.policy
+    purchase = policy.triggered(Stage.PURCHASE)
+    books = ctx.books
     running = {where: ctx.view.on_hand(*where) for where in short}
+    received = {s.item for s in shapes.values() if s.kind == "receipt"} if purchase else set()
+    totals = {item: ctx.view.on_hand_total(item) for item in received}
+    tracked: dict[int, tuple[StockMove, ...]] = {}
+    watching: dict[int, tuple[StockMove, ...]] = {}
     out: list[tuple[int, Alert]] = []
+    priced: dict[date, _Priced] = {}
     for i, ev in enumerate(run):
         shape = shapes[_key(ev)]
         if running:
+            watched = watching.get(id(shape))
+            if watched is None:  # this shape's moves at the places that may go short
+                watched = watching[id(shape)] = tuple(sorted(
+                    (m for m in shape.moves if (m.item, m.location) in running),
+                    key=lambda m: m.item))
             shorts = []
-            for m in sorted(shape.moves, key=lambda m: m.item):
+            for m in watched:
                 where = (m.item, m.location)
-                if m.qty < 0 and where in running and -m.qty > running[where]:
+                if m.qty < 0 and -m.qty > running[where]:
                     shorts.append(f"{m.item} at {m.location}: needs {fmt_qty(-m.qty)}, "
                                   f"has {fmt_qty(running[where])}")
-            for m in shape.moves:
-                where = (m.item, m.location)
-                if where in running:
-                    running[where] += m.qty
+            for m in watched:
+                running[(m.item, m.location)] += m.qty
             if shorts:
                 out.append((i, Alert(ev.id, "negative_stock",
                                      "stock went below zero: " + "; ".join(shorts))))
-        out.extend((i, Alert(ev.id, code, message)) for code, message in shape.alerts)
-    return out
+        at_standard = ZERO
+        if totals:
+            moves = tracked.get(id(shape))
+            if moves is None:
+                moves = tracked[id(shape)] = tuple(m for m in shape.moves if m.item in totals)
+            for m in moves:
+                old = totals[m.item]
+                new = totals[m.item] = old + m.qty
+                if shape.kind == "receipt" and m.item == shape.item:
+                    at_standard += books.valuation(m.item, new) - books.valuation(m.item, old)
+        if shape.alerts:
+            out.extend((i, Alert(ev.id, code, message)) for code, message in shape.alerts)
+        if type(ev) is not Flow or ev.unit_price is None:
+            continue
+        day = priced.setdefault(ev.date, _Priced())
+        if ev.type == "receipt":
+            if purchase:
+                payable, ppv = receipt_amounts(ctx, ev.qty, ev.unit_price, at_standard)
+                day.add(Role.ACCOUNTS_PAYABLE, ctx, ev.item, ev.qty, -payable)
+                day.add(Role.PURCHASE_PRICE_VARIANCE, ctx, ev.item, ev.qty, ppv)
+            else:
+                alert = price_alert(ctx, ev.id, ev.item, ev.unit_price)
+                if alert is not None:
+                    out.append((i, alert))
+        elif ev.type == "sale":
+            revenue = sale_revenue(ctx, ev.qty, ev.unit_price)
+            day.add(Role.ACCOUNTS_RECEIVABLE, ctx, ev.item, ev.qty, revenue)
+            day.add(Role.SALES, ctx, ev.item, ev.qty, -revenue)
+    return out, priced
 
 
 def _entry(ctx: Context, day: date, description: str, lines: Mapping[LineKey, Decimal],

@@ -12,7 +12,7 @@ from backflush.domain.events import Event, Flow
 from backflush.domain.opening import Opening
 from backflush.domain.policy import Disposition, Journal, Method, Policy
 from backflush.domain.posting import Context, post
-from backflush.domain.summary import ShapeCache, summarisable, summarise
+from backflush.domain.summary import SUMMARISED_EVENTS, ShapeCache, summarise
 from backflush.service_layer.repository import LedgerRepository
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -112,7 +112,7 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow],
     run: list[Event | Flow] = []
     done = 0
     for event in events:
-        if summary and summarisable(event):
+        if summary and (type(event) is Flow or event.type in SUMMARISED_EVENTS):
             run.append(event)
             if len(run) < run_size:
                 continue

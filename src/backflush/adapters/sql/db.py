@@ -38,6 +38,7 @@ def make_engine(url: str | None = None) -> Engine:
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: the event id index stays hot
             cur.close()
 
         @event.listens_for(engine, "begin")

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
@@ -70,8 +70,12 @@ def _is_concurrency(exc: DBAPIError) -> bool:
 class SqlLedger:
     """Implements the service layer's LedgerRepository on one open connection."""
 
-    def __init__(self, conn: Connection, shared: dict[str, Any] | None = None) -> None:
+    def __init__(self, conn: Connection, shared: dict[str, Any] | None = None,
+                 facts: dict[str, Any] | None = None) -> None:
         self.conn = conn
+        # Facts that never change once committed (BOM and cost versions frozen, something
+        # posted), published by the unit of work after its commit.
+        self._facts = facts if facts is not None else {}
         # Master data, policy and costs read by earlier transactions of this process, valid
         # while the ledger's revision (a random stamp, changed by every write of them) holds.
         self._shared = shared if shared is not None else {}
@@ -81,6 +85,7 @@ class SqlLedger:
         self._held: dict[str, Decimal] | None = None  # account balances read so far
         self._frozen_boms: set[str] = set()
         self._frozen_versions: set[int] = set()
+        self._posted = False
         self._master: MasterData | None = None
         self._policy: Policy | None = None
         self._costs: CostVersion | None = None
@@ -91,8 +96,9 @@ class SqlLedger:
 
     # ------------------------------------------------------------------ settings, master
     def _setting(self, key: str) -> str | None:
-        return self.conn.execute(select(t.settings.c.value).where(t.settings.c.key == key)
-                                 ).scalar_one_or_none()
+        value = self.conn.exec_driver_sql(self._sql("SELECT value FROM settings WHERE key = ?"),
+                                          (key,)).scalar_one_or_none()
+        return str(value) if value is not None else None
 
     def _set(self, key: str, value: str) -> None:
         if self._setting(key) is None:
@@ -103,8 +109,20 @@ class SqlLedger:
 
     def _current_revision(self) -> str:
         if self._revision is None:
-            self._revision = self._setting("revision") or "-"
+            self._read_state()
+        assert self._revision is not None
         return self._revision
+
+    def _read_state(self) -> None:
+        """The revision and the lock date, in one read (every transaction needs both)."""
+        found: dict[str, str] = dict(self.conn.exec_driver_sql(
+            "SELECT key, value FROM settings WHERE key IN ('revision', 'locked_through')"
+        ).all())
+        if self._revision is None:
+            self._revision = found.get("revision") or "-"
+        if self._locked is False:
+            text = found.get("locked_through")
+            self._locked = date.fromisoformat(text) if text else None
 
     def _bump(self) -> None:
         """Master data, policy or costs change: a new revision, nothing shared is reused."""
@@ -299,14 +317,15 @@ class SqlLedger:
             t.journal_entries.c.cost_version == number).limit(1)).first() is not None
 
     def anything_posted(self) -> bool:
-        return self.conn.execute(select(t.events.c.seq).limit(1)).first() is not None
+        if self._facts.get("posted"):
+            return True  # events are never deleted
+        return self.conn.exec_driver_sql("SELECT 1 FROM events LIMIT 1").first() is not None
 
     # ------------------------------------------------------------------ LedgerView
     @property
     def locked_through(self) -> date | None:
         if self._locked is False:
-            text = self._setting("locked_through")
-            self._locked = date.fromisoformat(text) if text else None
+            self._read_state()
         return self._locked if isinstance(self._locked, date) else None
 
     def prefetch(self, items: Iterable[str]) -> None:
@@ -316,9 +335,11 @@ class SqlLedger:
             part = wanted[i:i + 500]
             for item in part:
                 self._stock[item] = {}
-            for r in self.conn.execute(select(t.stock_balances).where(
-                    t.stock_balances.c.item.in_(part))):
-                self._stock[r.item][r.location] = r.qty
+            marks = ", ".join("?" * len(part))
+            for item, location, qty in self.conn.exec_driver_sql(self._sql(
+                    f"SELECT item, location, qty FROM stock_balances WHERE item IN ({marks})"),
+                    tuple(part)):
+                self._stock[item][location] = Decimal(qty)
 
     def _stock_of(self, item: str) -> dict[str, Decimal]:
         found = self._stock.get(item)
@@ -375,8 +396,15 @@ class SqlLedger:
                                  ).scalar_one_or_none()
 
     def stored_event(self, event_id: str) -> Event | None:
-        row = self.conn.execute(select(t.events).where(t.events.c.id == event_id)).first()
-        return _decode(row) if row is not None else None
+        row = self.conn.exec_driver_sql(self._sql(
+            "SELECT type, id, date, item, qty, payload FROM events WHERE id = ?"), (event_id,)
+        ).first()
+        if row is None:
+            return None
+        kind, ident, when, item, qty, payload = row
+        return event_from_row(kind, ident, when if isinstance(when, date)
+                              else date.fromisoformat(when), item,
+                              None if qty is None else Decimal(qty), payload)
 
     def costs_of(self, number: int) -> CostVersion:
         """A cost version by number (the current one is cached)."""
@@ -492,6 +520,7 @@ class SqlLedger:
     # ------------------------------------------------------------------ writing
     def record(self, event: Event, posting: Posting) -> None:
         c = self.conn
+        self._posted = True
         try:
             qty = getattr(event, "qty", None)
             seq = self._insert_returning(
@@ -537,8 +566,8 @@ class SqlLedger:
 
     def _freeze(self, boms: set[str], versions: set[int]) -> None:
         """BOM and cost versions used to post can no longer change (once per transaction)."""
-        boms -= self._frozen_boms
-        versions -= self._frozen_versions
+        boms -= self._frozen_boms | self._facts.get("frozen_boms", set())
+        versions -= self._frozen_versions | self._facts.get("frozen_versions", set())
         if boms:
             self._driver("UPDATE bom_versions SET frozen = ? WHERE parent = ? AND version = ?",
                          [(True, k.rpartition("@v")[0], int(k.rpartition("@v")[2]))
@@ -550,6 +579,13 @@ class SqlLedger:
             self._frozen_versions |= versions
 
     # ------------------------------------------------------------------ driver-level SQL
+    def committed(self) -> None:
+        """This transaction committed: what it froze or posted is now a fact."""
+        self._facts.setdefault("frozen_boms", set()).update(self._frozen_boms)
+        self._facts.setdefault("frozen_versions", set()).update(self._frozen_versions)
+        if self._posted:
+            self._facts["posted"] = True
+
     def _v(self, value: Any) -> Any:
         """A value as the driver stores it (SQLite: decimals and dates as text)."""
         if self._pg:
@@ -619,8 +655,9 @@ class SqlLedger:
 
     def _balances(self) -> dict[str, Decimal]:
         if self._held is None:
-            self._held = {r.account: r.balance for r in self.conn.execute(
-                select(t.account_balances))}
+            self._held = {account: Decimal(balance) for account, balance in
+                          self.conn.exec_driver_sql(
+                              "SELECT account, balance FROM account_balances")}
         return self._held
 
     # ------------------------------------------------------------------ summaries
@@ -636,6 +673,7 @@ class SqlLedger:
                 _bulk_events(c, run, entry_of, summary.cost_version, firsts)
         except (IntegrityError, c.dialect.dbapi.IntegrityError):  # type: ignore[union-attr]
             return self._clashes(run)
+        self._posted = True
         wanted = set(firsts.values()) | {alert.event_id for _, alert in summary.alerts}
         seq_of = self._seqs(wanted)
         for day in summary.days:
@@ -817,33 +855,31 @@ def _bulk_events(c: Connection, run: Sequence[Event | Flow], entry_of: Mapping[d
     """Append the run's events: COPY on PostgreSQL, multi-row INSERTs on SQLite."""
     pg = c.dialect.name == "postgresql"
     days: dict[date, Any] = {}
-    texts: dict[Decimal, str] = {}
-    rows: list[tuple[Any, ...]] = []
     for ev in run:
-        when = ev.date
-        day = days.get(when)
-        if day is None:
-            day = days[when] = when if pg else when.isoformat()
-            firsts[when] = ev.id
-        qty: Decimal | None
-        if type(ev) is Flow:
-            qty = ev.qty
-            price = ev.unit_price
-            payload = None if price is None else '{"unit_price": "' + format(price, "f") + '"}'
-            item: str | None = ev.item
-        else:
-            assert isinstance(ev, Event)
-            number = getattr(ev, "qty", None)
-            qty = number if isinstance(number, Decimal) else None
-            payload = event_payload(ev)
-            item = getattr(ev, "item", None)
-        if pg:
-            rows.append((ev.id, ev.type, day, item, qty, payload, version, entry_of[when]))
-        else:
-            text = texts.get(qty) if qty is not None else None
-            if text is None and qty is not None:
-                text = texts[qty] = format(qty, "f")
-            rows.append((ev.id, ev.type, day, item, text, payload, version, entry_of[when]))
+        if ev.date not in days:
+            days[ev.date] = ev.date if pg else ev.date.isoformat()
+            firsts[ev.date] = ev.id
+    texts: dict[Decimal | None, Any] = {None: None}
+    prices: dict[Decimal | None, str | None] = {None: None}
+    rows: list[tuple[Any, ...]]
+    if all(type(ev) is Flow for ev in run):
+        flows = cast(Sequence[Flow], run)
+        for f in flows:  # the bulk of a plant's events: the row from the flow's fields
+            if f.qty not in texts:
+                texts[f.qty] = f.qty if pg else format(f.qty, "f")
+            if f.unit_price not in prices:
+                prices[f.unit_price] = '{"unit_price": "' + format(f.unit_price, "f") + '"}'
+        rows = [(f[0], f[1], days[f[2]], f[3], texts[f[4]], prices[f[5]], version,
+                 entry_of[f[2]]) for f in flows]
+    else:
+        rows = []
+        for ev in run:
+            whole = ev.event() if isinstance(ev, Flow) else ev
+            number = getattr(whole, "qty", None)
+            qty = (number if pg else format(number, "f")) if isinstance(number, Decimal) \
+                else None
+            rows.append((whole.id, whole.type, days[whole.date], getattr(whole, "item", None),
+                         qty, event_payload(whole), version, entry_of[whole.date]))
     raw = c.connection.driver_connection
     assert raw is not None
     if pg:
@@ -872,6 +908,7 @@ def _decode(row: Any) -> Event:
 
 
 _SHARED: weakref.WeakKeyDictionary[Engine, dict[str, Any]] = weakref.WeakKeyDictionary()
+_FACTS: weakref.WeakKeyDictionary[Engine, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -898,7 +935,8 @@ class SqlUnitOfWork(UnitOfWork):
                 postgresql_readonly=self.read_only)
         conn.begin()
         self._conn = conn
-        self.ledger = SqlLedger(conn, _SHARED.setdefault(self.engine, {}))
+        self.ledger = SqlLedger(conn, _SHARED.setdefault(self.engine, {}),
+                                _FACTS.setdefault(self.engine, {}))
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -919,6 +957,7 @@ class SqlUnitOfWork(UnitOfWork):
             if _is_concurrency(exc):
                 raise ConcurrencyError(str(exc.orig)) from exc
             raise StorageError(str(exc.orig)) from exc
+        self.ledger.committed()
 
     def rollback(self) -> None:
         if self._conn is not None:
