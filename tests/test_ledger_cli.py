@@ -235,3 +235,40 @@ def test_run_db_keeps_what_the_scenario_posted(db_url: str) -> None:
     assert tb(db_url)["Finished Goods Inventory"] == "4200.00"
     code, out = bf("run", str(STOOL), "--db", db_url)
     assert code == 2 and "already holds a ledger" in " ".join(out.split())
+
+
+def test_summary_journal_through_the_cli(db_url: str, tmp_path: Path) -> None:
+    """init --journal summary; a CSV of completions, receipts and sales is streamed into one
+    summary entry per day; every event is stored and explained by its share."""
+    code, out = bf("init", "--db", db_url, "--from", str(STOOL), "--journal", "summary")
+    assert code == 0, out
+    rows = ["id,date,type,item,qty,unit_price"]
+    rows += [f"R{i},2026-11-0{1 + i % 2},receipt,{item},500,{price}"
+             for i, (item, price) in enumerate([("SEAT", "5.10"), ("LEG", "0.95")])]
+    rows += [f"W{i},2026-11-0{2 + i % 3},completion,STOOL,{1 + i % 4}," for i in range(60)]
+    rows += [f"S{i},2026-11-04,sale,STOOL,1,25.00" for i in range(20)]
+    events = write(tmp_path / "ev.csv", "\n".join(rows))
+    code, out = bf("post", str(events), "--db", db_url)
+    assert code == 0 and "Posted 82 events" in out and "82 in summary entries" in out, out
+    code, out = bf("report", "journal", "--format", "json", "--db", db_url)
+    journal = json.loads(out)
+    entries = journal if isinstance(journal, list) else journal["entries"]
+    assert {e["type"] for e in entries} == {"summary"}
+    assert len({e["entry"] for e in entries}) == 4  # one summary entry a day
+    code, out = bf("explain", "W7", "--db", db_url)
+    assert code == 0 and "Posted in summary entry #" in out and "Share" in out, out
+    code, out = bf("explain", "#1", "--db", db_url)
+    assert code == 0 and "Summary entry #1" in out, out
+    assert bf("verify", "--db", db_url)[0] == 0
+    code, out = bf("post", str(events), "--db", db_url)
+    assert code == 0 and "82 duplicates skipped" in out, out
+
+
+def test_a_bad_row_late_in_a_streamed_file_posts_nothing(ledger: str, tmp_path: Path) -> None:
+    rows = ["id,date,type,item,qty,unit_price"]
+    rows += [f"W{i},2026-11-02,completion,STOOL,1," for i in range(3000)]
+    rows += ["W-BAD,2026-11-02,completion,STOOL,-1,", "W-LAST,2026-11-02,completion,STOOL,1,"]
+    path = write(tmp_path / "late.csv", "\n".join(rows))
+    code, out = bf("post", str(path), "--db", ledger)
+    assert code == 2 and "nothing was changed" in out and "late.csv:3002" in out, out
+    assert "qty" in out and tb(ledger) == {}

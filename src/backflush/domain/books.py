@@ -43,6 +43,8 @@ class Books:
                                            compare=False)
     _values: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict, init=False,
                                                         repr=False, compare=False)
+    _units: dict[str, Decimal] = field(default_factory=dict, init=False, repr=False,
+                                       compare=False)
 
     def role(self, code: str) -> Role | None:
         if code in self._roles:
@@ -89,7 +91,11 @@ class Books:
 
     def unit_value(self, code: str) -> Decimal:
         """Value per unit on the books (zero when the policy keeps the item off the books)."""
-        return self.std_value(code) if self.role(code) is not None else ZERO
+        found = self._units.get(code)
+        if found is None:
+            found = self._units[code] = (self.std_value(code) if self.role(code) is not None
+                                         else ZERO)
+        return found
 
     def valuation(self, code: str, qty: Decimal) -> Decimal:
         return round_money(mul(qty, self.unit_value(code)), self.policy.minor_unit)

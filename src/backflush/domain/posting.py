@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from backflush.domain.bom import BomLine, BomVersion, explode, lines_feeding
+from backflush.domain.bom import BomLine, BomVersion, Requirement, explode, lines_feeding
 from backflush.domain.books import HOLDING_ROLES, Books, value_change
 from backflush.domain.costing import Cost, CostVersion, MasterData, hours_cost, roll_up
 from backflush.domain.errors import NegativeStockError, PeriodLockedError, PostingError
@@ -444,15 +444,18 @@ def _completion(ctx: Context, ev: Completion) -> Posting:
     issue.bom = explosion.bom
     # Components: relieve stock (or park the short part) and credit where the value sat.
     actual_components = ZERO
+    by_component: dict[str, list[Requirement]] = {}
+    for r in explosion.requirements:
+        by_component.setdefault(r.component, []).append(r)
     for comp, need in sorted(needs.items()):
         take, park = need, ZERO
         if queueing and comp in short_items:
             take = max(min(need, ov.at(comp, ev.location)), ZERO)
             park = need - take
-        via = {r.via for r in explosion.requirements if r.component == comp}
+        lines = by_component[comp]
+        via = {r.via for r in lines}
         memo = f"{comp} backflushed for {ev.item}" + (
             f" via {', '.join(v for vs in via for v in vs)}" if any(via) else "")
-        lines = [r for r in explosion.requirements if r.component == comp]
         per = " + ".join(f"{fmt_qty(div(r.qty, total_qty).normalize())} per ({r.bom})"
                          for r in lines)
         basis = f"{per} x {fmt_qty(total_qty)}" + (f", {fmt_qty(park)} parked" if park else "")

@@ -245,10 +245,6 @@ class Summary:
     cost_version: int
 
 
-def summarisable(event: Event | Flow) -> bool:
-    return type(event) is Flow or event.type in SUMMARISED_EVENTS
-
-
 # A flow's key: (type, date, item, qty). Its price is applied event by event (_in_order).
 _FLOW_KEY = itemgetter(slice(1, 5))
 

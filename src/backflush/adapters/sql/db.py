@@ -28,7 +28,8 @@ def make_engine(url: str | None = None) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 60})
+        # The unit of work always ends its transaction: no reset ROLLBACK on check-in.
+        engine = create_engine(url, connect_args={"timeout": 60}, pool_reset_on_return=None)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection: Any, _record: Any) -> None:

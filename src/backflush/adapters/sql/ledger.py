@@ -86,6 +86,7 @@ class SqlLedger:
         self._frozen_boms: set[str] = set()
         self._frozen_versions: set[int] = set()
         self._posted = False
+        self._raw: Any = None  # the driver's cursor, for the hot paths
         self._master: MasterData | None = None
         self._policy: Policy | None = None
         self._costs: CostVersion | None = None
@@ -96,9 +97,8 @@ class SqlLedger:
 
     # ------------------------------------------------------------------ settings, master
     def _setting(self, key: str) -> str | None:
-        value = self.conn.exec_driver_sql(self._sql("SELECT value FROM settings WHERE key = ?"),
-                                          (key,)).scalar_one_or_none()
-        return str(value) if value is not None else None
+        found = self._rows("SELECT value FROM settings WHERE key = ?", (key,))
+        return str(found[0][0]) if found else None
 
     def _set(self, key: str, value: str) -> None:
         if self._setting(key) is None:
@@ -115,9 +115,8 @@ class SqlLedger:
 
     def _read_state(self) -> None:
         """The revision and the lock date, in one read (every transaction needs both)."""
-        found: dict[str, str] = dict(self.conn.exec_driver_sql(
-            "SELECT key, value FROM settings WHERE key IN ('revision', 'locked_through')"
-        ).all())
+        found: dict[str, str] = dict(self._rows(
+            "SELECT key, value FROM settings WHERE key IN ('revision', 'locked_through')"))
         if self._revision is None:
             self._revision = found.get("revision") or "-"
         if self._locked is False:
@@ -319,7 +318,7 @@ class SqlLedger:
     def anything_posted(self) -> bool:
         if self._facts.get("posted"):
             return True  # events are never deleted
-        return self.conn.exec_driver_sql("SELECT 1 FROM events LIMIT 1").first() is not None
+        return bool(self._rows("SELECT 1 FROM events LIMIT 1"))
 
     # ------------------------------------------------------------------ LedgerView
     @property
@@ -336,8 +335,8 @@ class SqlLedger:
             for item in part:
                 self._stock[item] = {}
             marks = ", ".join("?" * len(part))
-            for item, location, qty in self.conn.exec_driver_sql(self._sql(
-                    f"SELECT item, location, qty FROM stock_balances WHERE item IN ({marks})"),
+            for item, location, qty in self._rows(
+                    f"SELECT item, location, qty FROM stock_balances WHERE item IN ({marks})",
                     tuple(part)):
                 self._stock[item][location] = Decimal(qty)
 
@@ -396,12 +395,11 @@ class SqlLedger:
                                  ).scalar_one_or_none()
 
     def stored_event(self, event_id: str) -> Event | None:
-        row = self.conn.exec_driver_sql(self._sql(
-            "SELECT type, id, date, item, qty, payload FROM events WHERE id = ?"), (event_id,)
-        ).first()
-        if row is None:
+        found = self._rows("SELECT type, id, date, item, qty, payload FROM events WHERE id = ?",
+                           (event_id,))
+        if not found:
             return None
-        kind, ident, when, item, qty, payload = row
+        kind, ident, when, item, qty, payload = found[0]
         return event_from_row(kind, ident, when if isinstance(when, date)
                               else date.fromisoformat(when), item,
                               None if qty is None else Decimal(qty), payload)
@@ -599,22 +597,45 @@ class SqlLedger:
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self._pg else sql
 
+    def _cursor(self) -> Any:
+        if self._raw is None:
+            self._raw = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        return self._raw
+
+    def _run(self, sql: str, params: Sequence[Any] | None = None, *, many: bool = False
+             ) -> Any:
+        """A statement on the driver's cursor, inside this transaction (the hot paths: no SQL
+        building). Driver errors come out as SQLAlchemy's, as from any other statement."""
+        cur = self._cursor()
+        sql = self._sql(sql)
+        try:
+            if many:
+                cur.executemany(sql, params)
+            elif params is None:
+                cur.execute(sql)
+            else:
+                cur.execute(sql, params)
+        except self.conn.dialect.dbapi.Error as exc:  # type: ignore[union-attr]
+            raise DBAPIError.instance(sql, params, exc, self.conn.dialect.dbapi.Error,  # type: ignore[union-attr]
+                                      dialect=self.conn.dialect) from exc
+        return cur
+
+    def _rows(self, sql: str, params: Sequence[Any] | None = None) -> list[Any]:
+        return list(self._run(sql, params).fetchall())
+
     def _driver(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """One statement for many rows, without SQL building (the hot paths)."""
         if not rows:
             return
         if len(rows) == 1:
-            self.conn.exec_driver_sql(self._sql(sql), tuple(rows[0]))
+            self._run(sql, tuple(rows[0]))
         else:
-            self.conn.exec_driver_sql(self._sql(sql), [tuple(r) for r in rows])
+            self._run(sql, [tuple(r) for r in rows], many=True)
 
     def _insert_returning(self, sql: str, row: Sequence[Any]) -> int:
         if self._pg:
-            return int(self.conn.exec_driver_sql(self._sql(sql) + " RETURNING seq",
-                                                 tuple(row)).scalar_one())
-        result = self.conn.exec_driver_sql(sql, tuple(row))
-        assert result.lastrowid is not None
-        return int(result.lastrowid)
+            return int(self._run(sql + " RETURNING seq", tuple(row)).fetchone()[0])
+        return int(self._run(sql, tuple(row)).lastrowid)
 
     def _insert_entry(self, event_seq: int, entry: JournalEntry, seq: int | None = None) -> None:
         v = self._v
@@ -656,8 +677,7 @@ class SqlLedger:
     def _balances(self) -> dict[str, Decimal]:
         if self._held is None:
             self._held = {account: Decimal(balance) for account, balance in
-                          self.conn.exec_driver_sql(
-                              "SELECT account, balance FROM account_balances")}
+                          self._rows("SELECT account, balance FROM account_balances")}
         return self._held
 
     # ------------------------------------------------------------------ summaries
