@@ -26,7 +26,7 @@ test: $(STAMP)
 
 ## Lint, types and the layer contract.
 lint: $(STAMP)
-	$(BIN)/ruff check src tests tools
+	$(BIN)/ruff check src tests tools bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

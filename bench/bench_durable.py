@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -24,15 +23,13 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_posting import baseline_table, fresh_engine
+from common import START, plant, report, stock_receipts, subassembly_stock
 
-from bench_posting import baseline_table, fresh_engine  # noqa: E402
-from common import START, plant, report, stock_receipts, subassembly_stock  # noqa: E402
-
-from backflush.adapters.sql.ledger import SqlUnitOfWork  # noqa: E402
-from backflush.domain.events import Completion  # noqa: E402
-from backflush.domain.policy import Journal, Policy  # noqa: E402
-from backflush.service_layer import services  # noqa: E402
+from backflush.adapters.sql.ledger import SqlUnitOfWork
+from backflush.domain.events import Completion
+from backflush.domain.policy import Journal, Policy
+from backflush.service_layer import services
 
 
 def run(kind: str, n: int, journal: str, as_json: bool) -> None:

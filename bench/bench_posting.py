@@ -16,33 +16,30 @@ of a plain executemany and multi-row INSERTs on SQLite, COPY on PostgreSQL.
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import (  # noqa: E402
+from common import (
     START,
     completions_csv,
     event_rows,
+    main,
     plant,
     report,
     stock_receipts,
     subassembly_stock,
     timed,
 )
-from sqlalchemy import Column, Engine, Index, MetaData, Table, UniqueConstraint  # noqa: E402
+from sqlalchemy import Column, Engine, Index, MetaData, Table, UniqueConstraint
 
-from backflush.adapters import tabular  # noqa: E402
-from backflush.adapters.sql import schema as t  # noqa: E402
-from backflush.adapters.sql.db import make_engine, migrate  # noqa: E402
-from backflush.adapters.sql.ledger import SqlUnitOfWork  # noqa: E402
-from backflush.domain.costing import MasterData  # noqa: E402
-from backflush.domain.policy import Journal, Policy  # noqa: E402
-from backflush.service_layer import services  # noqa: E402
+from backflush.adapters import tabular
+from backflush.adapters.sql import schema as t
+from backflush.adapters.sql.db import make_engine, migrate
+from backflush.adapters.sql.ledger import SqlUnitOfWork
+from backflush.domain.costing import MasterData
+from backflush.domain.policy import Journal, Policy
+from backflush.service_layer import services
 
 PG_URL = os.environ.get("BACKFLUSH_TEST_PG_URL",
                         "postgresql+psycopg://backflush:backflush@localhost:5432/backflush_test")
@@ -147,14 +144,5 @@ def run(kind: str, n: int, as_json: bool) -> dict[str, float]:
     return {"rate": rate, "baseline": base_rate}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    ap.add_argument("--events", type=int, default=200_000)
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
-    run(args.db, args.events, args.json)
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__ or "", run, 200_000)

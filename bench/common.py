@@ -125,6 +125,18 @@ def report(name: str, workload: dict[str, Any], figures: dict[str, Any], as_json
         print(f"  {k}: {v}")
 
 
+def main(doc: str, run: Callable[[str, int, bool], Any], events: int) -> None:
+    """The command line every workload benchmark shares: --db, --events, --json."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    ap.add_argument("--events", type=int, default=events)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    run(args.db, args.events, args.json)
+
+
 def cpu_info() -> str:
     return f"{os.cpu_count()} cores"
 

@@ -20,7 +20,7 @@ from backflush.adapters.sql.db import make_engine
 from backflush.entrypoints.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-EVENTS = 1800
+EVENTS = 6000  # long enough that the kill lands inside the batch
 
 
 def _batch(path: Path) -> Path:
@@ -72,7 +72,7 @@ def test_sigkill_mid_batch_leaves_all_or_nothing(db_url: str, tmp_path: Path) ->
         assert child.poll() is None, child.stdout.read() if child.stdout else ""
         assert time.monotonic() < deadline, "the child never started writing"
         time.sleep(0.05)
-    time.sleep(1.0)  # well into the batch
+    time.sleep(0.5)  # well into the batch
     assert child.poll() is None, "the batch finished before the kill; make it larger"
     child.send_signal(signal.SIGKILL)
     assert child.wait(30) == -signal.SIGKILL

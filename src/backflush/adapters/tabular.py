@@ -199,21 +199,18 @@ def read_costs(path: Path, master: MasterData, when: date, tag: str) -> list[Cos
     return changes
 
 
-def read_events(path: Path, master: MasterData) -> list[Event]:
-    """Events from CSV (one per row), JSON Lines (one object per line) or a scenario file."""
+def read_events(path: Path, master: MasterData) -> list[Event | Flow]:
+    """Every event of a file: CSV and JSON Lines as :func:`stream_events` reads them, XLSX
+    (one event per row) and scenario files (.yaml, .json) whole."""
     suffix = path.suffix.lower()
+    if suffix in (".csv", ".jsonl"):
+        return list(stream_events(path, master))
     source = str(path)
     reader = _Reader(source, Method.BACKFLUSH)
-    if suffix in (".csv", ".xlsx"):
+    if suffix == ".xlsx":
         _, rows = read_rows(path)
         for row in rows:
-            if "hours" in row:  # "WELD=2; CUT=0.5"
-                hours = _LineDict()
-                for part in str(row["hours"]).split(";"):
-                    if part.strip():
-                        wc, _, h = part.partition("=")
-                        hours[wc.strip()] = h.strip()
-                row["hours"] = hours
+            _split_hours(row)
         raw: list[Any] = rows
     else:
         try:
@@ -221,28 +218,23 @@ def read_events(path: Path, master: MasterData) -> list[Event]:
         except OSError as exc:
             raise ValidationError([Problem("file", None, f"cannot read: {exc.strerror}",
                                            source)]) from None
-        if suffix == ".jsonl":
-            raw = []
-            for n, line in enumerate(text.splitlines(), 1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line, parse_float=Decimal)
-                except json.JSONDecodeError as exc:
-                    reader.problems.append(Problem(f"line {n}", None,
-                                                   f"malformed JSON: {exc.msg}", source, n))
-                    continue
-                row = _LineDict(obj) if isinstance(obj, dict) else obj
-                if isinstance(row, _LineDict):
-                    row.line = n
-                raw.append(row)
-        else:
-            doc = parse_text(text, source, suffix)
-            raw = doc.get("events", []) if isinstance(doc, dict) else doc
+        doc = parse_text(text, source, suffix)
+        raw = doc.get("events", []) if isinstance(doc, dict) else doc
     events, _ = reader.events(raw, master, check_references=False)
     if reader.problems:
         raise ValidationError(reader.problems)
-    return events
+    return list(events)
+
+
+def _split_hours(row: _LineDict) -> None:
+    """A table's ``hours`` cell, "WELD=2; CUT=0.5", as the mapping the reader expects."""
+    if "hours" in row:
+        hours = _LineDict()
+        for part in str(row["hours"]).split(";"):
+            if part.strip():
+                wc, _, h = part.partition("=")
+                hours[wc.strip()] = h.strip()
+        row["hours"] = hours
 
 
 FLOW_COLUMNS = {"id", "date", "type", "item", "qty", "unit_price"}
@@ -392,13 +384,7 @@ def stream_events(path: Path, master: MasterData) -> Iterator[Event | Flow]:
                     reader.problems.append(Problem(f"line {n}", None, f"{len(values)} cells "
                                                    f"for {width} columns", source, n))
                     continue
-                if "hours" in row:  # "WELD=2; CUT=0.5"
-                    hours = _LineDict()
-                    for part in str(row["hours"]).split(";"):
-                        if part.strip():
-                            wc, _, h = part.partition("=")
-                            hours[wc.strip()] = h.strip()
-                    row["hours"] = hours
+                _split_hours(row)
                 event = general(row, index)
                 if event is not None and not reader.problems:
                     yield event

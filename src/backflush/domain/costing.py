@@ -219,8 +219,31 @@ class CostVersion:
         return self.costs[code]
 
 
+# From this many BOM lines on, the level-by-level roll-up is the faster one (measured: about
+# even at 2,500 lines, 1.6x at 5,000, 6x at 100,000; below, its fixed cost of a few
+# milliseconds dominates, 2 ms against 0.2 ms for a six-item plant).
+LEVEL_WALK_FROM_LINES = 3_000
+
+
 def roll_up(master: MasterData, as_of: date, number: int = 1) -> CostVersion:
-    """Roll standard costs up the BOM graph, components first, with BOMs in effect ``as_of``."""
+    """Roll standard costs up the BOM graph, components first, with BOMs in effect ``as_of``.
+
+    A large BOM graph goes level by level (:func:`backflush.domain.rollup.roll_up_levels`),
+    a small one item by item (:func:`roll_up_reference`): the results are the same.
+    """
+    lines = 0
+    for versions in master.boms.versions.values():
+        for v in versions:
+            lines += len(v.lines)
+        if lines >= LEVEL_WALK_FROM_LINES:
+            from backflush.domain.rollup import roll_up_levels  # rollup imports this module
+
+            return roll_up_levels(master, as_of, number)
+    return roll_up_reference(master, as_of, number)
+
+
+def roll_up_reference(master: MasterData, as_of: date, number: int = 1) -> CostVersion:
+    """The recursive roll-up, item by item: the definition :func:`roll_up` is tested against."""
     check_acyclic(master.boms)
     costs: dict[str, StandardCost] = {}
     own_cache: dict[str, tuple[Cost, dict[str, Decimal]]] = {}

@@ -166,8 +166,8 @@ def _shape(ctx: Context, event: Event) -> Shape:
             amounts[key] = amounts.get(key, ZERO) + ln.net
     item: str = getattr(event, "item")  # noqa: B009 - every flow event has an item
     parent = item if event.type == "completion" else ""
-    moves = tuple(replace(m, parent=parent) if m.kind == "backflush" else m
-                  for m in posting.moves)
+    moves = tuple(StockMove(m.item, m.location, m.qty, m.kind, parent)
+                  if m.kind == "backflush" else m for m in posting.moves)
     shape = Shape(event.type, item, getattr(event, "qty"),  # noqa: B009
                   tuple(amounts.items()), moves,
                  tuple((a.code, a.message) for a in posting.alerts), (material, conversion),
@@ -280,6 +280,7 @@ def summarise(ctx: Context, run: Sequence[Event | Flow], cache: ShapeCache) -> S
         shape = shapes[key]
         _, before = per_shape.get(id(shape), (shape, 0))
         per_shape[id(shape)] = (shape, before + n)
+    ctx.view.prefetch({m.item for s, _ in per_shape.values() for m in s.moves})
     losses: dict[tuple[str, str], Decimal] = {}
     for shape, n in per_shape.values():
         if shape.kind == "receipt" and ctx.view.pending_total(shape.item):
@@ -334,7 +335,7 @@ def _days(ctx: Context, counts: Mapping[tuple[Hashable, ...], int],
         derivations = []
         moves = []
         deltas: dict[str, Decimal] = {}
-        for column, value in sorted(sums.items(), key=lambda kv: str(kv[0])):
+        for column, value in sums.items():
             tag = column[0]
             if tag == "move":
                 item, location, kind, parent = (str(x) for x in column[1:])
@@ -349,6 +350,8 @@ def _days(ctx: Context, counts: Mapping[tuple[Hashable, ...], int],
                     str(line_item), sums.get(("qty", account, line_item), ZERO),
                     f"{sums.get(('n', account, line_item), ZERO)} events, each rounded", value,
                     str(account)))
+        moves.sort(key=lambda m: (m.item, m.location, m.kind, m.parent))
+        derivations.sort(key=lambda d: (d.account, d.item))
         extra = priced.get(day)
         if extra is not None:
             for lk, amount in extra.lines.items():

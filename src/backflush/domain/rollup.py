@@ -1,0 +1,938 @@
+"""Standard cost roll-up level by level: the recursive roll-up's numbers, much faster.
+
+:func:`backflush.domain.costing.roll_up_reference` walks the BOM graph item by item. Here the
+BOM graph is compiled into integer arrays (NumPy), checked for cycles and cut into levels (an
+item's level is the length of its longest chain of components, over every BOM version), and
+the levels are rolled up bottom-up, each level in a few bulk array passes.
+
+**Exactly the reference's numbers.** The reference multiplies with
+:func:`backflush.domain.numbers.mul` (60 significant digits, exact here) but *adds* in the
+ambient decimal context: 28 significant digits, half even, by default. A deep BOM with scrap
+factors has more digits than that, so the reference rounds its running sums, line after line,
+in BOM order. This module reproduces that rounding digit for digit: a running sum is a
+multi-limb integer (int64 arrays) on a grid fine enough to hold each of its terms exactly, and
+after each addition it is rounded half even to the context's precision, as
+:meth:`decimal.Context.add` does; the sums of a level advance in lockstep, one BOM line
+position at a time (a sum that cannot reach the precision is added up in one go). Only values
+matter (``Decimal`` equality is numeric): a zero term, which cannot change a sum, is skipped,
+and results come back as Decimals without trailing zeros after the decimal point.
+
+Done in Decimal, as the reference does it: each item's own conversion (routing hours x
+work-center rates, explicit conversion cost, phantoms' conversion and hours) and the gross
+quantity of each distinct (qty, scrap) pair. What the arrays do not handle (another rounding
+mode, a precision above 36 digits, traps on rounding, a gross quantity with more than 9
+significant digits), and a deep, thin graph (a long chain: a pass per level would cost more
+than it saves), goes item by item in level order, in Decimal.
+
+**Compiled once.** Reading a million BOM lines costs more than rolling them up, and depends on
+the :class:`Boms` object alone (not on the items, the date or the decimal context); the routing
+costs depend on the routings and work centers alone. The last ones are kept and reused while
+the very same, unchanged objects come back (e.g. a standard cost change rolls up again with
+new item costs and the same BOMs); :func:`clear_compiled_boms` drops them.
+
+The roll-up makes no reference cycles: the cyclic garbage collector is paused while it runs
+(it would only walk the master data again and again).
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import (
+    ROUND_HALF_EVEN,
+    Clamped,
+    Context,
+    Decimal,
+    Inexact,
+    Rounded,
+    Subnormal,
+    Underflow,
+    getcontext,
+)
+from itertools import count, repeat
+from operator import attrgetter, is_
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from backflush.domain.bom import BomLine, Boms, BomVersion, check_acyclic
+from backflush.domain.costing import Cost, CostVersion, MasterData, StandardCost
+from backflush.domain.errors import BomCycleError
+from backflush.domain.numbers import EXACT, ONE, ZERO, to_decimal
+
+Ints = npt.NDArray[np.int64]
+N_ELEMENTS = 4  # material, labor, overhead, conversion, as in Cost
+
+_component = attrgetter("component")
+_qty = attrgetter("qty")
+_scrap = attrgetter("scrap")
+
+
+class _Unsupported(Exception):
+    """The arrays cannot reproduce the reference here: take the Decimal walk."""
+
+
+def _ranges(starts: Ints, counts: Ints) -> Ints:
+    """The concatenation of ``range(start, start + count)`` for each pair."""
+    total = int(counts.sum())
+    ends = np.cumsum(counts)
+    return np.repeat(starts - ends + counts, counts) + np.arange(total, dtype=np.int64)
+
+
+def _text_codes(values: list[Decimal]) -> tuple[Ints, list[Decimal]]:
+    """A code per value (the same text, the same code) and a value per code.
+
+    Text, not the Decimal: hashing a Decimal is slow, hashing its text is not.
+    """
+    n = len(values)
+    first: dict[str, int] = {}  # text -> position of its first occurrence
+    raw = np.fromiter(map(first.setdefault, map(str, values), count()), np.int64, n)
+    pos = np.fromiter(first.values(), np.int64, len(first))
+    dense = np.zeros(n, np.int64)
+    dense[pos] = np.arange(pos.size)
+    return dense[raw], [values[k] for k in pos.tolist()]
+
+
+def _heights(n: int, parent: Ints, comp: Ints) -> Ints | None:
+    """Each node's level (0: no components), or ``None`` if the graph has a cycle.
+
+    Kahn's algorithm a level at a time: peel the nodes whose components are all levelled.
+    """
+    height = np.full(n, -1, np.int64)
+    remaining = np.bincount(parent, minlength=n)  # lines whose component is not levelled
+    users = parent[np.argsort(comp, kind="stable")]  # each line's parent, by component
+    first = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(comp, minlength=n), out=first[1:])
+    frontier = np.flatnonzero(remaining == 0)
+    level = done = 0
+    while frontier.size:
+        height[frontier] = level
+        done += frontier.size
+        hit = users[_ranges(first[frontier], first[frontier + 1] - first[frontier])]
+        if not hit.size:
+            break
+        if hit.size * 8 > n:
+            remaining -= np.bincount(hit, minlength=n)
+            hit = np.flatnonzero(np.bincount(hit, minlength=n))
+        else:  # a narrow level (a long chain): touch only what changes
+            np.subtract.at(remaining, hit, 1)
+            hit = np.unique(hit)
+        frontier = hit[remaining[hit] == 0]
+        level += 1
+    return height if done == n else None
+
+
+class _Compiled:
+    """What a roll-up needs from the BOMs alone, as arrays.
+
+    Nodes are the BOM parents (in ``boms.versions`` order), then the components that are no
+    parent, in order of first use (``codes``). Every version's lines, parent by parent and
+    version by version, give ``parent``, ``comp`` (nodes) and ``pair``: the line's (qty,
+    scrap) as an index into ``pairs``; ``starts[p][j]`` is where version ``j`` of parent ``p``
+    begins. ``height`` is ``None`` if the BOMs have a cycle.
+    """
+
+    def __init__(self, boms: Boms) -> None:
+        self.boms = boms
+        self.parents = tuple(boms.versions)
+        self.versions = tuple(boms.versions.values())
+        n_parents = len(self.parents)
+        index = dict(zip(self.parents, range(n_parents), strict=True))
+        lines: list[BomLine] = []
+        per_parent: list[int] = []
+        self.starts: list[list[int]] = []
+        for versions in self.versions:
+            starts = []
+            before = len(lines)
+            for v in versions:
+                starts.append(len(lines))
+                lines.extend(v.lines)
+            self.starts.append(starts)
+            per_parent.append(len(lines) - before)
+        m = len(lines)
+        # A new component gets n_parents + (its first line) as a provisional code.
+        raw = np.fromiter(map(index.setdefault, map(_component, lines), count(n_parents)),
+                          np.int64, m)
+        provisional = np.fromiter(index.values(), np.int64, len(index))
+        self.node = np.zeros(n_parents + m, np.int64)  # provisional code -> node
+        self.node[provisional] = np.arange(len(index))
+        self.index = index  # code -> provisional code
+        self.codes = list(index)
+        self.comp: Ints = self.node[raw]
+        self.parent: Ints = np.repeat(np.arange(n_parents, dtype=np.int64),
+                                      np.asarray(per_parent, np.int64))
+        self.height = _heights(len(self.codes), self.parent, self.comp)
+
+        q_code, q_values = _text_codes(list(map(_qty, lines)))
+        scraps = list(map(_scrap, lines))
+        s_code = np.zeros(m, np.int64)
+        s_values = [ZERO]  # code 0: no scrap
+        with_scrap = np.flatnonzero(np.fromiter(map(bool, scraps), np.bool_, m))
+        if with_scrap.size:
+            codes, values = _text_codes([scraps[k] for k in with_scrap.tolist()])
+            s_code[with_scrap] = codes + 1
+            s_values += values
+        key = q_code * len(s_values) + s_code
+        if m and len(q_values) * len(s_values) <= 4 * m:
+            used = np.bincount(key, minlength=len(q_values) * len(s_values)) > 0
+            uniq = np.flatnonzero(used)
+            self.pair: Ints = (np.cumsum(used) - 1)[key]
+        else:
+            uniq, inverse = np.unique(key, return_inverse=True)
+            self.pair = inverse.reshape(-1).astype(np.int64)
+        self.pairs = [(q_values[k // len(s_values)], s_values[k % len(s_values)])
+                      for k in uniq.tolist()]
+
+    def still(self, boms: Boms) -> bool:
+        """Compiled from this very ``boms``, and its versions not swapped since."""
+        versions = boms.versions
+        return (boms is self.boms and len(versions) == len(self.versions)
+                and all(map(is_, versions.values(), self.versions))
+                and all(map(is_, versions, self.parents)))
+
+
+_compiled: list[_Compiled] = []  # the last BOMs compiled
+
+
+def _compile(boms: Boms) -> _Compiled:
+    for c in _compiled:
+        if c.still(boms):
+            return c
+    c = _Compiled(boms)
+    _compiled[:] = [c]
+    return c
+
+
+def clear_compiled_boms() -> None:
+    """Forget the compiled BOMs (and routing costs) kept for the next roll-up (to free the
+    memory, or for a cold benchmark)."""
+    _compiled.clear()
+    _routed.clear()
+
+
+# --- multi-limb decimal integers ----------------------------------------------------------
+#
+# A column of an int64 array of shape (limbs, n) is a non-negative integer, least significant
+# limb first, in base 10**9 (products of a limb and a gross quantity fit in int64) or, for
+# running sums, base 10**18 (half the limbs to carry and compare).
+
+_D9, _B9 = 9, 10**9
+_D18, _B18 = 18, 10**18
+_POW = np.array([10**k for k in range(19)], np.int64)
+
+
+def _digits(v: Ints) -> Ints:
+    """Decimal digits of each value below 10**18 (0 for 0)."""
+    return np.searchsorted(_POW, v, side="right").astype(np.int64)
+
+
+# Gathering or scattering columns of a 2-D array with an index array is slow in NumPy; whole
+# rows, or one value per column through the flat array, are not.
+
+def _take(x: Ints, cols: Ints) -> Ints:
+    return np.take(x, cols, axis=1)
+
+
+def _put(x: Ints, cols: Ints, values: Ints) -> None:
+    for j in range(x.shape[0]):
+        x[j][cols] = values[j]
+
+
+def _pick(x: Ints, limb: Ints) -> Ints:
+    """``x[limb[k], k]`` for each column ``k``."""
+    n = x.shape[1]
+    out: Ints = np.take(x.reshape(-1), limb * n + np.arange(n))
+    return out
+
+
+def _ndigits(x: Ints, per_limb: int) -> Ints:
+    """Decimal digits of each column's number (0 for 0)."""
+    limbs, n = x.shape
+    if not limbs or not n:
+        return np.zeros(n, np.int64)
+    top = np.zeros(n, np.int64)
+    for j in range(1, limbs):
+        top[x[j] != 0] = j
+    v = _pick(x, top)
+    return np.where(v != 0, top * per_limb + _digits(v), 0)
+
+
+def _carry(x: Ints, base: int) -> None:
+    """Bring every limb but the last below ``base`` (limbs are non-negative)."""
+    for j in range(x.shape[0] - 1):
+        c = x[j] // base
+        x[j] -= c * base
+        x[j + 1] += c
+
+
+def _move(y: Ints, a: Ints, limbs: int) -> Ints:
+    """Column ``k`` moved up by ``a[k]`` whole limbs (a >= 0), in ``limbs`` limbs."""
+    n = y.shape[1]
+    if not n:
+        return np.zeros((limbs, n), np.int64)
+    lo, hi = int(a.min()), int(a.max())
+    out = np.zeros((limbs, n), np.int64)
+    if lo == hi:
+        k = max(0, min(y.shape[0], limbs - lo))
+        out[lo:lo + k] = y[:k]
+        return out
+    ext = np.zeros((limbs + y.shape[0], n), np.int64)  # rows below ``limbs`` are zeros
+    ext[limbs:] = y
+    flat = ext.reshape(-1)
+    cols = np.arange(n)
+    for j in range(limbs):
+        src = j - a  # the row of y that lands in limb j, if any
+        row = np.where((src >= 0) & (src < y.shape[0]), limbs + src, 0)
+        out[j] = np.take(flat, row * n + cols)
+    return out
+
+
+def _shift_up(x: Ints, s: Ints, limbs: int) -> Ints:
+    """Each column (base 10**9) times 10**s, s >= 0, in ``limbs`` limbs (enough of them)."""
+    a, b = np.divmod(s, _D9)
+    y = np.zeros((x.shape[0] + 1, x.shape[1]), np.int64)
+    y[:-1] = x * _POW[b] if b.any() else x
+    _carry(y, _B9)
+    return _move(y, a, limbs)
+
+
+def _shift_down(x: Ints, t: Ints, limbs: int) -> Ints:
+    """Each column (base 10**9) divided by 10**t (t >= 0, truncating), in ``limbs`` limbs."""
+    n = x.shape[1]
+    a, b = np.divmod(t, _D9)
+    padded = np.zeros((x.shape[0] + limbs + 1, n), np.int64)
+    padded[:x.shape[0]] = x
+    flat = padded.reshape(-1)
+    cols = np.arange(n)
+    base = np.minimum(a, x.shape[0])
+    lo_div, hi_mul = _POW[b], _POW[_D9 - b]
+    out = np.empty((limbs, n), np.int64)
+    below = np.take(flat, base * n + cols)
+    for j in range(limbs):
+        above = np.take(flat, (base + j + 1) * n + cols)
+        out[j] = below // lo_div + (above % lo_div) * hi_mul
+        below = above
+    return out
+
+
+def _strip(coef: Ints, exp: Ints, cap: Ints | None = None) -> tuple[Ints, Ints]:
+    """Drop trailing zero digits (at most ``cap`` of them): the same numbers, fewer digits."""
+    limbs, n = coef.shape
+    if not n:
+        return coef, exp
+    low = np.full(n, limbs - 1, np.int64)
+    for j in range(limbs - 1, -1, -1):
+        low[coef[j] != 0] = j
+    limb = _pick(coef, low)
+    tz = low * _D9
+    for k in range(1, _D9):
+        tz += limb % _POW[k] == 0
+    tz[limb == 0] = 0
+    if cap is not None:
+        tz = np.minimum(tz, np.maximum(cap, 0))
+    if not tz.any():
+        return coef, exp
+    return _shift_down(coef, tz, limbs), exp + tz
+
+
+def _round18(x: Ints, prec: int) -> bool:
+    """Round each column (base 10**18, more than ``prec`` digits) in place to ``prec``
+    significant digits, half to even. Returns whether a non-zero digit was discarded."""
+    limbs, q = x.shape
+    r = _ndigits(x, _D18) - prec  # the number of digits to drop, >= 1
+    jp, op = np.divmod(r - 1, _D18)  # the first dropped digit
+    limb_p = _pick(x, jp)
+    digit = (limb_p // _POW[op]) % 10
+    sticky = limb_p % _POW[op] != 0
+    for j in range(limbs - 1):
+        sticky |= (j < jp) & (x[j] != 0)
+    jr, orr = np.divmod(r, _D18)  # the last kept digit
+    kept = _pick(x, jr) // _POW[orr]
+    up = (digit > 5) | ((digit == 5) & (sticky | (kept % 2 == 1)))
+    for j in range(limbs):
+        x[j][j < jr] = 0
+    x.reshape(-1)[jr * q + np.arange(q)] = (kept + up) * _POW[orr]
+    _carry(x, _B18)
+    return bool(digit.any() or sticky.any())
+
+
+@dataclass
+class _Nums:
+    """Decimal numbers as columns: value = coef * 10**exp, coef in base-10**9 limbs."""
+
+    coef: Ints
+    exp: Ints
+
+
+def _fold(terms: _Nums, row: Ints, n_rows: int, prec: int) -> tuple[_Nums, bool]:
+    """``S = round(S + term)`` over each row's terms in order, from ``S = 0``.
+
+    ``row`` (non-decreasing) says which sum each term goes to; zero terms may be left out,
+    they change nothing. The rounding is the decimal context's: ``prec`` significant digits,
+    half even. Every sum is kept exactly on a grid that holds each of its terms (10**the
+    smallest term exponent): a row whose terms cannot add up to more than ``prec`` digits is
+    summed in one go; the others advance together a term at a time and are rounded whenever
+    they grow beyond ``prec`` digits. Returns the sums (at most ``prec`` digits, no trailing
+    zeros; 0 for a row without terms) and whether any rounding was inexact.
+    """
+    width = -(-prec // _D9)
+    out = np.zeros((width, n_rows), np.int64)
+    out_exp = np.zeros(n_rows, np.int64)
+    m = row.size
+    if not m:
+        return _Nums(out, out_exp), False
+    counts = np.bincount(row, minlength=n_rows)
+    starts = np.cumsum(counts) - counts
+    present = np.flatnonzero(counts)
+    grid = np.zeros(n_rows, np.int64)
+    grid[present] = np.minimum.reduceat(terms.exp, starts[present])
+    shift = terms.exp - grid[row]
+    need = np.zeros(n_rows, np.int64)  # a bound on the digits of every partial sum
+    need[present] = np.maximum.reduceat(_ndigits(terms.coef, _D9) + shift, starts[present])
+    need += _digits(counts)
+    if int(need.max()) * m > 200_000_000:  # digits x terms: limbs and memory beyond reason
+        raise _Unsupported("the terms of a sum span too many orders of magnitude")
+    inexact = False
+
+    small = min(prec, 18)
+    rows = np.flatnonzero((need <= small) & (counts > 0))
+    if rows.size:  # exact sums below 10**18: one int64 each
+        sel = _ranges(starts[rows], counts[rows])
+        c = _take(terms.coef[:2], sel)
+        t = (c[0] + c[1] * _B9 if c.shape[0] > 1 else c[0]) * _POW[shift[sel]]
+        sums = np.add.reduceat(t, np.cumsum(counts[rows]) - counts[rows])
+        out[0][rows] = sums % _B9
+        if width > 1:
+            out[1][rows] = sums // _B9
+        out_exp[rows] = grid[rows]
+
+    rows = np.flatnonzero((need > small) & (need <= prec))
+    if rows.size:  # exact sums
+        sel = _ranges(starts[rows], counts[rows])
+        limbs = int(need[rows].max()) // _D9 + 1
+        t = _shift_up(_take(terms.coef, sel), shift[sel], limbs)
+        sums = np.add.reduceat(t, np.cumsum(counts[rows]) - counts[rows], axis=1)
+        _carry(sums, _B9)
+        k = min(width, sums.shape[0])  # the limbs above are zeros
+        _put(out[:k], rows, sums[:k])
+        out_exp[rows] = grid[rows]
+
+    rows = np.flatnonzero(need > prec)
+    if rows.size:  # sums that round: a term at a time, in base 10**18
+        rows = rows[np.argsort(-counts[rows], kind="stable")]
+        cnt = counts[rows]
+        # Step-major order: step k's terms are the k-th term of each row with more than k.
+        rank = _ranges(np.zeros(rows.size, np.int64), cnt)
+        per_step = np.bincount(rank)
+        step_at = np.cumsum(per_step) - per_step
+        sel = _ranges(starts[rows], cnt)
+        dest = step_at[rank] + np.repeat(np.arange(rows.size), cnt)
+        order = np.empty(sel.size, np.int64)
+        order[dest] = sel
+        limbs = (int(need[rows].max()) // _D18 + 1) * 2
+        t9 = _shift_up(_take(terms.coef, order), shift[order], limbs)
+        t = t9[0::2] + t9[1::2] * _B9
+        acc = np.zeros((limbs // 2, rows.size), np.int64)
+        hl, rem = divmod(prec, _D18)
+        threshold = _POW[rem]
+        for k, nk in enumerate(per_step.tolist()):  # the rows with more than k terms
+            s = acc[:, :nk]
+            s += t[:, int(step_at[k]):int(step_at[k]) + nk]
+            for j in range(s.shape[0] - 1):
+                c = s[j] >= _B18
+                s[j] -= c * _B18
+                s[j + 1] += c
+            wide = s[hl] >= threshold
+            for j in range(hl + 1, s.shape[0]):
+                wide |= s[j] != 0
+            at = np.flatnonzero(wide)
+            if at.size == nk:
+                sub = s.copy()
+                inexact |= _round18(sub, prec)
+                s[:] = sub
+            elif at.size:
+                sub = _take(s, at)
+                inexact |= _round18(sub, prec)
+                _put(s, at, sub)
+        x9 = np.empty((acc.shape[0] * 2, rows.size), np.int64)
+        x9[0::2] = acc % _B9
+        x9[1::2] = acc // _B9
+        cut = np.maximum(_ndigits(x9, _D9) - prec, 0)  # zeros by now
+        _put(out, rows, _shift_down(x9, cut, width))
+        out_exp[rows] = grid[rows] + cut
+    coef, exp = _strip(out, out_exp)
+    return _Nums(coef, exp), inexact
+
+
+def _to_nums(values: Sequence[Decimal], prec: int) -> _Nums:
+    """Non-zero Decimals of at most ``prec`` (<= 36) digits, as columns without trailing
+    zeros."""
+    n = len(values)
+    width = -(-prec // _D9)
+    coef = np.zeros((width, n), np.int64)
+    if not n:
+        return _Nums(coef, np.zeros(0, np.int64))
+    adj = np.fromiter(map(Decimal.adjusted, values), np.int64, n)
+    top = prec - 1
+    ints = map(int, map(Decimal.scaleb, values, (top - adj).tolist()))
+    high, low = zip(*map(divmod, ints, repeat(_B18)), strict=True)
+    hi = np.fromiter(high, np.int64, n)
+    lo = np.fromiter(low, np.int64, n)
+    for j in range(width):
+        src = lo if j < 2 else hi
+        coef[j] = (src // _POW[_D9 * (j % 2)]) % _B9
+    coef, exp = _strip(coef, adj - top)
+    return _Nums(coef, exp)
+
+
+def _to_decimals(nums: _Nums) -> list[Decimal]:
+    """Columns (at most 36 digits) back to Decimals, without trailing zeros beyond the
+    units."""
+    n = nums.exp.size
+    if not n:
+        return []
+    coef, exp = _strip(nums.coef, nums.exp, -nums.exp)
+    width = coef.shape[0]
+    hi = np.zeros(n, np.int64)
+    for j in range(width - 1, 1, -1):
+        hi = hi * _B9 + coef[j]
+    lo = coef[1] * _B9 + coef[0] if width > 1 else coef[0]
+    out = []
+    for h, low, e in zip(hi.tolist(), lo.tolist(), exp.tolist(), strict=True):
+        d = Decimal(h * _B18 + low if h else low)
+        out.append(d.scaleb(e) if e else d)
+    return out
+
+
+# --- routing costs -------------------------------------------------------------------------
+
+_SIGNALS = (Inexact, Rounded, Subnormal, Underflow, Clamped)
+
+
+def _context_key(ctx: Context) -> tuple[object, ...]:
+    return (ctx.prec, ctx.rounding, ctx.Emin, ctx.Emax, ctx.clamp, ctx.capitals,
+            tuple(ctx.traps[s] for s in _SIGNALS), EXACT.prec, EXACT.rounding)
+
+
+class _RoutingCosts:
+    """Each routing's labor, overhead, undivided conversion and hours by work center per unit,
+    as the reference's ``routing_cost`` adds them up (a zero rate adds zero: skipped)."""
+
+    def __init__(self, master: MasterData, ctx: Context, exact: Context) -> None:
+        self.routings = master.routings
+        self.work_centers = master.work_centers
+        self.keys = (tuple(self.routings), tuple(self.routings.values()),
+                     tuple(self.work_centers), tuple(self.work_centers.values()))
+        self.context = _context_key(ctx)
+        local = ctx.copy()
+        local.clear_flags()
+        add = local.add
+        mul = exact.multiply if local.prec <= exact.prec else _wide_mul(exact)
+        self.costs: dict[str, tuple[Decimal, Decimal, Decimal, dict[str, Decimal]]] = {}
+        for code, ops in self.routings.items():
+            labor = overhead = conversion = ZERO
+            by_wc: dict[str, Decimal] = {}
+            try:
+                for op in ops:
+                    wc = self.work_centers[op.work_center]
+                    h = add(op.run_hours, exact.divide(op.setup_hours, op.lot_size))
+                    if wc.labor_rate:
+                        labor = add(labor, mul(h, wc.labor_rate))
+                    if wc.overhead_rate:
+                        overhead = add(overhead, mul(h, wc.overhead_rate))
+                    if wc.conversion_rate:
+                        conversion = add(conversion, mul(h, wc.conversion_rate))
+                    by_wc[op.work_center] = add(by_wc.get(op.work_center, ZERO), h)
+            except KeyError:  # an unknown work center: fails when (if) the item is costed
+                continue
+            if ops:
+                self.costs[code] = (labor, overhead, conversion, by_wc)
+        self.failed = {code for code in self.routings if code not in self.costs
+                       and self.routings[code]}
+        self.signals = [s for s in _SIGNALS if local.flags[s]]
+
+    def still(self, master: MasterData, ctx: Context) -> bool:
+        """Built from these very routings and work centers, unchanged, in the same context."""
+        routings, work_centers = master.routings, master.work_centers
+        keys, ops, wc_keys, wcs = self.keys
+        return (routings is self.routings and work_centers is self.work_centers
+                and len(routings) == len(keys) and len(work_centers) == len(wc_keys)
+                and all(map(is_, routings, keys)) and all(map(is_, routings.values(), ops))
+                and all(map(is_, work_centers, wc_keys))
+                and all(map(is_, work_centers.values(), wcs))
+                and _context_key(ctx) == self.context)
+
+
+_routed: list[_RoutingCosts] = []  # the last routings costed
+
+
+def _routing_costs(master: MasterData, ctx: Context, exact: Context) -> _RoutingCosts:
+    for r in _routed:
+        if r.still(master, ctx):
+            break
+    else:
+        r = _RoutingCosts(master, ctx, exact)
+        _routed[:] = [r]
+    for code in r.failed:
+        item = master.items.get(code)
+        if item is not None and (item.made or item.phantom):
+            for op in master.routings[code]:
+                master.work_centers[op.work_center]  # raises the KeyError
+    return r
+
+
+def _wide_mul(exact: Context) -> Callable[[Decimal, Decimal], Decimal]:
+    """numbers.mul when the ambient precision exceeds 60: it first rounds ONE * a."""
+    def mul(a: Decimal, b: Decimal) -> Decimal:
+        return exact.multiply(exact.multiply(ONE, a), b)
+    return mul
+
+
+# --- the roll-up ----------------------------------------------------------------------------
+
+
+def roll_up_levels(master: MasterData, as_of: date, number: int = 1) -> CostVersion:
+    """Roll standard costs up the BOM graph level by level, with the BOMs in effect ``as_of``.
+
+    The result equals :func:`backflush.domain.costing.roll_up_reference`'s for every item,
+    element, level, work center and BOM key, rounding included; a BOM cycle (in any version)
+    raises the same :class:`BomCycleError` with the same path.
+    """
+    collecting = gc.isenabled()
+    gc.disable()  # no cycles are made; a collection would only walk the master data again
+    try:
+        compiled = _compile(master.boms)
+        plan = _Plan(master, as_of, compiled)
+        levels = len(plan.slot_bounds) - 1
+        thin = levels > 64 and plan.l_comp.size < 256 * levels
+        if not thin:
+            try:
+                plan.levels_in_arrays()
+            except _Unsupported:
+                plan = _Plan(master, as_of, compiled)
+                thin = True
+        if thin:
+            plan.walk_in_decimal()
+        return CostVersion(number, as_of, plan.costs())
+    finally:
+        if collecting:
+            gc.enable()
+
+
+class _Plan:
+    """A roll-up: the BOMs in effect, by level, and the per-item state.
+
+    Items are numbered in ``master.items`` order.
+    """
+
+    def __init__(self, master: MasterData, as_of: date, c: _Compiled) -> None:
+        items = master.items
+        self.ctx = ctx = getcontext()  # the reference adds in the ambient context
+        self.add = add = ctx.add
+        self.exact = exact = EXACT.copy()  # numbers.mul multiplies in a copy of EXACT
+        self.mul: Callable[[Decimal, Decimal], Decimal] = \
+            exact.multiply if ctx.prec <= exact.prec else _wide_mul(exact)
+        mul = self.mul
+        if c.height is None:
+            check_acyclic(master.boms)  # names the cycle as the reference does
+            raise BomCycleError(("?", "?"))  # pragma: no cover - the check above raises
+
+        self.codes = codes = list(items)
+        self.item_list = item_list = list(items.values())
+        self.n = n = len(codes)
+        raw = np.fromiter(map(c.index.get, codes, repeat(-1)), np.int64, n)
+        node_of = np.full(n, -1, np.int64)  # item -> node
+        node_of[raw >= 0] = c.node[raw[raw >= 0]]
+        is_node = np.flatnonzero(node_of >= 0)
+        item_of = np.full(len(c.codes), -1, np.int64)  # node -> item
+        item_of[node_of[is_node]] = is_node
+        # An item's BOM names a component that is not an item: the reference fails so.
+        bad = np.flatnonzero((item_of[c.parent] >= 0) & (item_of[c.comp] < 0))
+        if bad.size:
+            raise KeyError(c.codes[int(c.comp[bad[0]])])
+        assert c.height is not None
+        self.height = height = np.zeros(n, np.int64)
+        height[is_node] = c.height[node_of[is_node]]
+        self.phantom = np.fromiter((it.phantom for it in item_list), np.bool_, n)
+        self.made = np.fromiter((it.made for it in item_list), np.bool_, n)
+        # Costed from a BOM and a routing: made items, and phantoms (even a purchased one,
+        # which the reference explodes through all the same).
+        self.active = self.made | self.phantom
+        act = np.flatnonzero(self.active)
+        self.order = act[np.argsort(height[act], kind="stable")]  # by level
+
+        # The BOM version in effect for each active item that has BOMs, in level order.
+        self.chosen: dict[int, BomVersion] = {}
+        nodes: list[int] = []
+        starts: list[int] = []
+        sizes: list[int] = []
+        n_parents = len(c.parents)
+        for i, p in zip(self.order.tolist(), node_of[self.order].tolist(), strict=True):
+            if not 0 <= p < n_parents:
+                continue
+            versions = c.versions[p]
+            k = 0
+            for j, v in enumerate(versions):
+                if v.effective_from <= as_of:
+                    k = j
+            self.chosen[i] = versions[k]
+            nodes.append(i)
+            starts.append(c.starts[p][k])
+            sizes.append(len(versions[k].lines))
+        self.bom_items = np.asarray(nodes, np.int64)  # parents with a BOM, by level
+        size = np.asarray(sizes, np.int64)
+        pos = _ranges(np.asarray(starts, np.int64), size)
+        self.l_comp = item_of[c.comp[pos]]  # the lines in effect, parent by parent
+        self.l_slot = np.repeat(np.arange(len(nodes), dtype=np.int64), size)
+        self.g_code = c.pair[pos]
+        self.line_bounds = np.concatenate(([0], np.cumsum(size))).astype(np.int64)
+        top = int(height.max(initial=0)) + 2
+        self.slot_bounds = np.searchsorted(height[self.bom_items], np.arange(top))
+        self.act_bounds = np.searchsorted(height[self.order], np.arange(top))
+        # BomLine.gross_qty = mul(qty, ONE + scrap), once per distinct (qty, scrap).
+        self.gross = [mul(exact.multiply(ONE, q), add(ONE, s)) for q, s in c.pairs]
+
+        # This level: own routing and explicit conversion cost (phantoms come level by level).
+        self.own = [[ZERO] * n for _ in range(N_ELEMENTS)]
+        self.hours: dict[int, dict[str, Decimal]] = {}
+        costed = _routing_costs(master, ctx, exact)
+        o1, o2, o3 = self.own[1], self.own[2], self.own[3]
+        for i in act.tolist():
+            it = item_list[i]
+            done = costed.costs.get(it.code)
+            if done is None:  # no routing
+                labor = overhead = conversion = ZERO
+                by_wc: dict[str, Decimal] = {}
+            else:
+                labor, overhead, conversion, by_wc = done
+                by_wc = dict(by_wc)
+            if it.conversion_cost is not None:
+                conversion = add(conversion, it.conversion_cost)
+            o1[i], o2[i], o3[i] = labor, overhead, conversion
+            self.hours[i] = by_wc
+        for signal in costed.signals:  # as the reference's own additions would have
+            ctx.flags[signal] = True
+        # A purchased item: this level is its standard cost.
+        self.std: dict[int, Decimal] = {}
+        for i in np.flatnonzero(~self.made).tolist():
+            it = item_list[i]
+            self.std[i] = to_decimal(it.standard_cost if it.standard_cost is not None
+                                     else ZERO, f"item {it.code}: standard_cost")
+        self.lower: list[list[Decimal]] = [[ZERO] * n for _ in range(N_ELEMENTS)]
+
+    def _level(self, lv: int) -> tuple[int, int, int, int]:
+        """The level's parents (slots s0:s1 of ``bom_items``) and lines (a:b)."""
+        s0, s1 = int(self.slot_bounds[lv]), int(self.slot_bounds[lv + 1])
+        return s0, s1, int(self.line_bounds[s0]), int(self.line_bounds[s1])
+
+    def _level_items(self, lv: int) -> list[int]:
+        items: list[int] = self.order[int(self.act_bounds[lv]):int(self.act_bounds[lv + 1])]\
+            .tolist()
+        return items
+
+    def _phantom_own(self, a: int, b: int) -> None:
+        """A phantom component's own conversion and hours join the parent's, in BOM order."""
+        comp = self.l_comp[a:b]
+        ph = np.flatnonzero(self.phantom[comp])
+        if not ph.size:
+            return
+        add, mul = self.add, self.mul
+        o0, o1, o2, o3 = self.own
+        gross = self.gross
+        for p, c, g in zip(self.bom_items[self.l_slot[a + ph]].tolist(), comp[ph].tolist(),
+                           self.g_code[a + ph].tolist(), strict=True):
+            gq = gross[g]
+            o0[p] = add(o0[p], mul(o0[c], gq))
+            o1[p] = add(o1[p], mul(o1[c], gq))
+            o2[p] = add(o2[p], mul(o2[c], gq))
+            o3[p] = add(o3[p], mul(o3[c], gq))
+            hp = self.hours[p]
+            for wc, h in self.hours[c].items():
+                hp[wc] = add(hp.get(wc, ZERO), mul(h, gq))
+
+    def walk_in_decimal(self) -> None:
+        """Item by item in level order, in Decimal, as the reference adds and multiplies
+        (zero terms skipped): for what the arrays do not handle, and for a deep, thin graph
+        (a long chain), where a pass per level costs more than it saves."""
+        n, add, mul = self.n, self.add, self.mul
+        feed = [[ZERO] * n for _ in range(N_ELEMENTS)]
+        for i, s in self.std.items():
+            if not self.active[i]:
+                feed[0][i] = add(s, ZERO)
+        gross = self.gross
+        comps = self.l_comp.tolist()
+        g_codes = self.g_code.tolist()
+        bounds = self.line_bounds.tolist()
+        slot_of = dict(zip(self.bom_items.tolist(), range(self.bom_items.size), strict=True))
+        for i in self.order.tolist():
+            slot = slot_of.get(i)
+            if slot is not None:
+                a, b = bounds[slot], bounds[slot + 1]
+                for e in range(N_ELEMENTS):
+                    f = feed[e]
+                    total = ZERO
+                    for k in range(a, b):
+                        v = f[comps[k]]
+                        if v:
+                            total = add(total, mul(v, gross[g_codes[k]]))
+                    self.lower[e][i] = total
+                self._phantom_own(a, b)
+            phantom = self.phantom[i]
+            for e in range(N_ELEMENTS):
+                low = self.lower[e][i]
+                feed[e][i] = low if phantom else add(self.own[e][i], low)
+
+    def levels_in_arrays(self) -> None:
+        """The level walk on multi-limb integers (see the module docstring)."""
+        ctx = self.ctx
+        prec = ctx.prec
+        if ctx.rounding != ROUND_HALF_EVEN or prec > 36 or ctx.Emax < 999_999 \
+                or ctx.Emin > -999_999 or ctx.clamp or any(ctx.traps[s] for s in _SIGNALS):
+            raise _Unsupported("decimal context")
+        n = self.n
+        width = -(-prec // _D9)
+        # Gross quantities: coefficient (one limb) and exponent.
+        g_coef = np.zeros(len(self.gross), np.int64)
+        g_exp = np.zeros(len(self.gross), np.int64)
+        wide = Context(prec=200)
+        for k, v in enumerate(self.gross):
+            if v:
+                _, digits, exponent = wide.normalize(v).as_tuple()
+                coef = int("".join(map(str, digits)))
+                if coef >= _B9 or not isinstance(exponent, int) or abs(exponent) > 10**5:
+                    raise _Unsupported("a gross quantity has more than 9 significant digits")
+                g_coef[k], g_exp[k] = coef, exponent
+        # An element's value of an item is at e * n + item in these columns.
+        # feed: what one unit of an item brings to a parent's lower level: a phantom its
+        # lower level, anything else its total (this + lower level) standard cost.
+        feed = _Nums(np.zeros((width, N_ELEMENTS * n), np.int64),
+                     np.zeros(N_ELEMENTS * n, np.int64))
+        feed_nz = np.zeros(N_ELEMENTS * n, np.bool_)
+        lower = _Nums(np.zeros((width, N_ELEMENTS * n), np.int64),
+                      np.zeros(N_ELEMENTS * n, np.int64))
+        element = np.arange(N_ELEMENTS, dtype=np.int64)[:, None] * n
+        bought = [(i, self.add(s, ZERO)) for i, s in self.std.items() if not self.active[i]]
+        bought = [(i, v) for i, v in bought if v]
+        if bought:  # material
+            idx = np.asarray([i for i, _ in bought], np.int64)
+            nums = _to_nums([v for _, v in bought], prec)
+            _put(feed.coef, idx, nums.coef)
+            feed.exp[idx] = nums.exp
+            feed_nz[idx] = True
+        inexact = False
+        for lv in range(len(self.slot_bounds) - 1):
+            s0, s1, a, b = self._level(lv)
+            if s1 > s0:  # lower level: sum of feed x gross quantity over the lines in effect
+                m = b - a
+                n_slots = s1 - s0
+                at = np.flatnonzero(feed_nz[(element + self.l_comp[a:b]).reshape(-1)])
+                elem, line = np.divmod(at, m)  # element-major, then in BOM order
+                f = elem * n + self.l_comp[a + line]
+                g = self.g_code[a + line]
+                prod = np.zeros((width + 1, at.size), np.int64)
+                prod[:-1] = _take(feed.coef, f) * g_coef[g]
+                _carry(prod, _B9)
+                sums, rough = _fold(_Nums(prod, feed.exp[f] + g_exp[g]),
+                                    elem * n_slots + self.l_slot[a + line] - s0,
+                                    N_ELEMENTS * n_slots, prec)
+                inexact |= rough
+                dest = (element + self.bom_items[s0:s1]).reshape(-1)
+                _put(lower.coef, dest, sums.coef)
+                lower.exp[dest] = sums.exp
+                self._phantom_own(a, b)
+            items = self._level_items(lv)
+            if not items:
+                continue
+            # What the level's items bring: a phantom its lower level, anything else
+            # own + lower (own material is always zero).
+            n_at = len(items)
+            dest = (element + np.asarray(items, np.int64)).reshape(-1)
+            low = _Nums(_take(lower.coef, dest), lower.exp[dest])
+            ph = np.tile(self.phantom[dest[:n_at]], N_ELEMENTS)
+            own_values = [self.own[e][i] for e in range(1, N_ELEMENTS) for i in items]
+            own_rows = np.flatnonzero(np.fromiter(map(bool, own_values), np.bool_,
+                                                  len(own_values)) & ~ph[n_at:])
+            if own_rows.size:
+                own = _to_nums([own_values[k] for k in own_rows.tolist()], prec)
+                low_rows = np.flatnonzero((low.coef != 0).any(axis=0))
+                row = np.concatenate((own_rows + n_at, low_rows))
+                by_row = np.argsort(row, kind="stable")  # own before lower in a row
+                terms = _Nums(_take(np.concatenate((own.coef, _take(low.coef, low_rows)), axis=1),
+                                    by_row),
+                              np.concatenate((own.exp, low.exp[low_rows]))[by_row])
+                total, rough = _fold(terms, row[by_row], N_ELEMENTS * n_at, prec)
+                inexact |= rough
+                keep = np.flatnonzero(ph)
+                _put(total.coef, keep, _take(low.coef, keep))
+                total.exp[ph] = low.exp[ph]
+                low = total
+            _put(feed.coef, dest, low.coef)
+            feed.exp[dest] = low.exp
+            feed_nz[dest] = (low.coef != 0).any(axis=0)
+        if inexact:  # as the reference's additions would have signalled
+            ctx.flags[Inexact] = ctx.flags[Rounded] = True
+        made = np.flatnonzero(self.made)
+        dest = (element + made).reshape(-1)
+        values = _to_decimals(_Nums(_take(lower.coef, dest), lower.exp[dest]))
+        for e in range(N_ELEMENTS):
+            low_e = self.lower[e]
+            for i, v in zip(made.tolist(), values[e * made.size:(e + 1) * made.size],
+                            strict=True):
+                low_e[i] = v
+
+    def costs(self) -> dict[str, StandardCost]:
+        """The standard costs, components before parents (by level, then in item order)."""
+        codes, made, std, chosen, hours = (self.codes, self.made.tolist(), self.std,
+                                           self.chosen, self.hours)
+        o0, o1, o2, o3 = self.own
+        w0, w1, w2, w3 = self.lower
+        new = object.__new__
+        material, labor, overhead, conversion = _COST_SLOTS
+        item, this_level, lower_level, by_wc, bom = _SC_SLOTS
+        zero = Cost()
+        out: dict[str, StandardCost] = {}
+        for i in np.argsort(self.height, kind="stable").tolist():
+            this = new(Cost)
+            sc = new(StandardCost)
+            if made[i]:
+                material(this, o0[i])
+                labor(this, o1[i])
+                overhead(this, o2[i])
+                conversion(this, o3[i])
+                low = new(Cost)
+                material(low, w0[i])
+                labor(low, w1[i])
+                overhead(low, w2[i])
+                conversion(low, w3[i])
+                v = chosen.get(i)
+                by_wc(sc, hours[i])
+                bom(sc, v.key if v is not None else "")
+            else:  # purchased: Cost(material=standard_cost), Cost()
+                material(this, std[i])
+                labor(this, ZERO)
+                overhead(this, ZERO)
+                conversion(this, ZERO)
+                low = zero
+                by_wc(sc, {})
+                bom(sc, "")
+            item(sc, codes[i])
+            this_level(sc, this)
+            lower_level(sc, low)
+            out[codes[i]] = sc
+        return out
+
+
+# Building 100,000 frozen dataclasses through their __init__ (object.__setattr__ field by
+# field) is a good part of a large roll-up: the slots are set directly instead (Cost and
+# StandardCost have no __post_init__; the objects are the same).
+def _slot_setters(cls: type, names: tuple[str, ...]) -> list[Callable[[object, Any], None]]:
+    if tuple(f.name for f in fields(cls)) != names or "__post_init__" in cls.__dict__:
+        raise TypeError(f"{cls.__name__} changed: update the roll-up's fast constructor")
+    return [cls.__dict__[name].__set__ for name in names]
+
+
+_COST_SLOTS = _slot_setters(Cost, ("material", "labor", "overhead", "conversion"))
+_SC_SLOTS = _slot_setters(StandardCost, ("item", "this_level", "lower_level", "hours", "bom"))

@@ -1,0 +1,378 @@
+"""The level-by-level roll-up gives exactly the recursive roll-up's standard costs.
+
+``roll_up_levels`` must equal ``roll_up_reference`` field for field (Decimal equality): every
+element at this level and lower levels, hours by work center, the BOM key, and the rounding
+the reference does when a running sum outgrows the decimal context's 28 digits.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, localcontext
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from backflush.adapters import tabular
+from backflush.adapters.sql.db import make_engine
+from backflush.adapters.sql.ledger import SqlUnitOfWork
+from backflush.adapters.synthetic import PlantSpec, generate
+from backflush.domain import rollup
+from backflush.domain.bom import BomLine, Boms, BomVersion
+from backflush.domain.costing import CostVersion, MasterData, roll_up, roll_up_reference
+from backflush.domain.errors import BomCycleError
+from backflush.domain.items import Item
+from backflush.domain.rollup import clear_compiled_boms, roll_up_levels
+from backflush.domain.routing import Operation, WorkCenter, predetermined_rate
+from backflush.entrypoints.cli import app
+
+DAY = date(2026, 11, 1)
+START = date(1900, 1, 1)
+
+
+def assert_same(got: CostVersion, want: CostVersion) -> None:
+    assert (got.number, got.effective_from) == (want.number, want.effective_from)
+    assert set(got.costs) == set(want.costs)
+    for code, std in want.costs.items():
+        assert got.costs[code] == std, code
+
+
+# --- random plants ------------------------------------------------------------------------
+
+
+def decimals(draw: st.DrawFn, *, low: int, high: int, places: int) -> Decimal:
+    return Decimal(draw(st.integers(low, high))).scaleb(-draw(st.integers(0, places)))
+
+
+@st.composite
+def plants(draw: st.DrawFn, max_items: int = 28) -> tuple[MasterData, date]:
+    """A BOM DAG: purchased items with many decimals, made items and phantoms over them, each
+    made item with one to three BOM versions (effective dates around the roll-up date), scrap
+    factors, fractional quantities, routings (some at predetermined rates with 60 digits,
+    setup spread over odd lot sizes) or explicit conversion costs, now and then neither."""
+    n = draw(st.integers(2, max_items))
+    n_bought = draw(st.integers(1, max(1, n - 1)))
+    big = draw(st.booleans())  # large costs and quantities: running sums beyond 28 digits
+    items: dict[str, Item] = {}
+    for i in range(n_bought):
+        code = f"P{i:02d}"
+        items[code] = Item(code, standard_cost=decimals(
+            draw, low=0, high=10**12 if big else 10**6, places=draw(st.sampled_from((2, 4, 12)))))
+    wcs = {
+        "LAB": WorkCenter("LAB", labor_rate=Decimal("31.25"), overhead_rate=Decimal("47.5")),
+        "ODD": WorkCenter("ODD", labor_rate=predetermined_rate(Decimal(1000), Decimal(3)),
+                          overhead_rate=predetermined_rate(Decimal(250), Decimal(7))),
+        "CNV": WorkCenter("CNV", conversion_rate=Decimal("88.125")),
+        "ZERO": WorkCenter("ZERO"),
+    }
+    routings: dict[str, tuple[Operation, ...]] = {}
+    versions: list[BomVersion] = []
+    made = [f"M{i:02d}" for i in range(n - n_bought)]
+    for code in made:
+        below = list(items)  # purchased and earlier made items: a DAG
+        phantom = draw(st.integers(0, 4)) == 0
+        conversion = None
+        kind = draw(st.integers(0, 3))
+        if kind == 0:
+            conversion = decimals(draw, low=0, high=10**5, places=3)
+        elif kind in (1, 2):
+            routings[code] = tuple(
+                Operation(10 * (j + 1), draw(st.sampled_from(sorted(wcs))),
+                          decimals(draw, low=0, high=500, places=3),
+                          decimals(draw, low=0, high=20, places=1),
+                          Decimal(draw(st.sampled_from((1, 3, 7, 10, 50)))))
+                for j in range(draw(st.integers(1, 3))))
+        items[code] = Item(code, made=True, phantom=phantom, conversion_cost=conversion)
+        if phantom or draw(st.integers(0, 5)):  # a phantom needs a BOM; most made items too
+            for v in range(draw(st.integers(1, 3))):
+                comps = draw(st.lists(st.sampled_from(below), min_size=1, max_size=6))
+                lines = tuple(
+                    BomLine(c, decimals(draw, low=1, high=400 if big else 40, places=2),
+                            Decimal(draw(st.sampled_from(("0", "0", "0.01", "0.02", "0.125",
+                                                          "0.5")))))
+                    for c in comps)
+                versions.append(BomVersion(code, v + 1,
+                                           DAY + timedelta(days=draw(st.integers(-40, 40))),
+                                           lines))
+    as_of = DAY + timedelta(days=draw(st.integers(-50, 50)))
+    return MasterData(items, Boms.of(versions), wcs, routings), as_of
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plants())
+def test_levels_equal_the_recursive_roll_up(plant: tuple[MasterData, date]) -> None:
+    master, as_of = plant
+    assert_same(roll_up_levels(master, as_of, 3), roll_up_reference(master, as_of, 3))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plants(), st.sampled_from([(6, None), (12, None), (18, None), (36, None), (40, None),
+                                  (28, ROUND_HALF_UP)]))
+def test_other_decimal_contexts_round_as_the_reference(
+        plant: tuple[MasterData, date], context: tuple[int, str | None]) -> None:
+    """The reference adds in the ambient context; so does the level walk (a precision above
+    36 digits or another rounding mode takes the Decimal walk)."""
+    master, as_of = plant
+    prec, rounding = context
+    with localcontext() as ctx:
+        ctx.prec = prec
+        if rounding is not None:
+            ctx.rounding = rounding
+        assert_same(roll_up_levels(master, as_of), roll_up_reference(master, as_of))
+
+
+def deep_plant(depth: int = 12, width: int = 6, seed: int = 3) -> MasterData:
+    """Levels of made items over purchased items with 4 decimals, each line with a scrap
+    factor: the running sums have far more than 28 digits near the top."""
+    rng = random.Random(seed)
+    items = {f"P{i}": Item(f"P{i}", standard_cost=Decimal(rng.randint(1, 10**8)).scaleb(-4))
+             for i in range(width)}
+    versions = []
+    below = list(items)
+    for lv in range(depth):
+        level = []
+        for j in range(width):
+            code = f"M{lv}-{j}"
+            items[code] = Item(code, made=True, conversion_cost=Decimal("1.5"),
+                               phantom=lv % 3 == 1 and j == 0)
+            lines = tuple(BomLine(c, Decimal(rng.choice(("1", "2.5", "3", "12"))),
+                                  Decimal(rng.choice(("0.01", "0.025", "0.05"))))
+                          for c in rng.sample(below, min(len(below), 5)))
+            versions.append(BomVersion(code, 1, START, lines))
+            level.append(code)
+        below = level + below[:width]
+    return MasterData(items, Boms.of(versions))
+
+
+def test_sums_beyond_28_digits_are_rounded_as_the_reference_rounds_them() -> None:
+    master = deep_plant()
+    want = roll_up_reference(master, DAY)
+    with localcontext() as ctx:
+        ctx.clear_flags()
+        got = roll_up_levels(master, DAY)
+        assert ctx.flags[Inexact]  # rounded, and said so, as the reference's additions do
+    assert_same(got, want)
+    top = want["M11-1"].lower_level.material
+    assert len(top.as_tuple().digits) == 28  # the reference did round here
+    exact = sum_exact(master, "M11-1")
+    assert exact != top and abs(exact - top) < Decimal("1e-10") * top
+
+
+def sum_exact(master: MasterData, code: str) -> Decimal:
+    """The lower-level material of ``code`` without any rounding (for the test above)."""
+    with localcontext() as ctx:
+        ctx.prec = 500
+
+        def total(c: str) -> Decimal:
+            item = master.items[c]
+            if not item.made:
+                return item.standard_cost or Decimal(0)
+            return lower(c)
+
+        def lower(c: str) -> Decimal:
+            v = master.boms.on(c, DAY)
+            assert v is not None
+            return sum((total(line.component) * line.qty * (1 + line.scrap)
+                        for line in v.lines), Decimal(0))
+
+        return lower(code)
+
+
+def test_a_gross_quantity_with_many_digits_takes_the_decimal_walk() -> None:
+    master = deep_plant(depth=4)
+    boms = Boms.of([replace(v, lines=(*v.lines, BomLine("P0", Decimal("1.23456789012"),
+                                                        Decimal("0.0125"))))
+                    for vs in master.boms.versions.values() for v in vs])
+    master = replace(master, boms=boms)
+    assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
+
+
+# --- the fold itself ----------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(1, 10**37 - 1), st.integers(-60, 30)),
+                         min_size=0, max_size=12), min_size=1, max_size=8),
+       st.sampled_from((28, 9, 19, 36)))
+def test_fold_rounds_each_partial_sum_as_decimal_addition(
+        rows: list[list[tuple[int, int]]], prec: int) -> None:
+    """``S = round(S + term)`` per row, against Decimal addition, terms up to 37 digits."""
+    coefs, exps, row = [], [], []
+    for r, terms in enumerate(rows):
+        for coef, exp in terms:
+            coefs.append(coef)
+            exps.append(exp)
+            row.append(r)
+    limbs = np.array([[c // 10**(9 * j) % 10**9 for c in coefs] for j in range(5)],
+                     np.int64).reshape(5, len(coefs))
+    got, _ = rollup._fold(rollup._Nums(limbs, np.array(exps, np.int64)),
+                          np.array(row, np.int64), len(rows), prec)
+    wide = Context(prec=100)  # the terms and the results exactly
+    with localcontext() as ctx:
+        ctx.prec = prec
+        for r, terms in enumerate(rows):
+            want = Decimal(0)
+            for coef, exp in terms:
+                want = ctx.add(want, wide.scaleb(Decimal(coef), exp))
+            value = sum(int(got.coef[j, r]) * 10**(9 * j) for j in range(got.coef.shape[0]))
+            assert wide.scaleb(Decimal(value), int(got.exp[r])) == want
+
+
+# --- a generated plant --------------------------------------------------------------------
+
+
+def read_plant(out: Path) -> MasterData:
+    """The generated files through the importers' readers, as ``backflush import`` reads them."""
+    boms = Boms.of(tabular.read_boms(out / "boms.csv"))
+    routings = tabular.read_routings(out / "routings.csv")
+    bare = MasterData({}, boms, {}, routings)
+    items = {i.code: i for i in tabular.read_items(out / "items.csv", bare)}
+    wcs = {w.code: w for w in tabular.read_work_centers(out / "work-centers.csv")}
+    return MasterData(items, boms, wcs, routings)
+
+
+def test_a_generated_plant_rolls_up_as_the_reference(tmp_path: Path) -> None:
+    out = tmp_path / "plant"
+    written = generate(PlantSpec(items=3000, depth=8, fan_out=8, events=0, seed=5), out)
+    assert written.bom_lines > 10_000
+    master = read_plant(out)
+    assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
+    assert_same(roll_up(master, DAY), roll_up_reference(master, DAY))  # delegates: large
+
+
+def test_a_generated_plant_imported_into_a_ledger_rolls_up_as_the_reference(
+        tmp_path: Path) -> None:
+    """As tests/test_generate.py does it: the CLI imports the files into a SQLite ledger."""
+    out = tmp_path / "plant"
+    runner = CliRunner()
+    result = runner.invoke(app, ["generate", str(out), "--items", "400", "--depth", "6",
+                                 "--fan-out", "8", "--events", "0", "--seed", "9"])
+    assert result.exit_code == 0, result.output
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    for args in (["init", "--as-of", "2026-11-01"],
+                 *(["import", kind, str(out / f"{kind}.csv"), "--as-of", "2026-11-01"]
+                   for kind in ("work-centers", "items", "routings", "boms"))):
+        res = runner.invoke(app, [*args, "--db", db])
+        assert res.exit_code == 0, res.output
+    engine = make_engine(db)
+    try:
+        with SqlUnitOfWork(engine, read_only=True) as uow:
+            master = uow.ledger.master
+            stored = uow.ledger.costs
+    finally:
+        engine.dispose()
+    want = roll_up_reference(master, DAY, stored.number)
+    assert_same(roll_up_levels(master, DAY, stored.number), want)
+    for code, std in want.costs.items():  # and what the import stored
+        assert stored.costs[code].unit_cost == std.unit_cost
+
+
+# --- cycles, unknown items, the compiled BOMs ----------------------------------------------
+
+
+def chain(n: int, *, back_from: int | None = None, old: bool = False) -> MasterData:
+    """M0 <- M1 <- ... <- M(n-1) over a purchased item; optionally a line from M(back_from)
+    to M(n-1), a cycle, in a version in effect or only in an old, superseded one."""
+    items = {f"M{i}": Item(f"M{i}", made=True, conversion_cost=Decimal(1)) for i in range(n)}
+    items["P"] = Item("P", standard_cost=Decimal("2.50"))
+    versions = [BomVersion(f"M{i}", 2, START,
+                           (BomLine(f"M{i - 1}" if i else "P", Decimal(2)),
+                            BomLine("P", Decimal("0.5"), Decimal("0.02"))))
+                for i in range(n)]
+    if back_from is not None:
+        when = START - timedelta(days=1) if old else DAY - timedelta(days=1)
+        versions.append(BomVersion(f"M{back_from}", 1 if old else 3, when,
+                                   (BomLine(f"M{n - 1}", Decimal(1)),)))
+    return MasterData(items, Boms.of(versions))
+
+
+@pytest.mark.parametrize("old", [False, True])
+def test_a_cycle_is_reported_with_its_path_even_in_a_superseded_version(old: bool) -> None:
+    for n in (5, 1600):  # below and above the size roll_up hands to the level walk
+        master = chain(n, back_from=n - 3, old=old)
+        with pytest.raises(BomCycleError) as want:
+            roll_up_reference(master, DAY)
+        with pytest.raises(BomCycleError) as got:
+            roll_up_levels(master, DAY)
+        with pytest.raises(BomCycleError) as delegated:
+            roll_up(master, DAY)
+        path = got.value.path
+        assert path == want.value.path == delegated.value.path
+        assert path[0] == path[-1] and len(path) == 4
+        assert set(path) == {f"M{n - 3}", f"M{n - 2}", f"M{n - 1}"}
+        assert " -> ".join(path) in str(got.value)
+
+
+def test_a_long_chain_rolls_up() -> None:
+    master = chain(3000)  # 3,000 levels: item by item
+    assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
+
+
+def test_an_unknown_component_fails_as_in_the_reference() -> None:
+    master = chain(4)
+    boms = Boms.of([*(v for vs in master.boms.versions.values() for v in vs),
+                    BomVersion("M3", 9, DAY, (BomLine("NOPE", Decimal(1)),))])
+    master = replace(master, boms=boms)
+    with pytest.raises(KeyError, match="NOPE"):
+        roll_up_reference(master, DAY)
+    with pytest.raises(KeyError, match="NOPE"):
+        roll_up_levels(master, DAY)
+
+
+def test_the_compiled_boms_are_reused_only_while_unchanged() -> None:
+    clear_compiled_boms()
+    master = deep_plant(depth=5)
+    first = roll_up_levels(master, DAY)
+    compiled = rollup._compiled[0]
+    # A standard cost change keeps the BOMs: compiled once, the new costs rolled up.
+    cheaper = master.with_item(Item("P0", standard_cost=Decimal("0.0001")))
+    assert_same(roll_up_levels(cheaper, DAY), roll_up_reference(cheaper, DAY))
+    assert rollup._compiled[0] is compiled
+    assert_same(roll_up_levels(master, DAY), first)
+    # A version swapped in place (a Boms is not meant to change, but if it does...).
+    versions = master.boms.versions
+    assert isinstance(versions, dict)
+    parent = "M4-2"
+    old = versions[parent]
+    versions[parent] = (replace(old[0], lines=(BomLine("P1", Decimal(7)),)),)
+    try:
+        assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
+        assert rollup._compiled[0] is not compiled
+    finally:
+        versions[parent] = old
+    clear_compiled_boms()
+    assert not rollup._compiled
+
+
+def test_roll_up_delegates_to_the_levels_for_large_boms_only() -> None:
+    small = deep_plant(depth=2, width=3)
+    large = chain(1600)
+    clear_compiled_boms()
+    roll_up(small, DAY)
+    assert not rollup._compiled
+    roll_up(large, DAY)
+    assert rollup._compiled and rollup._compiled[0].boms is large.boms
+    clear_compiled_boms()
+
+
+def test_costs_far_apart_in_magnitude_still_roll_up_exactly() -> None:
+    """A sum whose terms are 10**-300 and 10**300 apart: too wide for the arrays."""
+    items = {"TINY": Item("TINY", standard_cost=Decimal("1E-300")),
+             "HUGE": Item("HUGE", standard_cost=Decimal("1E+300")),
+             "MID": Item("MID", standard_cost=Decimal("3.25"))}
+    versions = []
+    for k in range(400):
+        code = f"M{k}"
+        items[code] = Item(code, made=True, conversion_cost=Decimal("0.5"))
+        versions.append(BomVersion(code, 1, START, (
+            BomLine("TINY", Decimal(3)), BomLine("MID", Decimal("1.5"), Decimal("0.02")),
+            BomLine("HUGE", Decimal(2)), *(BomLine(f"M{j}", Decimal(1)) for j in range(k)
+                                           if j % 97 == 0))))
+    master = MasterData(items, Boms.of(versions))
+    assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
