@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from backflush.adapters.memory import InMemoryUnitOfWork
@@ -37,17 +38,19 @@ def _files(tmp_path: Path) -> list[Path]:
     return files
 
 
-def test_four_processes_post_completions_at_once_with_no_lost_update(pg_engine: object,
-                                                                     tmp_path: Path) -> None:
+@pytest.mark.parametrize(("journal", "batch"), [("per_event", "1"), ("summary", "7")])
+def test_four_processes_post_completions_at_once_with_no_lost_update(
+        pg_engine: object, tmp_path: Path, journal: str, batch: str) -> None:
     truncate_all(pg_engine)  # type: ignore[arg-type]
     stool = ROOT / "examples" / "stool.yaml"
     runner = CliRunner()
     assert runner.invoke(app, ["post", str(stool), "--db", PG_URL]).exit_code == 2  # no ledger
-    assert runner.invoke(app, ["init", "--db", PG_URL, "--from", str(stool)]).exit_code == 0
+    assert runner.invoke(app, ["init", "--db", PG_URL, "--from", str(stool),
+                               "--journal", journal]).exit_code == 0
     assert runner.invoke(app, ["post", str(stool), "--db", PG_URL]).exit_code == 0
     files = _files(tmp_path)
     children = [subprocess.Popen([sys.executable, "-m", "backflush", "post", str(f), "--db",
-                                  PG_URL, "--batch-size", "1"],
+                                  PG_URL, "--batch-size", batch],
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                 for f in files]
     outputs = [c.communicate(timeout=600)[0] for c in children]
@@ -77,8 +80,6 @@ def test_four_processes_post_completions_at_once_with_no_lost_update(pg_engine: 
 def test_a_serialization_failure_rolls_back_and_is_retried(pg_engine: object) -> None:
     from datetime import date
     from decimal import Decimal
-
-    import pytest
 
     from backflush.domain.events import Receipt
     from backflush.service_layer.unit_of_work import ConcurrencyError, with_retries

@@ -688,11 +688,15 @@ class SqlLedger:
         entry_of = {d.date: 0 for d in summary.days}
         entry_of.update(zip((d.date for d in with_entry), numbers, strict=True))
         firsts: dict[date, str] = {}
+        dbapi: Any = c.dialect.dbapi
         try:
             with c.begin_nested():
                 _bulk_events(c, run, entry_of, summary.cost_version, firsts)
-        except (IntegrityError, c.dialect.dbapi.IntegrityError):  # type: ignore[union-attr]
+        except (IntegrityError, dbapi.IntegrityError):
             return self._clashes(run)
+        except dbapi.Error as exc:  # e.g. a serialization failure: retried by the caller
+            raise DBAPIError.instance("bulk insert of events", None, exc, dbapi.Error,
+                                      dialect=c.dialect) from exc
         self._posted = True
         wanted = set(firsts.values()) | {alert.event_id for _, alert in summary.alerts}
         seq_of = self._seqs(wanted)
