@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import random
 import resource
-import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -107,10 +105,6 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t, out
 
 
-def median(xs: list[float]) -> float:
-    return statistics.median(xs)
-
-
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -135,12 +129,3 @@ def main(doc: str, run: Callable[[str, int, bool], Any], events: int) -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     run(args.db, args.events, args.json)
-
-
-def cpu_info() -> str:
-    return f"{os.cpu_count()} cores"
-
-
-def chunks(xs: list[Any], size: int) -> Iterator[list[Any]]:
-    for i in range(0, len(xs), size):
-        yield xs[i:i + size]

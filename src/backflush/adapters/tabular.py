@@ -423,11 +423,3 @@ def stream_events(path: Path, master: MasterData) -> Iterator[Event | Flow]:
                     break
     if reader.problems:
         raise ValidationError(reader.problems[:MAX_PROBLEMS])
-
-
-def iter_chunks(events: list[Event], size: int) -> Iterator[list[Event]]:
-    if size <= 0:
-        yield events
-        return
-    for i in range(0, len(events), size):
-        yield events[i:i + size]

@@ -234,7 +234,6 @@ class DaySummary:
     date: date
     entry: JournalEntry | None
     moves: tuple[StockMove, ...]
-    events: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,7 +381,7 @@ def _days(ctx: Context, counts: Mapping[tuple[Hashable, ...], int],
         entry = _entry(ctx, day, f"Summary of {n_events} events on {day}: {what}", lines,
                        derivations, sums.get(("cogs", "material"), ZERO),
                        sums.get(("cogs", "conversion"), ZERO))
-        out.append(DaySummary(day, entry, tuple(m for m in moves if m.qty), n_events))
+        out.append(DaySummary(day, entry, tuple(m for m in moves if m.qty)))
     return out
 
 

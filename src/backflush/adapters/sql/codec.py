@@ -67,10 +67,6 @@ def event_from_row(kind: str, event_id: str, when: date, item: str | None,
     return _event(data)
 
 
-def event_from_json(text: str) -> Event:
-    return _event(json.loads(text))
-
-
 def _event(data: dict[str, Any]) -> Event:
     kind = data.pop("type")
     if kind == "opening":

@@ -341,12 +341,9 @@ class SqlLedger:
                 self._stock[item][location] = Decimal(qty)
 
     def _stock_of(self, item: str) -> dict[str, Decimal]:
-        found = self._stock.get(item)
-        if found is None:
-            found = self._stock[item] = {r.location: r.qty for r in self.conn.execute(
-                select(t.stock_balances.c.location, t.stock_balances.c.qty)
-                .where(t.stock_balances.c.item == item))}
-        return found
+        if item not in self._stock:
+            self.prefetch((item,))
+        return self._stock[item]
 
     def on_hand(self, item: str, location: str) -> Decimal:
         return self._stock_of(item).get(location, ZERO)
@@ -399,10 +396,7 @@ class SqlLedger:
                            (event_id,))
         if not found:
             return None
-        kind, ident, when, item, qty, payload = found[0]
-        return event_from_row(kind, ident, when if isinstance(when, date)
-                              else date.fromisoformat(when), item,
-                              None if qty is None else Decimal(qty), payload)
+        return _decode(*found[0])
 
     def costs_of(self, number: int) -> CostVersion:
         """A cost version by number (the current one is cached)."""
@@ -427,7 +421,7 @@ class SqlLedger:
         if row is None:
             return None
         if row.entry_seq is not None:
-            event = _decode(row)
+            event = _decode_row(row)
             costs = self.costs_of(row.cost_version)
             posting = share(Context(self.master, self.policy, costs, self), event)
             return PostedEvent(event, replace(posting, cost_version=row.cost_version),
@@ -442,7 +436,7 @@ class SqlLedger:
                             select(t.pending_changes).where(
                                 t.pending_changes.c.event_seq == row.seq)
                             .order_by(t.pending_changes.c.id)))
-        return PostedEvent(_decode(row),
+        return PostedEvent(_decode_row(row),
                            Posting(entries, moves, pending, cost_version=row.cost_version))
 
     def reversed_by(self, event_id: str) -> str | None:
@@ -845,7 +839,7 @@ class SqlLedger:
 
     def events(self) -> Iterator[Event]:
         for row in self.conn.execute(select(t.events).order_by(t.events.c.seq)):
-            yield _decode(row)
+            yield _decode_row(row)
 
     def event_ids(self) -> set[str]:
         return set(self.conn.execute(select(t.events.c.id)).scalars())
@@ -927,8 +921,15 @@ def _bulk_events(c: Connection, run: Sequence[Event | Flow], entry_of: Mapping[d
         cur.close()
 
 
-def _decode(row: Any) -> Event:
-    return event_from_row(row.type, row.id, row.date, row.item, row.qty, row.payload)
+def _decode(kind: str, ident: str, when: date | str, item: str | None,
+            qty: Decimal | str | None, payload: str | None) -> Event:
+    """The event of one stored row (driver rows on SQLite carry dates and decimals as text)."""
+    return event_from_row(kind, ident, when if isinstance(when, date) else date.fromisoformat(when),
+                          item, None if qty is None else Decimal(qty), payload)
+
+
+def _decode_row(row: Any) -> Event:
+    return _decode(row.type, row.id, row.date, row.item, row.qty, row.payload)
 
 
 _SHARED: weakref.WeakKeyDictionary[Engine, dict[str, Any]] = weakref.WeakKeyDictionary()
