@@ -7,10 +7,14 @@ number (the header is line 1). Numbers are read from their text into Decimal.
 from __future__ import annotations
 
 import csv
+import gc
 import json
-from collections.abc import Iterator, Mapping
+import multiprocessing
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain, islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +27,7 @@ from backflush.adapters.scenario_file import (
 from backflush.domain.bom import BomVersion
 from backflush.domain.costing import MasterData
 from backflush.domain.errors import Problem, ValidationError
-from backflush.domain.events import FLOW_TYPES, CostChange, Event, Flow
+from backflush.domain.events import FLOW_TYPES, CostChange, Event, Flow, FlowRun
 from backflush.domain.items import Item
 from backflush.domain.policy import Method
 from backflush.domain.routing import Operation, WorkCenter
@@ -204,7 +208,7 @@ def read_events(path: Path, master: MasterData) -> list[Event | Flow]:
     (one event per row) and scenario files (.yaml, .json) whole."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".jsonl"):
-        return list(stream_events(path, master))
+        return list(one_by_one(stream_events(path, master, read_ahead=False)))
     source = str(path)
     reader = _Reader(source, Method.BACKFLUSH)
     if suffix == ".xlsx":
@@ -238,6 +242,7 @@ def _split_hours(row: _LineDict) -> None:
 
 
 FLOW_COLUMNS = {"id", "date", "type", "item", "qty", "unit_price"}
+_FLOW_SET = frozenset(FLOW_TYPES)
 MAX_PROBLEMS = 100  # a stream stops posting at its first bad row and lists this many
 
 
@@ -307,14 +312,183 @@ class _FlowDecoder:
         return Flow(ident, kind, day, item, number, unit_price)
 
 
-def stream_events(path: Path, master: MasterData) -> Iterator[Event | Flow]:
-    """The events of a file one at a time, for posting with bounded memory.
+CHUNK = 100_000  # CSV rows read and checked together (a FlowRun when they all are flows)
+READ_AHEAD_BYTES = 4_000_000  # from this file size on, a second process reads the file
+
+
+def stream_events(path: Path, master: MasterData, *, read_ahead: bool | None = None,
+                  chunk: int = CHUNK) -> Iterator[Event | Flow | FlowRun]:
+    """The events of a file in order, for posting with bounded memory.
 
     CSV and JSON Lines files are read as a stream; a scenario file (.yaml, .json) is read
-    whole. The first bad row stops the stream: the rest of the file is still read to report
-    every problem (up to MAX_PROBLEMS), then ValidationError is raised, so a caller posting
-    inside one transaction posts nothing.
+    whole. A CSV file is read ``chunk`` rows at a time: a chunk made only of plain
+    completions, receipts and sales (id, date, type, item, qty, unit_price, every value
+    valid and in its canonical form) comes as one :class:`FlowRun`, checked column by
+    column; any other chunk row by row, as :class:`Flow` s and events. The first bad row
+    stops the stream: the rest of the file is still read to report every problem (up to
+    MAX_PROBLEMS), then ValidationError is raised, so a caller posting inside one
+    transaction posts nothing.
+
+    ``read_ahead`` (default: for CSV and JSON Lines files of READ_AHEAD_BYTES or more, where
+    the system can fork) reads the file in a second process, so reading and posting use
+    both cores; what comes out is the same.
     """
+    if read_ahead is None:
+        try:
+            read_ahead = (path.suffix.lower() in (".csv", ".jsonl")
+                          and path.stat().st_size >= READ_AHEAD_BYTES)
+        except OSError:
+            read_ahead = False
+    events = _stream_events(path, master, chunk)
+    if read_ahead and "fork" in multiprocessing.get_all_start_methods():
+        return _read_ahead(events)
+    return events
+
+
+def one_by_one(stream: Iterable[Event | Flow | FlowRun]) -> Iterator[Event | Flow]:
+    """The stream with each FlowRun's flows handed out one by one."""
+    for item in stream:
+        if isinstance(item, FlowRun):
+            yield from item
+        else:
+            yield item
+
+
+def batched(stream: Iterable[Event | Flow | FlowRun], size: int
+            ) -> Iterator[list[Event | Flow | FlowRun]]:
+    """The stream in batches of ``size`` events (FlowRuns split where a batch ends)."""
+    batch: list[Event | Flow | FlowRun] = []
+    room = size
+    for item in stream:
+        while isinstance(item, FlowRun) and len(item) > room:
+            batch.append(item[:room])
+            item = item[room:]
+            yield batch
+            batch, room = [], size
+        batch.append(item)
+        room -= len(item) if isinstance(item, FlowRun) else 1
+        if room == 0:
+            yield batch
+            batch, room = [], size
+    if batch:
+        yield batch
+
+
+def _read_ahead(items: Iterator[Any]) -> Iterator[Any]:
+    """``items`` produced in a forked process and handed over through a pipe (the pipe's
+    buffer bounds what is read ahead). An error there is raised here, at the same place in
+    the stream; closing this iterator early stops the process."""
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def produce() -> None:
+        receive.close()
+        # This process only reads rows into lists and strings: no reference cycles to
+        # collect, and the collector's passes over each chunk's rows would double the work.
+        gc.disable()
+        try:
+            for item in items:
+                send.send(("item", item))
+            send.send(("end", None))
+        except ValidationError as exc:
+            send.send(("invalid", exc.problems))
+        except BaseException as exc:
+            try:
+                send.send(("error", exc))
+            except Exception:
+                send.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+        finally:
+            send.close()
+
+    worker = ctx.Process(target=produce, name="backflush-reader", daemon=True)
+    worker.start()
+    send.close()
+
+    def consume() -> Iterator[Any]:
+        try:
+            while True:
+                try:
+                    tag, value = receive.recv()
+                except EOFError:
+                    worker.join()
+                    raise RuntimeError("the process reading the event file ended "
+                                       f"unexpectedly (exit code {worker.exitcode})") from None
+                if tag == "item":
+                    yield value
+                elif tag == "end":
+                    return
+                elif tag == "invalid":
+                    raise ValidationError(value)
+                else:
+                    raise value
+        finally:
+            receive.close()
+            if worker.is_alive():
+                worker.terminate()
+            worker.join()
+
+    return consume()
+
+
+def _columns(rows: list[list[str]], at: Mapping[str, int], width: int,
+             decoder: _FlowDecoder) -> FlowRun | None:
+    """``rows`` as one FlowRun, when each of them would be a Flow read row by row, with
+    every value in its canonical text; otherwise None (then they are read row by row).
+
+    Each distinct value is checked once: the checks are those of ``_FlowDecoder.flow``."""
+    if set(map(len, rows)) != {width}:
+        return None
+    cols = list(zip(*rows, strict=True))
+    ids, kinds, days = cols[at["id"]], cols[at["type"]], cols[at["date"]]
+    items, qtys = cols[at["item"]], cols[at["qty"]]
+    if any(set(col) != {""} for name, col in zip(at, cols, strict=True)
+           if name not in FLOW_COLUMNS):
+        return None  # another column has a value: not a plain flow
+    kind_set = set(kinds)
+    if not kind_set <= _FLOW_SET or not set(items) <= decoder.items.keys() or not all(ids):
+        return None
+    if any(c.isspace() for c in set(map(itemgetter(0), ids)) | set(map(itemgetter(-1), ids))):
+        return None
+    dates: dict[str, date] = {}
+    for text in set(days):
+        day = decoder.day(text)
+        if day is None or day.isoformat() != text:
+            return None
+        dates[text] = day
+    numbers: dict[str, Decimal] = {}
+    for text in set(qtys):
+        qty = decoder.number(text, True)
+        if qty is None or format(qty, "f") != text:
+            return None
+        numbers[text] = qty
+    columns = [ids, _shared(kinds), _shared(days), _shared(items), _shared(qtys)]
+    payloads: dict[str, Decimal] = {}
+    if "unit_price" in at:
+        prices = cols[at["unit_price"]]
+        for kind, has_price in set(zip(kinds, map(bool, prices), strict=True)):
+            if (kind == "completion" and has_price) or (kind == "receipt" and not has_price):
+                return None
+        texts: dict[str, str] = {"": ""}
+        for text in set(prices) - {""}:
+            price = decoder.number(text, False)
+            if price is None or format(price, "f") != text:
+                return None
+            payload = texts[text] = '{"unit_price": "' + text + '"}'
+            payloads[payload] = price
+        columns.append(list(map(texts.__getitem__, prices)))
+    elif "receipt" in kind_set:
+        return None  # a receipt needs its price
+    flat = list(chain.from_iterable(zip(*columns, strict=True)))
+    return FlowRun(flat, len(columns), dates, numbers, payloads)
+
+
+def _shared(column: Sequence[str]) -> list[str]:
+    """The column with one string object per distinct value (smaller to hand over)."""
+    return list(map({v: v for v in set(column)}.__getitem__, column))
+
+
+def _stream_events(path: Path, master: MasterData, chunk: int
+                   ) -> Iterator[Event | Flow | FlowRun]:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl"):
         yield from read_events(path, master)
@@ -344,6 +518,8 @@ def stream_events(path: Path, master: MasterData) -> Iterator[Event | Flow]:
                 raise ValidationError([Problem("file", None, "the file is empty", source)])
             width = len(header)
             fast = {"id", "date", "type", "item", "qty"} <= set(header) <= FLOW_COLUMNS
+            columnar = {"id", "date", "type", "item", "qty"} <= set(header) \
+                and len(set(header)) == width
             at = {name: i for i, name in enumerate(header)}
             i_id, i_date, i_type = at.get("id", 0), at.get("date", 0), at.get("type", 0)
             i_item, i_qty, i_price = at.get("item", 0), at.get("qty", 0), at.get("unit_price")
@@ -351,45 +527,56 @@ def stream_events(path: Path, master: MasterData) -> Iterator[Event | Flow]:
             dates, numbers, items = decoder.dates, decoder.numbers, decoder.items
             index = -1
             n = 1
-            for values in rows:
-                n += 1
-                index += 1
-                if fast and len(values) == width:
-                    # The common row, from the caches of values already checked; a value
-                    # not seen yet goes through the decoder, which checks and caches it.
-                    kind, item, qty = values[i_type], values[i_item], numbers.get(values[i_qty])
-                    day = dates.get(values[i_date])
-                    ident = values[i_id]
-                    if kind == "completion" and day is not None and qty is not None \
-                            and qty > 0 and item in items and ident and ident[0] != " " \
-                            and ident[-1] != " " and (i_price is None or not values[i_price]):
-                        if not reader.problems:
-                            yield Flow(ident, kind, day, item, qty, None)
-                        continue
-                    found = flow(ident, values[i_date], kind, item, values[i_qty],
-                                 values[i_price] if i_price is not None else None)
-                    if found is not None:
-                        if not reader.problems:
-                            yield found
-                        continue
-                if not any(v.strip() for v in values):
-                    index -= 1
-                    continue
-                row = _LineDict()
-                row.line = n
-                for key, value in zip(header, values, strict=False):
-                    if key and value.strip():
-                        row[key] = value.strip()
-                if len(values) > width:
-                    reader.problems.append(Problem(f"line {n}", None, f"{len(values)} cells "
-                                                   f"for {width} columns", source, n))
-                    continue
-                _split_hours(row)
-                event = general(row, index)
-                if event is not None and not reader.problems:
-                    yield event
-                if len(reader.problems) >= MAX_PROBLEMS:
+            while len(reader.problems) < MAX_PROBLEMS:
+                block = list(islice(rows, chunk))
+                if not block:
                     break
+                if columnar and not reader.problems:
+                    run = _columns(block, at, width, decoder)
+                    if run is not None:
+                        yield run
+                        n += len(block)
+                        index += len(block)
+                        continue
+                for values in block:
+                    n += 1
+                    index += 1
+                    if fast and len(values) == width:
+                        # The common row, from the caches of values already checked; a value
+                        # not seen yet goes through the decoder, which checks and caches it.
+                        kind, item = values[i_type], values[i_item]
+                        qty, day = numbers.get(values[i_qty]), dates.get(values[i_date])
+                        ident = values[i_id]
+                        if kind == "completion" and day is not None and qty is not None \
+                                and qty > 0 and item in items and ident and ident[0] != " " \
+                                and ident[-1] != " " and (i_price is None or not values[i_price]):
+                            if not reader.problems:
+                                yield Flow(ident, kind, day, item, qty, None)
+                            continue
+                        found = flow(ident, values[i_date], kind, item, values[i_qty],
+                                     values[i_price] if i_price is not None else None)
+                        if found is not None:
+                            if not reader.problems:
+                                yield found
+                            continue
+                    if not any(v.strip() for v in values):
+                        index -= 1
+                        continue
+                    row = _LineDict()
+                    row.line = n
+                    for key, value in zip(header, values, strict=False):
+                        if key and value.strip():
+                            row[key] = value.strip()
+                    if len(values) > width:
+                        reader.problems.append(Problem(f"line {n}", None, f"{len(values)} cells "
+                                                       f"for {width} columns", source, n))
+                        continue
+                    _split_hours(row)
+                    event = general(row, index)
+                    if event is not None and not reader.problems:
+                        yield event
+                    if len(reader.problems) >= MAX_PROBLEMS:
+                        break
         else:
             flow = decoder.flow
             index = -1

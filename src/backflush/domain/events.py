@@ -9,11 +9,13 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+from itertools import groupby
+from typing import NamedTuple, overload
 
 from backflush.domain.errors import NumberError
 from backflush.domain.numbers import ZERO, to_decimal
@@ -266,3 +268,80 @@ class Flow(NamedTuple):
                            unit_price=self.unit_price)
         return Sale(id=self.id, date=self.date, item=self.item, qty=self.qty,
                     unit_price=self.unit_price)
+
+
+FlowKey = tuple[str, date, str, Decimal]  # type, date, item, qty: what a flow's shape needs
+
+
+class FlowRun(Sequence[Flow]):
+    """Consecutive completions, receipts and sales in columns, as the bulk reader hands them
+    over: the same events as the :class:`Flow` s it yields one by one, without an object each.
+
+    ``rows`` is row-major, ``width`` values an event: id, type, date, item and qty as their
+    canonical text (``date.isoformat()``, ``format(qty, "f")``) and, when ``width`` is 6, the
+    stored payload: ``""`` or ``{"unit_price": "<canonical price>"}``. ``dates``,
+    ``numbers`` and ``payloads`` map each text to its value. ``counts`` holds how many events
+    share each (type, date, item, qty); ``days`` the run's stretches of one date, in order,
+    as (first, stop, date text).
+    """
+
+    __slots__ = ("counts", "dates", "days", "numbers", "payloads", "priced", "rows", "width")
+
+    def __init__(self, rows: list[str], width: int, dates: Mapping[str, date],
+                 numbers: Mapping[str, Decimal], payloads: Mapping[str, Decimal] | None = None
+                 ) -> None:
+        if width not in (5, 6) or len(rows) % width:
+            raise ValueError("a flow run has 5 or 6 values an event")
+        self.rows = rows
+        self.width = width
+        self.dates = dates
+        self.numbers = numbers
+        self.payloads: Mapping[str, Decimal] = payloads or {}
+        w = width
+        counts: Counter[FlowKey] = Counter()
+        for (kind, day, item, qty), n in Counter(zip(rows[1::w], rows[2::w], rows[3::w],
+                                                     rows[4::w], strict=True)).items():
+            counts[(kind, dates[day], item, numbers[qty])] += n
+        self.counts: Mapping[FlowKey, int] = counts
+        days: list[tuple[int, int, str]] = []
+        at = 0
+        for day, same in groupby(rows[2::w]):
+            stop = at + sum(1 for _ in same)
+            days.append((at, stop, day))
+            at = stop
+        self.days = tuple(days)
+        self.priced = w == 6 and any(rows[5::w])
+
+    def __len__(self) -> int:
+        return len(self.rows) // self.width
+
+    @overload
+    def __getitem__(self, index: int) -> Flow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> FlowRun: ...
+
+    def __getitem__(self, index: int | slice) -> Flow | FlowRun:
+        w = self.width
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                raise ValueError("a flow run is sliced in one piece")
+            return FlowRun(self.rows[start * w:max(start, stop) * w], w, self.dates,
+                           self.numbers, self.payloads)
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._flow(index * w)
+
+    def _flow(self, at: int) -> Flow:
+        r = self.rows
+        return Flow(r[at], r[at + 1], self.dates[r[at + 2]], r[at + 3], self.numbers[r[at + 4]],
+                    self.payloads.get(r[at + 5]) if self.width == 6 else None)
+
+    def __iter__(self) -> Iterator[Flow]:
+        return map(self._flow, range(0, len(self.rows), self.width))
+
+    def ids(self) -> list[str]:
+        return self.rows[0::self.width]

@@ -35,7 +35,7 @@ from backflush.domain.aggregate import scaled, totals
 from backflush.domain.books import HOLDING_ROLES
 from backflush.domain.costing import MasterData
 from backflush.domain.errors import BackflushError
-from backflush.domain.events import FLOW_TYPES, Event, Flow
+from backflush.domain.events import FLOW_TYPES, Event, Flow, FlowRun
 from backflush.domain.journal import (
     Alert,
     Derivation,
@@ -261,7 +261,10 @@ def summarise(ctx: Context, run: Sequence[Event | Flow], cache: ShapeCache) -> S
     if ctx.policy.method is Method.SEQUENTIAL or not run:
         return None
     cache = cache.for_costs(ctx.costs.number)
-    if all(type(ev) is Flow for ev in run):
+    counts: Mapping[tuple[Hashable, ...], int]
+    if isinstance(run, FlowRun):
+        counts = cast(Mapping[tuple[Hashable, ...], int], run.counts)
+    elif all(type(ev) is Flow for ev in run):
         counts = Counter(map(_FLOW_KEY, cast(Sequence[Flow], run)))
     else:
         counts = Counter(_key(ev) for ev in run)
@@ -294,7 +297,8 @@ def summarise(ctx: Context, run: Sequence[Event | Flow], cache: ShapeCache) -> S
     alerts: list[tuple[int, Alert]] = []
     priced: dict[date, _Priced] = {}
     if short or any(s.alerts for s, _ in per_shape.values()) \
-            or any(type(ev) is Flow and ev.unit_price is not None for ev in run):
+            or (run.priced if isinstance(run, FlowRun)
+                else any(type(ev) is Flow and ev.unit_price is not None for ev in run)):
         alerts, priced = _in_order(ctx, run, shapes, short)
     days = _days(ctx, counts, shapes, [s for s, _ in per_shape.values()], priced)
     boms = frozenset().union(*(s.boms for s, _ in per_shape.values()))

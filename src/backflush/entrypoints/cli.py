@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +23,7 @@ from backflush.adapters.sql.ledger import SqlUnitOfWork
 from backflush.domain.bom import Boms
 from backflush.domain.costing import MasterData
 from backflush.domain.errors import BackflushError, PostingError, ValidationError
-from backflush.domain.events import Close, Event, Flow, period_bounds
+from backflush.domain.events import Close, Event, Flow, FlowRun, period_bounds
 from backflush.domain.numbers import MINOR_UNITS
 from backflush.domain.policy import Journal, Method, Policy
 from backflush.entrypoints import output
@@ -304,20 +303,20 @@ def post(
                       console=console, transient=True,
                       disable=not console.is_terminal) as progress:
             task = progress.add_task(f"Posting {file.name}", total=None)
-            batches: Iterator[Sequence[Event | Flow]] | None = None
+            batches: Iterator[Sequence[Event | Flow | FlowRun]] | None = None
             if batch_size > 0:
-                stream = tabular.stream_events(file, master)
-                batches = iter(lambda: list(itertools.islice(stream, batch_size)), [])
+                batches = tabular.batched(tabular.stream_events(file, master), batch_size)
             n = 0
             while True:
                 base = totals.posted + totals.duplicates
                 if batches is not None:
-                    batch: Sequence[Event | Flow] | None = next(batches, None)
+                    batch: Sequence[Event | Flow | FlowRun] | None = next(batches, None)
                     if batch is None:
                         break
                     n += 1
 
-                def attempt(batch: Sequence[Event | Flow] | None = batch if batches else None,
+                def attempt(batch: Sequence[Event | Flow | FlowRun] | None = (
+                                batch if batches else None),
                             base: int = base) -> services.BatchResult:
                     events = batch if batch is not None else tabular.stream_events(file, master)
                     return services.post_events(

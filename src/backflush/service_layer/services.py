@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from backflush.domain.costing import MasterData, check_master_data, roll_up
 from backflush.domain.errors import DuplicateEventError, Problem, ValidationError
-from backflush.domain.events import Event, Flow
+from backflush.domain.events import Event, Flow, FlowRun
 from backflush.domain.opening import Opening
 from backflush.domain.policy import Disposition, Journal, Method, Policy
 from backflush.domain.posting import Context, post
@@ -83,7 +83,7 @@ def _known(ledger: LedgerRepository, event: Event, stored: Event | None) -> bool
                               "use a new id, or reverse the original first", "id")
 
 
-def post_events(uow: UnitOfWork, events: Iterable[Event | Flow],
+def post_events(uow: UnitOfWork, events: Iterable[Event | Flow | FlowRun],
                 progress: Callable[[int], None] | None = None) -> BatchResult:
     """Post a batch atomically: every event or none. Duplicates are skipped and reported."""
     with uow:
@@ -92,7 +92,7 @@ def post_events(uow: UnitOfWork, events: Iterable[Event | Flow],
     return result
 
 
-def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow],
+def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow | FlowRun],
                    progress: Callable[[int], None] | None = None, *,
                    run_size: int = RUN_SIZE) -> BatchResult:
     """:func:`post_events` inside the caller's transaction.
@@ -100,7 +100,8 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow],
     Under ``journal: summary`` consecutive completions, receipts and sales are gathered in
     runs of ``run_size`` and posted in summary entries (one per day of a run); any other
     event, or a run that cannot be summarised exactly, is posted event by event, in order.
-    ``events`` may be a stream: memory stays bounded by the run size.
+    ``events`` may be a stream, and may hold :class:`FlowRun` s (flows in columns, as a
+    bulk reader hands them over): memory stays bounded by the run size.
     """
     ledger = uow.ledger
     result = BatchResult()
@@ -111,26 +112,39 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow],
     cache = ShapeCache()
     run: list[Event | Flow] = []
     done = 0
-    for event in events:
-        if summary and (type(event) is Flow or event.type in SUMMARISED_EVENTS):
-            run.append(event)
-            if len(run) < run_size:
-                continue
+
+    def flush() -> None:
+        nonlocal run, done
+        if run:
             _post_run(ledger, run, result, cache)
             done += len(run)
             run = []
+
+    for event in events:
+        if isinstance(event, FlowRun):
+            if not summary:
+                for flow in event:
+                    _post_single(ledger, flow, result)
+                    done += 1
+            else:
+                flush()
+                for start in range(0, len(event), run_size):
+                    part = event[start:start + run_size] if len(event) > run_size else event
+                    _post_run(ledger, part, result, cache)
+                    done += len(part)
+        elif summary and (type(event) is Flow or event.type in SUMMARISED_EVENTS):
+            run.append(event)
+            if len(run) < run_size:
+                continue
+            flush()
         else:
-            if run:
-                _post_run(ledger, run, result, cache)
-                done += len(run)
-                run = []
+            flush()
             _post_single(ledger, event, result)
             done += 1
         if progress is not None:
             progress(done)
     if run:
-        _post_run(ledger, run, result, cache)
-        done += len(run)
+        flush()
         if progress is not None:
             progress(done)
     return result
@@ -144,7 +158,7 @@ def _post_single(ledger: LedgerRepository, event: Event | Flow, result: BatchRes
         result.duplicate(full.id)
 
 
-def _post_run(ledger: LedgerRepository, run: list[Event | Flow], result: BatchResult,
+def _post_run(ledger: LedgerRepository, run: Sequence[Event | Flow], result: BatchResult,
               cache: ShapeCache) -> None:
     """Post a run in summary entries, or event by event when it cannot be summarised."""
     summary = summarise(Context(ledger.master, ledger.policy, ledger.costs, ledger), run,

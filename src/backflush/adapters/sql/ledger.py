@@ -33,7 +33,7 @@ from backflush.adapters.sql.codec import (
 from backflush.domain.bom import BomLine, Boms, BomVersion
 from backflush.domain.costing import Cost, CostVersion, MasterData, StandardCost
 from backflush.domain.errors import BackflushError
-from backflush.domain.events import Event, Flow, Reversal
+from backflush.domain.events import Event, Flow, FlowRun, Reversal
 from backflush.domain.items import Item
 from backflush.domain.journal import (
     Alert,
@@ -729,10 +729,10 @@ class SqlLedger:
         """Ids of ``run`` posted before or given more than once."""
         seen: set[str] = set()
         clashes: set[str] = set()
-        for ev in run:
-            if ev.id in seen:
-                clashes.add(ev.id)
-            seen.add(ev.id)
+        for ident in (run.ids() if isinstance(run, FlowRun) else (ev.id for ev in run)):
+            if ident in seen:
+                clashes.add(ident)
+            seen.add(ident)
         clashes |= set(self._seqs(seen))
         return clashes
 
@@ -871,6 +871,9 @@ ROWS_PER_INSERT = 100  # SQLite: rows per INSERT ... VALUES statement
 def _bulk_events(c: Connection, run: Sequence[Event | Flow], entry_of: Mapping[date, int],
                  version: int, firsts: dict[date, str]) -> None:
     """Append the run's events: COPY on PostgreSQL, multi-row INSERTs on SQLite."""
+    if isinstance(run, FlowRun):
+        _bulk_flow_run(c, run, entry_of, version, firsts)
+        return
     pg = c.dialect.name == "postgresql"
     days: dict[date, Any] = {}
     for ev in run:
@@ -917,6 +920,62 @@ def _bulk_events(c: Connection, run: Sequence[Event | Flow], entry_of: Mapping[d
                             [flat[i:i + width] for i in range(0, len(flat), width)])
         if full < len(rows):
             cur.executemany(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES {one}", rows[full:])
+    finally:
+        cur.close()
+
+
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+
+
+def _bulk_flow_run(c: Connection, run: FlowRun, entry_of: Mapping[date, int], version: int,
+                   firsts: dict[date, str]) -> None:
+    """Append a FlowRun's events straight from its columns of canonical text: COPY text
+    on PostgreSQL, multi-row INSERTs binding each value once on SQLite (cost version and
+    summary entry once a statement, per stretch of one date)."""
+    rows, w = run.rows, run.width
+    for start, _, text in run.days:
+        firsts.setdefault(run.dates[text], rows[start * w])
+    names = "id, type, date, item, qty" + (", payload" if w == 6 else "")
+    raw = c.connection.driver_connection
+    assert raw is not None
+    if c.dialect.name == "postgresql":
+        sql = f"COPY events ({names}, cost_version, entry_seq) FROM STDIN (NULL '')"
+        joined = "".join(rows)
+        plain = not any(ch in joined for ch in _COPY_SPECIAL)
+        del joined
+        with raw.cursor() as cur, cur.copy(sql) as cp:
+            for start, stop, text in run.days:
+                entry = entry_of[run.dates[text]]
+                part = rows[start * w:stop * w]
+                if plain:
+                    end = f"\t{version}\t{entry}\n"
+                    cp.write(end.join(map("\t".join, zip(*[iter(part)] * w, strict=True))) + end)
+                else:  # a value needs escaping: row by row
+                    for i in range(0, len(part), w):
+                        cp.write_row([v or None for v in part[i:i + w]] + [version, entry])
+        return
+    k = ROWS_PER_INSERT
+
+    def values(n: int) -> str:
+        one = []
+        for r in range(n):
+            marks = [f"?{r * w + j + 1}" for j in range(w)]
+            if w == 6:
+                marks[5] = f"NULLIF({marks[5]}, '')"
+            one.append(f"({', '.join(marks)}, ?{n * w + 1}, ?{n * w + 2})")
+        return f"INSERT INTO events ({names}, cost_version, entry_seq) VALUES " + ", ".join(one)
+
+    cur = raw.cursor()
+    try:
+        for start, stop, text in run.days:
+            tail = [version, entry_of[run.dates[text]]]
+            full = stop - (stop - start) % k
+            if full > start:
+                cur.executemany(values(k), [rows[i * w:(i + k) * w] + tail
+                                            for i in range(start, full, k)])
+            if full < stop:
+                cur.executemany(values(1), [rows[i * w:(i + 1) * w] + tail
+                                            for i in range(full, stop)])
     finally:
         cur.close()
 

@@ -1,0 +1,233 @@
+"""The bulk reader: CSV chunks of plain flows come as one FlowRun (checked column by column),
+optionally read in a second process; what comes out, and what gets posted, must be exactly
+what reading row by row gives, errors included."""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backflush.adapters import tabular
+from backflush.domain.errors import ValidationError
+from backflush.domain.events import Close, Event, Flow, FlowRun
+from backflush.domain.policy import Journal, Policy
+from backflush.service_layer import reports, services
+from tests.conftest import new_backend
+from tests.test_summary import plant, reference, state
+
+D = Decimal
+HEADER = ["id", "date", "type", "item", "qty", "unit_price"]
+
+
+def content(items: Any) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for x in tabular.one_by_one(items):
+        full = x.event() if isinstance(x, Flow) else x
+        out.append((full.id, full.content()))
+    return out
+
+
+def to_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    header = list(HEADER)
+    for row in rows:
+        header += [k for k in row if k not in header]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, header)
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def generated_csv(tmp_path: Path, seed: int, events: int) -> tuple[Any, Path, Path]:
+    master, _ = plant(tmp_path, seed=seed, events=events)
+    jsonl = tmp_path / f"plant{seed}" / "events.jsonl"
+    rows = [json.loads(line) for line in jsonl.read_text().splitlines() if line.strip()]
+    return master, jsonl, to_csv(tmp_path / "events.csv", rows)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 100_000])
+@pytest.mark.parametrize("read_ahead", [False, True])
+def test_csv_in_columns_gives_the_events_of_the_row_by_row_reader(
+        tmp_path: Path, chunk: int, read_ahead: bool) -> None:
+    master, jsonl, path = generated_csv(tmp_path, seed=5, events=400)
+    got = list(tabular.stream_events(path, master, read_ahead=read_ahead, chunk=chunk))
+    assert content(got) == content(tabular.stream_events(jsonl, master))
+    runs = [x for x in got if isinstance(x, FlowRun)]
+    if chunk in (1, 7):  # chunks without a count or a scrap quantity come in columns
+        assert runs and sum(len(r) for r in runs) > 200
+    if chunk == 100_000:  # the file has counts: its one chunk is read row by row
+        assert not runs
+
+
+def flows_file(tmp_path: Path, rows: list[list[str]], header: list[str] | None = None) -> Path:
+    path = tmp_path / "flows.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header or HEADER)
+        w.writerows(rows)
+    return path
+
+
+def both_ways(path: Path, master: Any, monkeypatch: pytest.MonkeyPatch
+              ) -> tuple[Any, Any, bool]:
+    """(columnar result, row-by-row result, whether a FlowRun came): each either the
+    events or the ValidationError's problems."""
+    def read() -> tuple[Any, bool]:
+        try:
+            got = list(tabular.stream_events(path, master, read_ahead=False))
+        except ValidationError as exc:
+            return [str(p) for p in exc.problems], False
+        return content(got), any(isinstance(x, FlowRun) for x in got)
+
+    columns, came = read()
+    with monkeypatch.context() as m:
+        m.setattr(tabular, "_columns", lambda *a: None)
+        rows, _ = read()
+    return columns, rows, came
+
+
+GOOD = [["W1", "2026-11-02", "completion", "{F}", "3", ""],
+        ["S1", "2026-11-02", "sale", "{F}", "1.5", "12.50"],
+        ["S2", "2026-11-03", "sale", "{F}", "2", ""],
+        ["R1", "2026-11-03", "receipt", "{P}", "10", "0.75"]]
+ODD = {  # one changed cell -> whether the chunk may still come in columns
+    "canonical": (None, None, True),
+    "qty with a trailing zero": (0, "3.0", True),
+    "qty with a leading zero": (0, "03", False),
+    "qty with an exponent": (0, "3e0", False),
+    "qty with a plus": (0, "+3", False),
+    "qty with a space": (0, " 3", False),
+    "zero qty": (0, "0", False),
+    "negative qty": (0, "-1", False),
+    "not a number": (0, "three", False),
+    "week date": (1, "2026-W45-1", False),
+    "no such day": (1, "2026-11-31", False),
+    "id with a leading space": (None, " W1", False),
+    "empty id": (None, "", False),
+    "unknown item": (2, "NOPE", False),
+    "unknown type": (3, "shipment", False),
+    "completion with a price": (4, "1.00", False),
+    "receipt without a price": (5, "", False),
+    "price with an exponent": (6, "1.2e1", False),
+    "negative price": (6, "-1", False),
+}
+
+
+@pytest.mark.parametrize("case", list(ODD))
+def test_odd_values_read_exactly_as_row_by_row(tmp_path: Path, case: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    master, _, _ = generated_csv(tmp_path, seed=5, events=50)
+    finished = next(c for c, it in master.items.items() if it.made and not it.phantom)
+    part = next(c for c, it in master.items.items() if not it.made)
+    rows = [[v.replace("{F}", finished).replace("{P}", part) for v in r] for r in GOOD]
+    where, value, columnar = ODD[case]
+    if where is not None:
+        r, c = {0: (0, 4), 1: (1, 1), 2: (0, 3), 3: (0, 2), 4: (0, 5), 5: (3, 5),
+                6: (1, 5)}[where]
+        rows[r][c] = value
+    elif value is not None:
+        rows[0][0] = value
+    columns, row_by_row, came = both_ways(flows_file(tmp_path, rows), master, monkeypatch)
+    assert columns == row_by_row
+    assert came is columnar
+
+
+def test_short_rows_blank_lines_and_other_events_fall_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    master, _, _ = generated_csv(tmp_path, seed=5, events=50)
+    finished = next(c for c, it in master.items.items() if it.made and not it.phantom)
+    good = ["W1", "2026-11-02", "completion", finished, "3", ""]
+    for rows in ([good, ["W2", "2026-11-02", "completion", finished, "3"]],
+                 [good, [], ["W2", "2026-11-02", "completion", finished, "3", ""]],
+                 [good, ["W2", "2026-11-02", "completion", finished, "3", "", "x"]],
+                 [good, ["C1", "2026-11-02", "count", finished, "3", ""]]):
+        columns, row_by_row, came = both_ways(flows_file(tmp_path, rows), master, monkeypatch)
+        assert columns == row_by_row and not came
+
+
+def test_a_file_without_a_price_column_reads_its_receipts_row_by_row(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    master, _, _ = generated_csv(tmp_path, seed=5, events=50)
+    part = next(c for c, it in master.items.items() if not it.made)
+    path = flows_file(tmp_path, [["R1", "2026-11-02", "receipt", part, "3"]], HEADER[:5])
+    columns, row_by_row, came = both_ways(path, master, monkeypatch)
+    assert columns == row_by_row and not came and isinstance(columns[0], str)
+
+
+def test_read_ahead_reports_the_same_problems_and_stops_when_closed(tmp_path: Path) -> None:
+    master, _, path = generated_csv(tmp_path, seed=5, events=300)
+    lines = path.read_text().splitlines()
+    lines[40] = lines[40].replace("completion", "complet1on", 1)
+    lines[250] = lines[250] + ",extra,cells"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValidationError) as inline:
+        list(tabular.stream_events(bad, master, read_ahead=False, chunk=16))
+    with pytest.raises(ValidationError) as ahead:
+        list(tabular.stream_events(bad, master, read_ahead=True, chunk=16))
+    assert [str(p) for p in ahead.value.problems] == [str(p) for p in inline.value.problems]
+    assert len(inline.value.problems) == 2
+    stream = tabular.stream_events(path, master, read_ahead=True, chunk=8)
+    next(iter(stream))
+    assert multiprocessing.active_children()
+    stream.close()  # type: ignore[attr-defined]
+    assert not multiprocessing.active_children()
+
+
+def test_flow_runs_slice_count_and_batch() -> None:
+    rows = []
+    for i in range(10):
+        rows += [f"W{i}", "completion", f"2026-11-0{1 + i // 4}", "F1", "2", ""]
+    rows[-1] = '{"unit_price": "3"}'
+    rows[-5] = "sale"
+    run = FlowRun(rows, 6, {f"2026-11-0{d}": date(2026, 11, d) for d in (1, 2, 3)},
+                  {"2": D(2)}, {'{"unit_price": "3"}': D(3)})
+    assert len(run) == 10 and run.priced
+    assert run.days == ((0, 4, "2026-11-01"), (4, 8, "2026-11-02"), (8, 10, "2026-11-03"))
+    assert run[9] == Flow("W9", "sale", date(2026, 11, 3), "F1", D(2), D(3))
+    assert run[-1] == run[9] and list(run)[3] == run[3]
+    assert sum(run.counts.values()) == 10
+    assert run.counts[("completion", date(2026, 11, 3), "F1", D(2))] == 1
+    part = run[3:9]
+    assert list(part) == list(run)[3:9] and part.days[0] == (0, 1, "2026-11-01")
+    assert not run[:8].priced and run.ids()[:2] == ["W0", "W1"]
+    with pytest.raises(IndexError):
+        run[10]
+    single = Flow("X", "completion", date(2026, 11, 1), "F1", D(1))
+    batches = list(tabular.batched([single, run, single, run], 4))
+    sizes = [sum(len(x) if isinstance(x, FlowRun) else 1 for x in b) for b in batches]
+    assert sizes == [4, 4, 4, 4, 4, 2]
+    assert content(x for b in batches for x in b) == content([single, run, single, run])
+
+
+@pytest.mark.usefixtures("backend")
+@pytest.mark.parametrize("run_size", [50, 100_000])
+def test_a_csv_posted_in_columns_gives_the_per_event_ledger(tmp_path: Path,
+                                                            run_size: int) -> None:
+    master, jsonl, path = generated_csv(tmp_path, seed=8, events=1500)
+    events: list[Event | Flow] = list(tabular.stream_events(jsonl, master))
+    policy = Policy()
+    want = reference(master, policy, events)
+    b = new_backend()
+    services.set_up_ledger(b.uow(), master, replace(policy, journal=Journal.SUMMARY),
+                           date(2026, 11, 1))
+    stream = tabular.stream_events(path, master, read_ahead=True, chunk=37)
+    with b.uow() as uow:
+        result = services.post_events_in(uow, stream, run_size=run_size)
+        uow.commit()
+    services.post_events(b.uow(), [Close(id="close", date=date(2026, 11, 30), period="2026-11")])
+    # Runs end where chunks of 37 rows end: short runs with a pending issue to clear are
+    # posted event by event.
+    assert result.posted == len(events) and result.summarised > len(events) * 0.7
+    assert reports.verify(b.ledger()) == []
+    assert state(b.ledger()) == want
+    again = services.post_events(b.uow(), tabular.stream_events(path, master, chunk=37))
+    assert (again.posted, again.duplicates) == (0, len(events))
