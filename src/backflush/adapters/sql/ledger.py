@@ -6,6 +6,7 @@ import json
 import uuid
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -657,30 +658,47 @@ class SqlLedger:
             for account, amount in sums.items():
                 held[account] = held[account] + amount if account in held else amount
                 accounts[account] = held[account]
-        self._insert_values("journal_lines (entry_seq, line_no, account, role, debit, credit, "
-                            "memo, family)", 8, lines)
-        self._insert_values("derivations (entry_seq, n, item, qty, basis, amount, account, "
-                            "bom, location)", 9, derivs)
-        self._insert_values("account_balances (account, balance)", 2,
-                            [(a, d(b)) for a, b in accounts.items()],
-                            " ON CONFLICT (account) DO UPDATE SET balance = excluded.balance")
-        if not posting.moves:
+        moves, stock = [], []
+        if posting.moves:
+            day = v(when)
+            moves = [(event_seq, day, m.item, m.location, d(m.qty), m.kind, m.parent)
+                     for m in posting.moves]
+            net: dict[tuple[str, str], Decimal] = {}
+            for m in posting.moves:
+                net[(m.item, m.location)] = net.get((m.item, m.location), ZERO) + m.qty
+            self.prefetch({item for item, _ in net})
+            for (item, location), qty in net.items():
+                at = self._stock[item]
+                at[location] = at[location] + qty if location in at else qty
+                stock.append((item, location, d(at[location])))
+        with self._pipeline():
+            self._insert_values("journal_lines (entry_seq, line_no, account, role, debit, "
+                                "credit, memo, family)", 8, lines)
+            self._insert_values("derivations (entry_seq, n, item, qty, basis, amount, account, "
+                                "bom, location)", 9, derivs)
+            self._insert_values("account_balances (account, balance)", 2,
+                                [(a, d(b)) for a, b in accounts.items()],
+                                " ON CONFLICT (account) DO UPDATE SET balance = excluded.balance")
+            self._insert_values("stock_moves (event_seq, date, item, location, qty, kind, "
+                                "parent)", 7, moves)
+            self._insert_values("stock_balances (item, location, qty)", 3, stock,
+                                " ON CONFLICT (item, location) DO UPDATE SET qty = excluded.qty")
+
+    @contextmanager
+    def _pipeline(self) -> Iterator[None]:
+        """On PostgreSQL the statements inside, which return nothing, go to the server
+        together: one round trip, not one each. Elsewhere nothing changes."""
+        if not self._pg:
+            yield
             return
-        day = v(when)
-        self._insert_values("stock_moves (event_seq, date, item, location, qty, kind, parent)",
-                            7, [(event_seq, day, m.item, m.location, d(m.qty), m.kind, m.parent)
-                                for m in posting.moves])
-        net: dict[tuple[str, str], Decimal] = {}
-        for m in posting.moves:
-            net[(m.item, m.location)] = net.get((m.item, m.location), ZERO) + m.qty
-        self.prefetch({item for item, _ in net})
-        stock = []
-        for (item, location), qty in net.items():
-            at = self._stock[item]
-            at[location] = at[location] + qty if location in at else qty
-            stock.append((item, location, d(at[location])))
-        self._insert_values("stock_balances (item, location, qty)", 3, stock,
-                            " ON CONFLICT (item, location) DO UPDATE SET qty = excluded.qty")
+        dbapi: Any = self.conn.dialect.dbapi
+        raw: Any = self.conn.connection.driver_connection
+        try:
+            with raw.pipeline():
+                yield
+        except dbapi.Error as exc:  # surfaced at the pipeline's end: as from any statement
+            raise DBAPIError.instance("pipelined writes", None, exc, dbapi.Error,
+                                      dialect=self.conn.dialect) from exc
 
     def _insert_values(self, into: str, width: int, rows: Sequence[tuple[Any, ...]],
                        tail: str = "") -> None:
