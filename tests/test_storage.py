@@ -62,6 +62,33 @@ def test_migrations_upgrade_an_empty_database_and_downgrade_back(db_url: str) ->
     engine.dispose()
 
 
+def _stock_move_indexes(engine) -> set[str]:  # type: ignore[no-untyped-def]
+    return {ix["name"] for ix in inspect(engine).get_indexes("stock_moves")}
+
+
+def test_migration_0003_indexes_stock_moves_by_date_and_downgrades(db_url: str) -> None:
+    engine = make_engine(db_url)
+    migrate(engine, "0002")
+    assert {"ix_stock_moves_item", "ix_stock_moves_event"} <= _stock_move_indexes(engine)
+    migrate(engine, "0003")
+    assert current_revision(engine) == "0003"
+    indexes = _stock_move_indexes(engine)
+    assert "ix_stock_moves_date" in indexes and "ix_stock_moves_item" not in indexes
+    outcome = run_scenario(SqlUnitOfWork(engine), scenario_from_text(STOOL))
+    assert outcome.ok, outcome.errors
+    with SqlUnitOfWork(engine) as uow:
+        before = (list(uow.ledger.moves()), dict(uow.ledger.stock()))
+    migrate(engine, "0002")
+    assert current_revision(engine) == "0002"
+    indexes = _stock_move_indexes(engine)
+    assert "ix_stock_moves_item" in indexes and "ix_stock_moves_date" not in indexes
+    with SqlUnitOfWork(engine) as uow:  # the rows are untouched either way
+        assert (list(uow.ledger.moves()), dict(uow.ledger.stock())) == before
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
 def _ledger(db_url: str):  # type: ignore[no-untyped-def]
     engine = make_engine(db_url)
     migrate(engine)
@@ -124,4 +151,43 @@ def test_a_failed_batch_leaves_the_database_as_it_was(db_url: str) -> None:
     with engine.connect() as conn:
         after = {tbl.name: conn.execute(select(tbl)).all() for tbl in t.metadata.sorted_tables}
     assert after == before
+    engine.dispose()
+
+
+def _wide_bom(parts: int) -> str:
+    """A finished item of ``parts`` purchased parts, stocked, completed twice and counted."""
+    codes = [f"PART{i:03d}" for i in range(parts)]
+    lines = ["format: 1", "items:"]
+    lines += [f"  - {{code: {c}, standard_cost: {i % 7 + 1}.25}}" for i, c in enumerate(codes)]
+    lines += ["  - {code: WIDE, conversion_cost: 3.00}", "boms:", "  WIDE:"]
+    lines += [f"    - {{item: {c}, qty: {i % 3 + 1}}}" for i, c in enumerate(codes)]
+    lines += ["events:"]
+    lines += [f"  - {{type: receipt, date: 2026-11-02, item: {c}, qty: 500, unit_price: 1.00, "
+              f"id: R{i}}}" for i, c in enumerate(codes)]
+    lines += ["  - {type: completion, date: 2026-11-03, item: WIDE, qty: 7, id: W1}",
+              "  - {type: completion, date: 2026-11-04, item: WIDE, qty: 5, id: W2}",
+              f"  - {{type: count, date: 2026-11-05, item: {codes[0]}, qty: 400, id: C1}}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_an_event_with_more_rows_than_one_insert_takes_is_stored_whole(db_url: str) -> None:
+    # 130 components: the per-event path writes its rows in more than one INSERT.
+    from backflush.adapters.memory import InMemoryUnitOfWork
+
+    text = _wide_bom(130)
+    memory = InMemoryUnitOfWork()
+    assert run_scenario(memory, scenario_from_text(text)).ok
+    engine = make_engine(db_url)
+    migrate(engine)
+    outcome = run_scenario(SqlUnitOfWork(engine), scenario_from_text(text))
+    assert outcome.ok, outcome.errors
+    with SqlUnitOfWork(engine) as uow:
+        sql = uow.ledger
+        for event_id in ("R0", "R129", "W1", "W2", "C1"):  # entries with their derivations
+            assert [e.entry for e in sql.entries_of(event_id)] == \
+                [e.entry for e in memory.ledger.entries_of(event_id)]
+        assert list(sql.moves()) == list(memory.ledger.moves())
+        assert dict(sql.stock()) == dict(memory.ledger.stock())
+        assert dict(sql.balances()) == dict(memory.ledger.balances())
+        assert sql.findings() and sql.findings() == memory.ledger.findings()
     engine.dispose()

@@ -192,6 +192,7 @@ def explode(parent: str, qty: Decimal, when: date, boms: Boms,
     phantoms: dict[str, Decimal] = {}
 
     def walk(version: BomVersion, multiplier: Decimal, via: tuple[str, ...]) -> None:
+        key = version.key
         for line in version.lines:
             need = mul(multiplier, line.gross_qty)
             comp = items[line.component]
@@ -200,7 +201,7 @@ def explode(parent: str, qty: Decimal, when: date, boms: Boms,
                 phantoms[comp.code] = phantoms.get(comp.code, ZERO) + need
                 walk(sub, need, (*via, comp.code))
             else:
-                reqs.append(Requirement(comp.code, need, via, version.key))
+                reqs.append(Requirement(comp.code, need, via, key))
 
     walk(top, qty, ())
     return Explosion(parent, top.key, tuple(reqs), phantoms)

@@ -23,10 +23,10 @@ accumulates (see :func:`value_change`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from backflush.domain.costing import CostVersion, MasterData
-from backflush.domain.numbers import ZERO, mul, round_money
+from backflush.domain.numbers import EXACT, ZERO, mul, quantum, round_money
 from backflush.domain.policy import Policy, Role, Stage
 
 HOLDING_ROLES = frozenset({Role.MATERIALS, Role.RAW_MATERIALS, Role.FINISHED_GOODS,
@@ -45,6 +45,10 @@ class Books:
                                                         repr=False, compare=False)
     _units: dict[str, Decimal] = field(default_factory=dict, init=False, repr=False,
                                        compare=False)
+    _std: dict[str, Decimal] = field(default_factory=dict, init=False, repr=False,
+                                     compare=False)
+    _held: dict[str, tuple[Role, Decimal] | None] = field(default_factory=dict, init=False,
+                                                         repr=False, compare=False)
 
     def role(self, code: str) -> Role | None:
         if code in self._roles:
@@ -86,8 +90,11 @@ class Books:
         return material, conv
 
     def std_value(self, code: str) -> Decimal:
-        material, conv = self.content(code)
-        return material + conv
+        found = self._std.get(code)
+        if found is None:
+            material, conv = self.content(code)
+            found = self._std[code] = material + conv
+        return found
 
     def unit_value(self, code: str) -> Decimal:
         """Value per unit on the books (zero when the policy keeps the item off the books)."""
@@ -100,9 +107,22 @@ class Books:
     def valuation(self, code: str, qty: Decimal) -> Decimal:
         return round_money(mul(qty, self.unit_value(code)), self.policy.minor_unit)
 
+    def held(self, code: str) -> tuple[Role, Decimal] | None:
+        """(role, unit value) of an item on the books; None when it is off the books."""
+        if code in self._held:
+            return self._held[code]
+        role = self.role(code)
+        found = self._held[code] = (role, self.unit_value(code)) if role is not None else None
+        return found
+
 
 def value_change(books: Books, code: str, old_qty: Decimal, new_qty: Decimal) -> Decimal:
     """round(new × v) − round(old × v): what a movement posts to the item's account."""
-    if books.role(code) is None:
+    held = books.held(code)
+    if held is None:
         return ZERO
-    return books.valuation(code, new_qty) - books.valuation(code, old_qty)
+    # books.valuation(code, new_qty) - books.valuation(code, old_qty), without the lookups.
+    unit, q = held[1], quantum(books.policy.minor_unit)
+    multiply = EXACT.multiply
+    return (multiply(new_qty, unit).quantize(q, ROUND_HALF_UP, EXACT)
+            - multiply(old_qty, unit).quantize(q, ROUND_HALF_UP, EXACT))

@@ -195,12 +195,13 @@ class EntryBuilder:
         self.bom = ""
         self.cogs_material = ZERO
         self.cogs_conversion = ZERO
+        self._accounts = ctx.policy.accounts
 
     def add(self, role: Role | None, amount: Decimal, memo: str = "", *,
             account: str | None = None, family: str | None = None) -> None:
         if amount == 0:
             return
-        name = account if account is not None else self.ctx.name(role) if role else "?"
+        name = account if account is not None else self._accounts[role] if role else "?"
         key = (name, role, family)
         self.amounts[key] = self.amounts.get(key, ZERO) + amount
         if memo:
@@ -208,7 +209,7 @@ class EntryBuilder:
 
     def derive(self, item: str, qty: Decimal, basis: str, amount: Decimal, role: Role | None,
                *, bom: str = "", location: str = "", account: str | None = None) -> None:
-        name = account if account is not None else self.ctx.name(role) if role else "-"
+        name = account if account is not None else self._accounts[role] if role else "-"
         self.derivations.append(Derivation(item, qty, basis, amount, name, bom, location))
 
     @property
@@ -242,11 +243,13 @@ def _stock_value(ctx: Context, ov: Overlay, eb: EntryBuilder | None, move: Stock
     """Apply ``move`` and post the change in the item's book value; return that change."""
     old, new = ov.move(move)
     books = ctx.books
-    role = books.role(move.item)
+    held = books.held(move.item)
+    if held is None:
+        return ZERO
     amount = value_change(books, move.item, old, new)
-    if eb is not None and role is not None and amount != 0:
+    if eb is not None and amount != 0:
+        role, value = held
         eb.add(role, amount, memo)
-        value = books.unit_value(move.item)
         eb.derive(move.item, move.qty, f"{basis} at {value}" if basis else
                   f"{fmt_qty(move.qty)} x {value}", amount, role, bom=bom,
                   location=move.location)
@@ -447,18 +450,25 @@ def _completion(ctx: Context, ev: Completion) -> Posting:
     by_component: dict[str, list[Requirement]] = {}
     for r in explosion.requirements:
         by_component.setdefault(r.component, []).append(r)
+    qty_text = fmt_qty(total_qty)
     for comp, need in sorted(needs.items()):
         take, park = need, ZERO
         if queueing and comp in short_items:
             take = max(min(need, ov.at(comp, ev.location)), ZERO)
             park = need - take
         lines = by_component[comp]
-        via = {r.via for r in lines}
-        memo = f"{comp} backflushed for {ev.item}" + (
-            f" via {', '.join(v for vs in via for v in vs)}" if any(via) else "")
-        per = " + ".join(f"{fmt_qty(div(r.qty, total_qty).normalize())} per ({r.bom})"
-                         for r in lines)
-        basis = f"{per} x {fmt_qty(total_qty)}" + (f", {fmt_qty(park)} parked" if park else "")
+        if len(lines) == 1 and not lines[0].via:
+            memo = f"{comp} backflushed for {ev.item}"
+        else:
+            via = {r.via for r in lines}
+            memo = f"{comp} backflushed for {ev.item}" + (
+                f" via {', '.join(v for vs in via for v in vs)}" if any(via) else "")
+        if len(lines) == 1:
+            per = f"{fmt_qty(div(lines[0].qty, total_qty).normalize())} per ({lines[0].bom})"
+        else:
+            per = " + ".join(f"{fmt_qty(div(r.qty, total_qty).normalize())} per ({r.bom})"
+                             for r in lines)
+        basis = f"{per} x {qty_text}" + (f", {fmt_qty(park)} parked" if park else "")
         if take:
             _stock_value(ctx, ov, issue, StockMove(comp, ev.location, -take, "backflush"),
                          memo, explosion.bom, basis)

@@ -48,10 +48,16 @@ def event_to_json(event: Event) -> str:
 COLUMNS = ("id", "type", "date", "item", "qty")  # event fields with a column of their own
 
 
+_PAYLOAD_FIELDS: dict[type, tuple[str, ...]] = {}  # by event class: the fields not in COLUMNS
+
+
 def event_payload(event: Event) -> str | None:
     """The fields of ``event`` that have no column of their own, as JSON (None if none)."""
-    data = {f.name: _plain(getattr(event, f.name)) for f in fields(event)
-            if f.name not in COLUMNS}
+    names = _PAYLOAD_FIELDS.get(type(event))
+    if names is None:
+        names = _PAYLOAD_FIELDS[type(event)] = tuple(
+            f.name for f in fields(event) if f.name not in COLUMNS)
+    data = {name: _plain(getattr(event, name)) for name in names}
     return json.dumps(data, sort_keys=True) if data else None
 
 

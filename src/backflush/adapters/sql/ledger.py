@@ -6,9 +6,11 @@ import json
 import uuid
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from operator import methodcaller
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -477,10 +479,12 @@ class SqlLedger:
         out: dict[str, Decimal] = {}
         base = and_(t.events.c.type == "completion", t.events.c.date >= start,
                     t.events.c.date <= end, t.events.c.reversed_by.is_(None))
+        # An event's moves carry its date: the period's moves, by the index on their date.
         for parent, qty in self.conn.execute(
                 select(t.events.c.item, t.stock_moves.c.qty)
                 .join(t.stock_moves, t.stock_moves.c.event_seq == t.events.c.seq)
-                .where(and_(base, t.stock_moves.c.item == component,
+                .where(and_(base, t.stock_moves.c.date >= start, t.stock_moves.c.date <= end,
+                            t.stock_moves.c.item == component,
                             t.stock_moves.c.kind == "backflush",
                             t.stock_moves.c.parent == ""))):
             out[parent] = out.get(parent, ZERO) - qty
@@ -524,9 +528,7 @@ class SqlLedger:
         except IntegrityError as exc:
             # Checked just before: only a concurrent transaction can have taken the id.
             raise ConcurrencyError(f"event {event.id} was posted meanwhile") from exc
-        for entry in posting.entries:
-            self._insert_entry(seq, entry)
-        self._apply_moves(seq, event.date, posting.moves)
+        self._write_posting(seq, event.date, posting)
         self._apply_pending(seq, posting.pending)
         if isinstance(event, Reversal):
             c.execute(update(t.events).where(t.events.c.id == event.of)
@@ -630,6 +632,87 @@ class SqlLedger:
         if self._pg:
             return int(self._run(sql + " RETURNING seq", tuple(row)).fetchone()[0])
         return int(self._run(sql, tuple(row)).lastrowid)
+
+    def _write_posting(self, event_seq: int, when: date, posting: Posting) -> None:
+        """One event's entries, stock moves and the balances they change, with one statement
+        a table (the per-event path: a durable commit per event)."""
+        v = self._v
+        d = _as_is if self._pg else _as_text  # a decimal as the driver stores it
+        lines: list[tuple[Any, ...]] = []
+        derivs: list[tuple[Any, ...]] = []
+        accounts: dict[str, Decimal] = {}  # balances after the entries, in order of change
+        for entry in posting.entries:
+            seq = self._insert_returning(
+                f"INSERT INTO journal_entries ({ENTRY_COLUMNS}) VALUES ({', '.join('?' * 9)})",
+                (event_seq, entry.event_id, v(entry.date), entry.type, entry.description,
+                 entry.cost_version, entry.bom, d(entry.cogs_material),
+                 d(entry.cogs_conversion)))
+            lines += [(seq, n, ln.account, ln.role.value if ln.role else None, d(ln.debit),
+                       d(ln.credit), ln.memo, ln.family) for n, ln in enumerate(entry.lines, 1)]
+            derivs += [(seq, n, x.item, d(x.qty), x.basis, d(x.amount), x.account, x.bom,
+                        x.location) for n, x in enumerate(entry.derivations, 1)]
+            sums: dict[str, Decimal] = {}
+            for ln in entry.lines:
+                sums[ln.account] = sums.get(ln.account, ZERO) + ln.net
+            held = self._balances()
+            for account, amount in sums.items():
+                held[account] = held[account] + amount if account in held else amount
+                accounts[account] = held[account]
+        moves, stock = [], []
+        if posting.moves:
+            day = v(when)
+            moves = [(event_seq, day, m.item, m.location, d(m.qty), m.kind, m.parent)
+                     for m in posting.moves]
+            net: dict[tuple[str, str], Decimal] = {}
+            for m in posting.moves:
+                net[(m.item, m.location)] = net.get((m.item, m.location), ZERO) + m.qty
+            self.prefetch({item for item, _ in net})
+            for (item, location), qty in net.items():
+                at = self._stock[item]
+                at[location] = at[location] + qty if location in at else qty
+                stock.append((item, location, d(at[location])))
+        with self._pipeline():
+            self._insert_values("journal_lines (entry_seq, line_no, account, role, debit, "
+                                "credit, memo, family)", 8, lines)
+            self._insert_values("derivations (entry_seq, n, item, qty, basis, amount, account, "
+                                "bom, location)", 9, derivs)
+            self._insert_values("account_balances (account, balance)", 2,
+                                [(a, d(b)) for a, b in accounts.items()],
+                                " ON CONFLICT (account) DO UPDATE SET balance = excluded.balance")
+            self._insert_values("stock_moves (event_seq, date, item, location, qty, kind, "
+                                "parent)", 7, moves)
+            self._insert_values("stock_balances (item, location, qty)", 3, stock,
+                                " ON CONFLICT (item, location) DO UPDATE SET qty = excluded.qty")
+
+    @contextmanager
+    def _pipeline(self) -> Iterator[None]:
+        """On PostgreSQL the statements inside, which return nothing, go to the server
+        together: one round trip, not one each. Elsewhere nothing changes."""
+        if not self._pg:
+            yield
+            return
+        dbapi: Any = self.conn.dialect.dbapi
+        raw: Any = self.conn.connection.driver_connection
+        try:
+            with raw.pipeline():
+                yield
+        except dbapi.Error as exc:  # surfaced at the pipeline's end: as from any statement
+            raise DBAPIError.instance("pipelined writes", None, exc, dbapi.Error,
+                                      dialect=self.conn.dialect) from exc
+
+    def _insert_values(self, into: str, width: int, rows: Sequence[tuple[Any, ...]],
+                       tail: str = "") -> None:
+        """``INSERT INTO {into} VALUES (...), (...) {tail}``: up to ROWS_PER_INSERT rows a
+        statement."""
+        for i in range(0, len(rows), ROWS_PER_INSERT):
+            part = rows[i:i + ROWS_PER_INSERT]
+            key = (into, len(part), tail)
+            sql = _VALUES_SQL.get(key)
+            if sql is None:
+                one = "(" + ", ".join("?" * width) + ")"
+                sql = _VALUES_SQL[key] = \
+                    f"INSERT INTO {into} VALUES {', '.join([one] * len(part))}{tail}"
+            self._run(sql, [x for row in part for x in row])
 
     def _insert_entry(self, event_seq: int, entry: JournalEntry, seq: int | None = None) -> None:
         v = self._v
@@ -865,6 +948,14 @@ class SqlLedger:
 
 
 EVENT_COLUMNS = "id, type, date, item, qty, payload, cost_version, entry_seq"
+ENTRY_COLUMNS = ("event_seq, event_id, date, type, description, cost_version, bom, "
+                 "cogs_material, cogs_conversion")
+_VALUES_SQL: dict[tuple[str, int, str], str] = {}  # multi-row INSERTs, by table, rows and tail
+_as_text: Any = methodcaller("__format__", "f")  # format(x, "f"), without a Python call
+
+
+def _as_is(value: Any) -> Any:
+    return value
 ROWS_PER_INSERT = 100  # SQLite: rows per INSERT ... VALUES statement
 
 
