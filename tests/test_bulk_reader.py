@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import multiprocessing
+import pickle
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -185,9 +186,9 @@ def test_read_ahead_reports_the_same_problems_and_stops_when_closed(tmp_path: Pa
 def test_flow_runs_slice_count_and_batch() -> None:
     rows = []
     for i in range(10):
-        rows += [f"W{i}", "completion", f"2026-11-0{1 + i // 4}", "F1", "2", ""]
+        rows += [f"W{i}", f"2026-11-0{1 + i // 4}", "completion", "F1", "2", ""]
     rows[-1] = '{"unit_price": "3"}'
-    rows[-5] = "sale"
+    rows[-4] = "sale"
     run = FlowRun(rows, 6, {f"2026-11-0{d}": date(2026, 11, d) for d in (1, 2, 3)},
                   {"2": D(2)}, {'{"unit_price": "3"}': D(3)})
     assert len(run) == 10 and run.priced
@@ -201,6 +202,10 @@ def test_flow_runs_slice_count_and_batch() -> None:
     assert not run[:8].priced and run.ids()[:2] == ["W0", "W1"]
     with pytest.raises(IndexError):
         run[10]
+    for sent in (run, FlowRun(["A\x1fB", *rows[1:6]], 6, run.dates, run.numbers)):
+        back = pickle.loads(pickle.dumps(sent))  # as the reading process hands it over
+        assert list(back) == list(sent) and back.counts == sent.counts
+        assert (back.days, back.priced) == (sent.days, sent.priced)
     single = Flow("X", "completion", date(2026, 11, 1), "F1", D(1))
     batches = list(tabular.batched([single, run, single, run], 4))
     sizes = [sum(len(x) if isinstance(x, FlowRun) else 1 for x in b) for b in batches]

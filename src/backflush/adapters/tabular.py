@@ -10,7 +10,7 @@ import csv
 import gc
 import json
 import multiprocessing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import chain, islice
@@ -430,8 +430,11 @@ def _read_ahead(items: Iterator[Any]) -> Iterator[Any]:
     return consume()
 
 
+FLAT_HEADER = ["id", "date", "type", "item", "qty"]
+
+
 def _columns(rows: list[list[str]], at: Mapping[str, int], width: int,
-             decoder: _FlowDecoder) -> FlowRun | None:
+             decoder: _FlowDecoder, header_is_flat: bool = False) -> FlowRun | None:
     """``rows`` as one FlowRun, when each of them would be a Flow read row by row, with
     every value in its canonical text; otherwise None (then they are read row by row).
 
@@ -461,30 +464,28 @@ def _columns(rows: list[list[str]], at: Mapping[str, int], width: int,
         if qty is None or format(qty, "f") != text:
             return None
         numbers[text] = qty
-    columns = [ids, _shared(kinds), _shared(days), _shared(items), _shared(qtys)]
+    if "unit_price" not in at:
+        if "receipt" in kind_set:
+            return None  # a receipt needs its price
+        if header_is_flat:  # the file's own order: its rows are the run's rows
+            return FlowRun(list(chain.from_iterable(rows)), width, dates, numbers)
+        return FlowRun(list(chain.from_iterable(zip(ids, days, kinds, items, qtys,
+                                                    strict=True))), 5, dates, numbers)
+    prices = cols[at["unit_price"]]
+    for kind, has_price in set(zip(kinds, map(bool, prices), strict=True)):
+        if (kind == "completion" and has_price) or (kind == "receipt" and not has_price):
+            return None
+    texts: dict[str, str] = {"": ""}
     payloads: dict[str, Decimal] = {}
-    if "unit_price" in at:
-        prices = cols[at["unit_price"]]
-        for kind, has_price in set(zip(kinds, map(bool, prices), strict=True)):
-            if (kind == "completion" and has_price) or (kind == "receipt" and not has_price):
-                return None
-        texts: dict[str, str] = {"": ""}
-        for text in set(prices) - {""}:
-            price = decoder.number(text, False)
-            if price is None or format(price, "f") != text:
-                return None
-            payload = texts[text] = '{"unit_price": "' + text + '"}'
-            payloads[payload] = price
-        columns.append(list(map(texts.__getitem__, prices)))
-    elif "receipt" in kind_set:
-        return None  # a receipt needs its price
-    flat = list(chain.from_iterable(zip(*columns, strict=True)))
-    return FlowRun(flat, len(columns), dates, numbers, payloads)
-
-
-def _shared(column: Sequence[str]) -> list[str]:
-    """The column with one string object per distinct value (smaller to hand over)."""
-    return list(map({v: v for v in set(column)}.__getitem__, column))
+    for text in set(prices) - {""}:
+        price = decoder.number(text, False)
+        if price is None or format(price, "f") != text:
+            return None
+        payload = texts[text] = '{"unit_price": "' + text + '"}'
+        payloads[payload] = price
+    flat = list(chain.from_iterable(zip(ids, days, kinds, items, qtys,
+                                        map(texts.__getitem__, prices), strict=True)))
+    return FlowRun(flat, 6, dates, numbers, payloads)
 
 
 def _stream_events(path: Path, master: MasterData, chunk: int
@@ -532,7 +533,7 @@ def _stream_events(path: Path, master: MasterData, chunk: int
                 if not block:
                     break
                 if columnar and not reader.problems:
-                    run = _columns(block, at, width, decoder)
+                    run = _columns(block, at, width, decoder, header == FLAT_HEADER)
                     if run is not None:
                         yield run
                         n += len(block)

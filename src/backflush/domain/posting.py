@@ -96,6 +96,8 @@ class Context:
     policy: Policy
     costs: CostVersion
     view: LedgerView
+    # False: the amounts only, without memos and derivations (a summary's event shapes).
+    detail: bool = True
     _books: Books | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -250,6 +252,8 @@ def _stock_value(ctx: Context, ov: Overlay, eb: EntryBuilder | None, move: Stock
     if eb is not None and amount != 0:
         role, value = held
         eb.add(role, amount, memo)
+        if not ctx.detail:
+            return amount
         eb.derive(move.item, move.qty, f"{basis} at {value}" if basis else
                   f"{fmt_qty(move.qty)} x {value}", amount, role, bom=bom,
                   location=move.location)
@@ -457,18 +461,22 @@ def _completion(ctx: Context, ev: Completion) -> Posting:
             take = max(min(need, ov.at(comp, ev.location)), ZERO)
             park = need - take
         lines = by_component[comp]
-        if len(lines) == 1 and not lines[0].via:
+        if not ctx.detail:
+            memo = basis = ""
+        elif len(lines) == 1 and not lines[0].via:
             memo = f"{comp} backflushed for {ev.item}"
         else:
             via = {r.via for r in lines}
             memo = f"{comp} backflushed for {ev.item}" + (
                 f" via {', '.join(v for vs in via for v in vs)}" if any(via) else "")
-        if len(lines) == 1:
-            per = f"{fmt_qty(div(lines[0].qty, total_qty).normalize())} per ({lines[0].bom})"
-        else:
-            per = " + ".join(f"{fmt_qty(div(r.qty, total_qty).normalize())} per ({r.bom})"
-                             for r in lines)
-        basis = f"{per} x {qty_text}" + (f", {fmt_qty(park)} parked" if park else "")
+        if ctx.detail:
+            if len(lines) == 1:
+                per = (f"{fmt_qty(div(lines[0].qty, total_qty).normalize())} per "
+                       f"({lines[0].bom})")
+            else:
+                per = " + ".join(f"{fmt_qty(div(r.qty, total_qty).normalize())} per ({r.bom})"
+                                 for r in lines)
+            basis = f"{per} x {qty_text}" + (f", {fmt_qty(park)} parked" if park else "")
         if take:
             _stock_value(ctx, ov, issue, StockMove(comp, ev.location, -take, "backflush"),
                          memo, explosion.bom, basis)

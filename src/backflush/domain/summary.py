@@ -116,13 +116,13 @@ class AmpleStock:
         return self.view.backflushed(component, start, end)
 
 
-def share(ctx: Context, event: Event) -> Posting:
+def share(ctx: Context, event: Event, *, detail: bool = True) -> Posting:
     """One event's own posting by the rules, at standard, as if stock were ample.
 
     For an event posted in a summary this is its share: the entries it would have had (its
     stock-value lines at standard) and its stock moves. Reversals and ``explain`` use it.
     """
-    ample = replace(ctx, view=AmpleStock(ctx.view))
+    ample = replace(ctx, view=AmpleStock(ctx.view), detail=detail)
     object.__setattr__(ample, "_books", ctx.books)  # same books: their caches carry over
     return post(ample, event)
 
@@ -149,7 +149,7 @@ class NotSummarisable(BackflushError):
 
 
 def _shape(ctx: Context, event: Event) -> Shape:
-    posting = share(ctx, event)
+    posting = share(ctx, event, detail=False)  # a shape keeps only the amounts
     if posting.pending or posting.new_cost_version is not None or posting.findings:
         raise NotSummarisable(event.id)
     amounts: dict[LineKey, Decimal] = {}

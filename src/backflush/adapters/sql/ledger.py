@@ -1026,7 +1026,7 @@ def _bulk_flow_run(c: Connection, run: FlowRun, entry_of: Mapping[date, int], ve
     rows, w = run.rows, run.width
     for start, _, text in run.days:
         firsts.setdefault(run.dates[text], rows[start * w])
-    names = "id, type, date, item, qty" + (", payload" if w == 6 else "")
+    names = "id, date, type, item, qty" + (", payload" if w == 6 else "")
     raw = c.connection.driver_connection
     assert raw is not None
     if c.dialect.name == "postgresql":
