@@ -714,6 +714,23 @@ class SqlLedger:
                     f"INSERT INTO {into} VALUES {', '.join([one] * len(part))}{tail}"
             self._run(sql, [x for row in part for x in row])
 
+    def _append_rows(self, into: str, width: int, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Bulk rows of a summary: COPY on PostgreSQL, multi-row INSERTs elsewhere."""
+        if not rows:
+            return
+        if not self._pg:
+            self._insert_values(into, width, rows)
+            return
+        raw: Any = self.conn.connection.driver_connection
+        dbapi: Any = self.conn.dialect.dbapi
+        try:
+            with raw.cursor() as cur, cur.copy(f"COPY {into} FROM STDIN") as cp:
+                for row in rows:
+                    cp.write_row(row)
+        except dbapi.Error as exc:
+            raise DBAPIError.instance(f"COPY {into}", None, exc, dbapi.Error,
+                                      dialect=self.conn.dialect) from exc
+
     def _insert_entry(self, event_seq: int, entry: JournalEntry, seq: int | None = None) -> None:
         v = self._v
         row = (event_seq, entry.event_id, v(entry.date), entry.type, entry.description,
@@ -726,30 +743,23 @@ class SqlLedger:
         else:
             self._driver(f"INSERT INTO journal_entries (seq, {columns}) "
                          f"VALUES ({', '.join('?' * 10)})", [(seq, *row)])
-        self._driver(
-            "INSERT INTO journal_lines (entry_seq, line_no, account, role, debit, credit, memo, "
-            "family) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(seq, n, ln.account, ln.role.value if ln.role else None, v(ln.debit), v(ln.credit),
-              ln.memo, ln.family) for n, ln in enumerate(entry.lines, 1)])
-        self._driver(
-            "INSERT INTO derivations (entry_seq, n, item, qty, basis, amount, account, bom, "
-            "location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(seq, n, d.item, v(d.qty), d.basis, v(d.amount), d.account, d.bom, d.location)
-             for n, d in enumerate(entry.derivations, 1)])
         sums: dict[str, Decimal] = {}
         for ln in entry.lines:
             sums[ln.account] = sums.get(ln.account, ZERO) + ln.net
         held = self._balances()
-        new, changed = [], []
         for account, amount in sums.items():
-            if account in held:
-                held[account] += amount
-                changed.append((v(held[account]), account))
-            else:
-                held[account] = amount
-                new.append((account, v(amount)))
-        self._driver("INSERT INTO account_balances (account, balance) VALUES (?, ?)", new)
-        self._driver("UPDATE account_balances SET balance = ? WHERE account = ?", changed)
+            held[account] = held[account] + amount if account in held else amount
+        self._append_rows(
+            "journal_lines (entry_seq, line_no, account, role, debit, credit, memo, family)",
+            8, [(seq, n, ln.account, ln.role.value if ln.role else None, v(ln.debit),
+                 v(ln.credit), ln.memo, ln.family) for n, ln in enumerate(entry.lines, 1)])
+        self._append_rows(
+            "derivations (entry_seq, n, item, qty, basis, amount, account, bom, location)",
+            9, [(seq, n, d.item, v(d.qty), d.basis, v(d.amount), d.account, d.bom,
+                 d.location) for n, d in enumerate(entry.derivations, 1)])
+        self._insert_values("account_balances (account, balance)", 2,
+                            [(a, v(held[a])) for a in sums],
+                            " ON CONFLICT (account) DO UPDATE SET balance = excluded.balance")
 
     def _balances(self) -> dict[str, Decimal]:
         if self._held is None:
@@ -820,34 +830,27 @@ class SqlLedger:
         return clashes
 
     def _apply_moves(self, event_seq: int, when: date, moves: Sequence[StockMove]) -> None:
+        """A summary's stock moves and the stock balances after them (upserts), a hundred
+        rows a statement."""
         if not moves:
             return
         v = self._v
         day = v(when)
-        self._driver("INSERT INTO stock_moves (event_seq, date, item, location, qty, kind, "
-                     "parent) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     [(event_seq, day, m.item, m.location, v(m.qty), m.kind, m.parent)
-                      for m in moves])
-        self._add_stock(moves)
-
-    def _add_stock(self, moves: Sequence[StockMove]) -> None:
-        """Stock balances after ``moves`` (one statement per kind of change)."""
         net: dict[tuple[str, str], Decimal] = {}
         for m in moves:
             net[(m.item, m.location)] = net.get((m.item, m.location), ZERO) + m.qty
         self.prefetch({item for item, _ in net})
-        new, changed = [], []
+        after = []
         for (item, location), qty in net.items():
             held = self._stock_of(item)
-            if location in held:
-                held[location] += qty
-                changed.append((self._v(held[location]), item, location))
-            else:
-                held[location] = qty
-                new.append((item, location, self._v(qty)))
-        self._driver("INSERT INTO stock_balances (item, location, qty) VALUES (?, ?, ?)", new)
-        self._driver("UPDATE stock_balances SET qty = ? WHERE item = ? AND location = ?",
-                     changed)
+            held[location] = held[location] + qty if location in held else qty
+            after.append((item, location, v(held[location])))
+        self._append_rows("stock_moves (event_seq, date, item, location, qty, kind, parent)", 7,
+                          [(event_seq, day, m.item, m.location, v(m.qty), m.kind, m.parent)
+                           for m in moves])
+        with self._pipeline():
+            self._insert_values("stock_balances (item, location, qty)", 3, after,
+                                " ON CONFLICT (item, location) DO UPDATE SET qty = excluded.qty")
 
     def _apply_pending(self, event_seq: int, changes: Sequence[PendingChange]) -> None:
         c = self.conn
