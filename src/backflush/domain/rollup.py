@@ -37,7 +37,7 @@ The roll-up makes no reference cycles: the cyclic garbage collector is paused wh
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import (
@@ -51,8 +51,8 @@ from decimal import (
     Underflow,
     getcontext,
 )
-from itertools import count, repeat
-from operator import attrgetter, is_
+from itertools import chain, count, repeat
+from operator import attrgetter, is_, itemgetter
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,7 @@ import numpy.typing as npt
 from backflush.domain.bom import BomLine, Boms, BomVersion, check_acyclic
 from backflush.domain.costing import Cost, CostVersion, MasterData, StandardCost
 from backflush.domain.errors import BomCycleError
+from backflush.domain.items import Item
 from backflush.domain.numbers import EXACT, ONE, ZERO, to_decimal
 
 Ints = npt.NDArray[np.int64]
@@ -69,6 +70,7 @@ N_ELEMENTS = 4  # material, labor, overhead, conversion, as in Cost
 _component = attrgetter("component")
 _qty = attrgetter("qty")
 _scrap = attrgetter("scrap")
+_lines = attrgetter("lines")
 
 
 class _Unsupported(Exception):
@@ -80,6 +82,16 @@ def _ranges(starts: Ints, counts: Ints) -> Ints:
     total = int(counts.sum())
     ends = np.cumsum(counts)
     return np.repeat(starts - ends + counts, counts) + np.arange(total, dtype=np.int64)
+
+
+def _stable_order(keys: Ints, bound: int) -> Ints:
+    """``np.argsort(keys, kind="stable")`` for keys in ``range(bound)``: a plain sort of
+    ``key * size + position`` (a vectorised sort, several times faster) when it fits."""
+    m = keys.size
+    if bound * (m + 1) >= 2**62:
+        return np.argsort(keys, kind="stable")
+    out: Ints = np.sort(keys * m + np.arange(m, dtype=np.int64)) % m if m else keys.copy()
+    return out
 
 
 def _text_codes(values: list[Decimal]) -> tuple[Ints, list[Decimal]]:
@@ -103,7 +115,7 @@ def _heights(n: int, parent: Ints, comp: Ints) -> Ints | None:
     """
     height = np.full(n, -1, np.int64)
     remaining = np.bincount(parent, minlength=n)  # lines whose component is not levelled
-    users = parent[np.argsort(comp, kind="stable")]  # each line's parent, by component
+    users = parent[_stable_order(comp, n)]  # each line's parent, by component
     first = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(comp, minlength=n), out=first[1:])
     frontier = np.flatnonzero(remaining == 0)
@@ -125,6 +137,41 @@ def _heights(n: int, parent: Ints, comp: Ints) -> Ints | None:
     return height if done == n else None
 
 
+def _nodes(parents: tuple[str, ...], lines: list[BomLine]) -> tuple[list[str], Ints]:
+    """The node codes (the parents, then the other components in order of first use) and each
+    line's component node.
+
+    By the codes' hashes (cached in the strings: the Boms hashed them all), sorted in bulk:
+    a dict lookup per line costs more. Each line's code is then compared with its node's
+    code, so that two codes of one hash (never seen, but possible) take the dict way.
+    """
+    n_p, m = len(parents), len(lines)
+    comps = np.fromiter(map(_component, lines), object, m)
+    hashes = np.fromiter(map(hash, chain(parents, comps.tolist())), np.int64, n_p + m)
+    order = np.argsort(hashes)
+    ordered = hashes[order]
+    group = np.zeros(order.size, np.int64)  # the distinct hashes, in sorted order
+    np.cumsum(ordered[1:] != ordered[:-1], out=group[1:])
+    inverse = np.empty(order.size, np.int64)
+    inverse[order] = group
+    first = np.full(int(group[-1]) + 1 if group.size else 0, order.size, np.int64)
+    np.minimum.at(first, inverse, np.arange(order.size, dtype=np.int64))
+    by_use = np.argsort(first)  # the distinct hashes in order of first occurrence
+    rank = np.empty(by_use.size, np.int64)
+    rank[by_use] = np.arange(by_use.size, dtype=np.int64)
+    node = rank[inverse]
+    head = np.asarray(parents, object) if n_p else np.zeros(0, object)
+    codes = np.concatenate((head, comps))[first[by_use]]
+    if np.array_equal(node[:n_p], np.arange(n_p)) and bool(np.all(codes[node[n_p:]] == comps)):
+        return codes.tolist(), node[n_p:]
+    index = dict(zip(parents, range(n_p), strict=True))  # a hash shared by two codes
+    raw = np.fromiter(map(index.setdefault, comps.tolist(), count(n_p)), np.int64, m)
+    provisional = np.fromiter(index.values(), np.int64, len(index))
+    to_node = np.zeros(n_p + m, np.int64)  # provisional code -> node
+    to_node[provisional] = np.arange(len(index))
+    return list(index), to_node[raw]
+
+
 class _Compiled:
     """What a roll-up needs from the BOMs alone, as arrays.
 
@@ -140,7 +187,6 @@ class _Compiled:
         self.parents = tuple(boms.versions)
         self.versions = tuple(boms.versions.values())
         n_parents = len(self.parents)
-        index = dict(zip(self.parents, range(n_parents), strict=True))
         lines: list[BomLine] = []
         per_parent: list[int] = []
         self.starts: list[list[int]] = []
@@ -153,15 +199,13 @@ class _Compiled:
             self.starts.append(starts)
             per_parent.append(len(lines) - before)
         m = len(lines)
-        # A new component gets n_parents + (its first line) as a provisional code.
-        raw = np.fromiter(map(index.setdefault, map(_component, lines), count(n_parents)),
-                          np.int64, m)
-        provisional = np.fromiter(index.values(), np.int64, len(index))
-        self.node = np.zeros(n_parents + m, np.int64)  # provisional code -> node
-        self.node[provisional] = np.arange(len(index))
-        self.index = index  # code -> provisional code
-        self.codes = list(index)
-        self.comp: Ints = self.node[raw]
+        self.first_version = [versions[0] for versions in self.versions]
+        self.first_start = np.fromiter(map(itemgetter(0), self.starts), np.int64, n_parents)
+        self.first_size = np.fromiter(map(len, map(_lines, self.first_version)), np.int64,
+                                      n_parents)
+        self.n_versions = np.fromiter(map(len, self.versions), np.int64, n_parents)
+        self.codes, self.comp = _nodes(self.parents, lines)
+        self.index = dict(zip(self.codes, range(len(self.codes)), strict=True))  # code -> node
         self.parent: Ints = np.repeat(np.arange(n_parents, dtype=np.int64),
                                       np.asarray(per_parent, np.int64))
         self.height = _heights(len(self.codes), self.parent, self.comp)
@@ -172,7 +216,7 @@ class _Compiled:
         s_values = [ZERO]  # code 0: no scrap
         with_scrap = np.flatnonzero(np.fromiter(map(bool, scraps), np.bool_, m))
         if with_scrap.size:
-            codes, values = _text_codes([scraps[k] for k in with_scrap.tolist()])
+            codes, values = _text_codes(list(map(scraps.__getitem__, with_scrap.tolist())))
             s_code[with_scrap] = codes + 1
             s_values += values
         key = q_code * len(s_values) + s_code
@@ -477,10 +521,10 @@ def _to_nums(values: Sequence[Decimal], prec: int) -> _Nums:
         return _Nums(coef, np.zeros(0, np.int64))
     adj = np.fromiter(map(Decimal.adjusted, values), np.int64, n)
     top = prec - 1
-    ints = map(int, map(Decimal.scaleb, values, (top - adj).tolist()))
-    high, low = zip(*map(divmod, ints, repeat(_B18)), strict=True)
-    hi = np.fromiter(high, np.int64, n)
-    lo = np.fromiter(low, np.int64, n)
+    ints = np.fromiter(map(int, map(Decimal.scaleb, values, (top - adj).tolist())), object, n)
+    high = ints // _B18
+    hi = high.astype(np.int64)
+    lo = (ints - high * _B18).astype(np.int64)
     for j in range(width):
         src = lo if j < 2 else hi
         coef[j] = (src // _POW[_D9 * (j % 2)]) % _B9
@@ -500,11 +544,11 @@ def _to_decimals(nums: _Nums) -> list[Decimal]:
     for j in range(width - 1, 1, -1):
         hi = hi * _B9 + coef[j]
     lo = coef[1] * _B9 + coef[0] if width > 1 else coef[0]
-    out = []
-    for h, low, e in zip(hi.tolist(), lo.tolist(), exp.tolist(), strict=True):
-        d = Decimal(h * _B18 + low if h else low)
-        out.append(d.scaleb(e) if e else d)
-    return out
+    ints = lo.astype(object)
+    big = np.flatnonzero(hi)
+    if big.size:
+        ints[big] += hi[big].astype(object) * _B18
+    return list(map(Decimal.scaleb, map(Decimal, ints.tolist()), exp.tolist()))
 
 
 # --- routing costs -------------------------------------------------------------------------
@@ -622,6 +666,18 @@ def roll_up_levels(master: MasterData, as_of: date, number: int = 1) -> CostVers
             gc.enable()
 
 
+_code = attrgetter("code")
+_conversion_cost = attrgetter("conversion_cost")
+
+
+def _standard_cost(item: Item) -> Decimal:
+    """A purchased item's standard cost, as the reference reads it."""
+    cost = item.standard_cost
+    if type(cost) is Decimal and cost.is_finite():
+        return cost
+    return to_decimal(cost if cost is not None else ZERO, f"item {item.code}: standard_cost")
+
+
 class _Plan:
     """A roll-up: the BOMs in effect, by level, and the per-item state.
 
@@ -643,9 +699,7 @@ class _Plan:
         self.codes = codes = list(items)
         self.item_list = item_list = list(items.values())
         self.n = n = len(codes)
-        raw = np.fromiter(map(c.index.get, codes, repeat(-1)), np.int64, n)
-        node_of = np.full(n, -1, np.int64)  # item -> node
-        node_of[raw >= 0] = c.node[raw[raw >= 0]]
+        node_of = np.fromiter(map(c.index.get, codes, repeat(-1)), np.int64, n)  # item -> node
         is_node = np.flatnonzero(node_of >= 0)
         item_of = np.full(len(c.codes), -1, np.int64)  # node -> item
         item_of[node_of[is_node]] = is_node
@@ -664,29 +718,30 @@ class _Plan:
         act = np.flatnonzero(self.active)
         self.order = act[np.argsort(height[act], kind="stable")]  # by level
 
-        # The BOM version in effect for each active item that has BOMs, in level order.
-        self.chosen: dict[int, BomVersion] = {}
-        nodes: list[int] = []
-        starts: list[int] = []
-        sizes: list[int] = []
-        n_parents = len(c.parents)
-        for i, p in zip(self.order.tolist(), node_of[self.order].tolist(), strict=True):
-            if not 0 <= p < n_parents:
-                continue
+        # The BOM version in effect for each active item that has BOMs, in level order: the
+        # first version of a parent that has one (most), else a look at the dates.
+        p_of = node_of[self.order]
+        has_bom = (p_of >= 0) & (p_of < len(c.parents))
+        nodes = self.order[has_bom]
+        p_of = p_of[has_bom]
+        start = c.first_start[p_of]
+        size = c.first_size[p_of]
+        chosen = list(map(c.first_version.__getitem__, p_of.tolist()))
+        for k in np.flatnonzero(c.n_versions[p_of] > 1).tolist():
+            p = int(p_of[k])
             versions = c.versions[p]
-            k = 0
-            for j, v in enumerate(versions):
+            j = 0
+            for at, v in enumerate(versions):
                 if v.effective_from <= as_of:
-                    k = j
-            self.chosen[i] = versions[k]
-            nodes.append(i)
-            starts.append(c.starts[p][k])
-            sizes.append(len(versions[k].lines))
-        self.bom_items = np.asarray(nodes, np.int64)  # parents with a BOM, by level
-        size = np.asarray(sizes, np.int64)
-        pos = _ranges(np.asarray(starts, np.int64), size)
+                    j = at
+            chosen[k] = versions[j]
+            start[k] = c.starts[p][j]
+            size[k] = len(versions[j].lines)
+        self.chosen: dict[int, BomVersion] = dict(zip(nodes.tolist(), chosen, strict=True))
+        self.bom_items = nodes  # parents with a BOM, by level
+        pos = _ranges(start, size)
         self.l_comp = item_of[c.comp[pos]]  # the lines in effect, parent by parent
-        self.l_slot = np.repeat(np.arange(len(nodes), dtype=np.int64), size)
+        self.l_slot = np.repeat(np.arange(nodes.size, dtype=np.int64), size)
         self.g_code = c.pair[pos]
         self.line_bounds = np.concatenate(([0], np.cumsum(size))).astype(np.int64)
         top = int(height.max(initial=0)) + 2
@@ -697,30 +752,29 @@ class _Plan:
 
         # This level: own routing and explicit conversion cost (phantoms come level by level).
         self.own = [[ZERO] * n for _ in range(N_ELEMENTS)]
-        self.hours: dict[int, dict[str, Decimal]] = {}
         costed = _routing_costs(master, ctx, exact)
         o1, o2, o3 = self.own[1], self.own[2], self.own[3]
-        for i in act.tolist():
-            it = item_list[i]
-            done = costed.costs.get(it.code)
+        self.hours: dict[int, dict[str, Decimal]] = {}
+        hours = self.hours
+        act_list = act.tolist()
+        active_items = list(map(item_list.__getitem__, act_list))
+        routed = map(costed.costs.get, map(_code, active_items))
+        for i, done, extra in zip(act_list, routed, map(_conversion_cost, active_items),
+                                  strict=True):
             if done is None:  # no routing
-                labor = overhead = conversion = ZERO
-                by_wc: dict[str, Decimal] = {}
-            else:
-                labor, overhead, conversion, by_wc = done
-                by_wc = dict(by_wc)
-            if it.conversion_cost is not None:
-                conversion = add(conversion, it.conversion_cost)
-            o1[i], o2[i], o3[i] = labor, overhead, conversion
-            self.hours[i] = by_wc
+                hours[i] = {}
+                if extra is not None:
+                    o3[i] = add(ZERO, extra)
+                continue
+            o1[i], o2[i], conversion, by_wc = done
+            hours[i] = by_wc.copy()
+            o3[i] = conversion if extra is None else add(conversion, extra)
         for signal in costed.signals:  # as the reference's own additions would have
             ctx.flags[signal] = True
-        # A purchased item: this level is its standard cost.
-        self.std: dict[int, Decimal] = {}
-        for i in np.flatnonzero(~self.made).tolist():
-            it = item_list[i]
-            self.std[i] = to_decimal(it.standard_cost if it.standard_cost is not None
-                                     else ZERO, f"item {it.code}: standard_cost")
+        # A purchased item: this level is its standard cost (a Decimal already, from Item).
+        bought = np.flatnonzero(~self.made).tolist()
+        self.std: dict[int, Decimal] = dict(zip(bought, map(_standard_cost, map(
+            item_list.__getitem__, bought)), strict=True))
         self.lower: list[list[Decimal]] = [[ZERO] * n for _ in range(N_ELEMENTS)]
 
     def _level(self, lv: int) -> tuple[int, int, int, int]:
@@ -877,52 +931,53 @@ class _Plan:
         made = np.flatnonzero(self.made)
         dest = (element + made).reshape(-1)
         values = _to_decimals(_Nums(_take(lower.coef, dest), lower.exp[dest]))
+        column = np.empty(n, object)
         for e in range(N_ELEMENTS):
-            low_e = self.lower[e]
-            for i, v in zip(made.tolist(), values[e * made.size:(e + 1) * made.size],
-                            strict=True):
-                low_e[i] = v
+            column[:] = self.lower[e]
+            column[made] = values[e * made.size:(e + 1) * made.size]
+            self.lower[e] = column.tolist()
 
     def costs(self) -> dict[str, StandardCost]:
-        """The standard costs, components before parents (by level, then in item order)."""
-        codes, made, std, chosen, hours = (self.codes, self.made.tolist(), self.std,
-                                           self.chosen, self.hours)
-        o0, o1, o2, o3 = self.own
-        w0, w1, w2, w3 = self.lower
+        """The standard costs, components before parents (by level, then in item order).
+
+        Built a field at a time over all the items (``map`` runs the slot setters in C)."""
+        n, codes, std, chosen, hours = self.n, self.codes, self.std, self.chosen, self.hours
         new = object.__new__
-        material, labor, overhead, conversion = _COST_SLOTS
         item, this_level, lower_level, by_wc, bom = _SC_SLOTS
-        zero = Cost()
-        out: dict[str, StandardCost] = {}
-        for i in np.argsort(self.height, kind="stable").tolist():
-            this = new(Cost)
-            sc = new(StandardCost)
-            if made[i]:
-                material(this, o0[i])
-                labor(this, o1[i])
-                overhead(this, o2[i])
-                conversion(this, o3[i])
-                low = new(Cost)
-                material(low, w0[i])
-                labor(low, w1[i])
-                overhead(low, w2[i])
-                conversion(low, w3[i])
-                v = chosen.get(i)
-                by_wc(sc, hours[i])
-                bom(sc, v.key if v is not None else "")
-            else:  # purchased: Cost(material=standard_cost), Cost()
-                material(this, std[i])
-                labor(this, ZERO)
-                overhead(this, ZERO)
-                conversion(this, ZERO)
-                low = zero
-                by_wc(sc, {})
-                bom(sc, "")
-            item(sc, codes[i])
-            this_level(sc, this)
-            lower_level(sc, low)
-            out[codes[i]] = sc
-        return out
+        out = np.empty(n, object)
+
+        def costs(k: int, *elements: Iterable[Decimal]) -> list[Cost]:
+            objs = list(map(new, repeat(Cost, k)))
+            for setter, values in zip(_COST_SLOTS, elements, strict=True):
+                any(map(setter, objs, values))
+            return objs
+
+        def fill(at: list[int], this: list[Cost], low: list[Cost] | Iterable[Cost],
+                 wc_hours: Iterable[dict[str, Decimal]], keys: Iterable[str]) -> None:
+            scs = list(map(new, repeat(StandardCost, len(at))))
+            any(map(item, scs, map(codes.__getitem__, at)))
+            any(map(this_level, scs, this))
+            any(map(lower_level, scs, low))
+            any(map(by_wc, scs, wc_hours))
+            any(map(bom, scs, keys))
+            out[at] = np.fromiter(scs, object, len(scs))
+
+        made = np.flatnonzero(self.made).tolist()
+        if made:
+            k = len(made)
+            this = costs(k, *[map(o.__getitem__, made) for o in self.own])
+            low = costs(k, *[map(w.__getitem__, made) for w in self.lower])
+            keys = [v.key if v is not None else "" for v in map(chosen.get, made)]
+            fill(made, this, low, map(hours.__getitem__, made), keys)
+        bought = np.flatnonzero(~self.made).tolist()
+        if bought:  # purchased: Cost(material=standard_cost), Cost()
+            k = len(bought)
+            this = costs(k, map(std.__getitem__, bought), repeat(ZERO), repeat(ZERO),
+                         repeat(ZERO))
+            fill(bought, this, repeat(Cost(), k), map(dict, repeat((), k)), repeat("", k))
+        order = np.argsort(self.height, kind="stable")
+        return dict(zip(np.asarray(codes, object)[order].tolist(), out[order].tolist(),
+                        strict=True))
 
 
 # Building 100,000 frozen dataclasses through their __init__ (object.__setattr__ field by
