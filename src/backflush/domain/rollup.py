@@ -411,7 +411,8 @@ class _Nums:
     exp: Ints
 
 
-def _fold(terms: _Nums, row: Ints, n_rows: int, prec: int) -> tuple[_Nums, bool]:
+def _fold(terms: _Nums, row: Ints, n_rows: int, prec: int,
+          digits: Ints | None = None) -> tuple[_Nums, bool]:
     """``S = round(S + term)`` over each row's terms in order, from ``S = 0``.
 
     ``row`` (non-decreasing) says which sum each term goes to; zero terms may be left out,
@@ -419,7 +420,8 @@ def _fold(terms: _Nums, row: Ints, n_rows: int, prec: int) -> tuple[_Nums, bool]
     half even. Every sum is kept exactly on a grid that holds each of its terms (10**the
     smallest term exponent): a row whose terms cannot add up to more than ``prec`` digits is
     summed in one go; the others advance together a term at a time and are rounded whenever
-    they grow beyond ``prec`` digits. Returns the sums (at most ``prec`` digits, no trailing
+    they grow beyond ``prec`` digits (``digits``: the terms' digits, or a bound on them).
+    Returns the sums (at most ``prec`` digits, no trailing
     zeros; 0 for a row without terms) and whether any rounding was inexact.
     """
     width = -(-prec // _D9)
@@ -435,7 +437,9 @@ def _fold(terms: _Nums, row: Ints, n_rows: int, prec: int) -> tuple[_Nums, bool]
     grid[present] = np.minimum.reduceat(terms.exp, starts[present])
     shift = terms.exp - grid[row]
     need = np.zeros(n_rows, np.int64)  # a bound on the digits of every partial sum
-    need[present] = np.maximum.reduceat(_ndigits(terms.coef, _D9) + shift, starts[present])
+    if digits is None:
+        digits = _ndigits(terms.coef, _D9)
+    need[present] = np.maximum.reduceat(digits + shift, starts[present])
     need += _digits(counts)
     if int(need.max()) * m > 200_000_000:  # digits x terms: limbs and memory beyond reason
         raise _Unsupported("the terms of a sum span too many orders of magnitude")
@@ -794,17 +798,18 @@ class _Plan:
         if not ph.size:
             return
         add, mul = self.add, self.mul
-        o0, o1, o2, o3 = self.own
-        gross = self.gross
+        gross, hours = self.gross, self.hours
+        # Own material is always zero, and a zero term changes no sum (of at most the
+        # context's digits): both are skipped.
         for p, c, g in zip(self.bom_items[self.l_slot[a + ph]].tolist(), comp[ph].tolist(),
                            self.g_code[a + ph].tolist(), strict=True):
             gq = gross[g]
-            o0[p] = add(o0[p], mul(o0[c], gq))
-            o1[p] = add(o1[p], mul(o1[c], gq))
-            o2[p] = add(o2[p], mul(o2[c], gq))
-            o3[p] = add(o3[p], mul(o3[c], gq))
-            hp = self.hours[p]
-            for wc, h in self.hours[c].items():
+            for o in self.own[1:]:
+                v = o[c]
+                if v:
+                    o[p] = add(o[p], mul(v, gq))
+            hp = hours[p]
+            for wc, h in hours[c].items():
                 hp[wc] = add(hp.get(wc, ZERO), mul(h, gq))
 
     def walk_in_decimal(self) -> None:
@@ -868,14 +873,19 @@ class _Plan:
         lower = _Nums(np.zeros((width, N_ELEMENTS * n), np.int64),
                       np.zeros(N_ELEMENTS * n, np.int64))
         element = np.arange(N_ELEMENTS, dtype=np.int64)[:, None] * n
-        bought = [(i, self.add(s, ZERO)) for i, s in self.std.items() if not self.active[i]]
-        bought = [(i, v) for i, v in bought if v]
-        if bought:  # material
-            idx = np.asarray([i for i, _ in bought], np.int64)
-            nums = _to_nums([v for _, v in bought], prec)
+        feed_nd = np.zeros(N_ELEMENTS * n, np.int64)  # digits of the feed coefficients
+        g_nd = _digits(g_coef)
+        bought_at = np.asarray([i for i in self.std if not self.active[i]], np.int64)
+        bought = list(map(self.add, map(self.std.__getitem__, bought_at.tolist()),
+                          repeat(ZERO)))  # Cost.total: std + 0
+        nonzero = np.fromiter(map(bool, bought), np.bool_, len(bought))
+        if nonzero.any():  # material
+            idx = bought_at[nonzero]
+            nums = _to_nums([bought[k] for k in np.flatnonzero(nonzero).tolist()], prec)
             _put(feed.coef, idx, nums.coef)
             feed.exp[idx] = nums.exp
             feed_nz[idx] = True
+            feed_nd[idx] = _ndigits(nums.coef, _D9)
         inexact = False
         for lv in range(len(self.slot_bounds) - 1):
             s0, s1, a, b = self._level(lv)
@@ -891,7 +901,7 @@ class _Plan:
                 _carry(prod, _B9)
                 sums, rough = _fold(_Nums(prod, feed.exp[f] + g_exp[g]),
                                     elem * n_slots + self.l_slot[a + line] - s0,
-                                    N_ELEMENTS * n_slots, prec)
+                                    N_ELEMENTS * n_slots, prec, feed_nd[f] + g_nd[g])
                 inexact |= rough
                 dest = (element + self.bom_items[s0:s1]).reshape(-1)
                 _put(lower.coef, dest, sums.coef)
@@ -926,6 +936,7 @@ class _Plan:
             _put(feed.coef, dest, low.coef)
             feed.exp[dest] = low.exp
             feed_nz[dest] = (low.coef != 0).any(axis=0)
+            feed_nd[dest] = _ndigits(low.coef, _D9)
         if inexact:  # as the reference's additions would have signalled
             ctx.flags[Inexact] = ctx.flags[Rounded] = True
         made = np.flatnonzero(self.made)
