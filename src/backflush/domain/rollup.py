@@ -94,18 +94,19 @@ def _stable_order(keys: Ints, bound: int) -> Ints:
     return out
 
 
-def _text_codes(values: list[Decimal]) -> tuple[Ints, list[Decimal]]:
-    """A code per value (the same text, the same code) and a value per code.
+def _text_codes(values: Iterable[Decimal], n: int,
+                value_at: Callable[[int], Decimal]) -> tuple[Ints, list[Decimal]]:
+    """A code per value (the same text, the same code) and a value per code (``value_at``
+    gives the ``k``-th value again).
 
     Text, not the Decimal: hashing a Decimal is slow, hashing its text is not.
     """
-    n = len(values)
     first: dict[str, int] = {}  # text -> position of its first occurrence
     raw = np.fromiter(map(first.setdefault, map(str, values), count()), np.int64, n)
     pos = np.fromiter(first.values(), np.int64, len(first))
     dense = np.zeros(n, np.int64)
     dense[pos] = np.arange(pos.size)
-    return dense[raw], [values[k] for k in pos.tolist()]
+    return dense[raw], list(map(value_at, pos.tolist()))
 
 
 def _heights(n: int, parent: Ints, comp: Ints) -> Ints | None:
@@ -210,13 +211,14 @@ class _Compiled:
                                       np.asarray(per_parent, np.int64))
         self.height = _heights(len(self.codes), self.parent, self.comp)
 
-        q_code, q_values = _text_codes(list(map(_qty, lines)))
-        scraps = list(map(_scrap, lines))
+        q_code, q_values = _text_codes(map(_qty, lines), m, lambda k: lines[k].qty)
         s_code = np.zeros(m, np.int64)
         s_values = [ZERO]  # code 0: no scrap
-        with_scrap = np.flatnonzero(np.fromiter(map(bool, scraps), np.bool_, m))
+        with_scrap = np.flatnonzero(np.fromiter(map(bool, map(_scrap, lines)), np.bool_, m))
         if with_scrap.size:
-            codes, values = _text_codes(list(map(scraps.__getitem__, with_scrap.tolist())))
+            scrapped = list(map(lines.__getitem__, with_scrap.tolist()))
+            codes, values = _text_codes(map(_scrap, scrapped), len(scrapped),
+                                        lambda k: scrapped[k].scrap)
             s_code[with_scrap] = codes + 1
             s_values += values
         key = q_code * len(s_values) + s_code
