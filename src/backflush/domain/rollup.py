@@ -314,35 +314,31 @@ def _carry(x: Ints, base: int) -> None:
         x[j + 1] += c
 
 
-def _move(y: Ints, a: Ints, limbs: int) -> Ints:
-    """Column ``k`` moved up by ``a[k]`` whole limbs (a >= 0), in ``limbs`` limbs."""
-    n = y.shape[1]
-    if not n:
-        return np.zeros((limbs, n), np.int64)
-    lo, hi = int(a.min()), int(a.max())
-    out = np.zeros((limbs, n), np.int64)
-    if lo == hi:
-        k = max(0, min(y.shape[0], limbs - lo))
-        out[lo:lo + k] = y[:k]
-        return out
-    ext = np.zeros((limbs + y.shape[0], n), np.int64)  # rows below ``limbs`` are zeros
-    ext[limbs:] = y
-    flat = ext.reshape(-1)
-    cols = np.arange(n)
-    for j in range(limbs):
-        src = j - a  # the row of y that lands in limb j, if any
-        row = np.where((src >= 0) & (src < y.shape[0]), limbs + src, 0)
-        out[j] = np.take(flat, row * n + cols)
-    return out
-
-
 def _shift_up(x: Ints, s: Ints, limbs: int) -> Ints:
     """Each column (base 10**9) times 10**s, s >= 0, in ``limbs`` limbs (enough of them)."""
+    lx, n = x.shape
     a, b = np.divmod(s, _D9)
-    y = np.zeros((x.shape[0] + 1, x.shape[1]), np.int64)
-    y[:-1] = x * _POW[b] if b.any() else x
+    # The column times 10**b, carried, between ``limbs`` zero rows below and above: limb j
+    # of the result is then row ``limbs + j - a`` of this, whatever ``a`` (0 <= a <= limbs).
+    ext = np.zeros((2 * limbs + lx + 1, n), np.int64)
+    y = ext[limbs:limbs + lx + 1]
+    if b.any():
+        np.multiply(x, _POW[b], out=y[:-1])
+    else:
+        y[:-1] = x
     _carry(y, _B9)
-    return _move(y, a, limbs)
+    if not n:
+        return ext[:limbs]
+    lo, hi = int(a.min()), int(a.max())
+    if lo == hi:
+        return ext[limbs - lo:2 * limbs - lo].copy() if lo <= limbs else ext[:limbs].copy()
+    out = np.empty((limbs, n), np.int64)
+    flat = ext.reshape(-1)
+    at = (limbs - np.minimum(a, limbs)) * n + np.arange(n, dtype=np.int64)
+    for j in range(limbs):
+        np.take(flat, at, out=out[j])
+        at += n
+    return out
 
 
 def _shift_down(x: Ints, t: Ints, limbs: int) -> Ints:
