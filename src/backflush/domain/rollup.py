@@ -515,7 +515,7 @@ def _fold(terms: _Nums, row: Ints, n_rows: int, prec: int,
 
 def _to_nums(values: Sequence[Decimal], prec: int) -> _Nums:
     """Non-zero Decimals of at most ``prec`` (<= 36) digits, as columns without trailing
-    zeros."""
+    zeros. A negative one is for the Decimal walk."""
     n = len(values)
     width = -(-prec // _D9)
     coef = np.zeros((width, n), np.int64)
@@ -526,6 +526,8 @@ def _to_nums(values: Sequence[Decimal], prec: int) -> _Nums:
     ints = np.fromiter(map(int, map(Decimal.scaleb, values, (top - adj).tolist())), object, n)
     high = ints // _B18
     hi = high.astype(np.int64)
+    if (hi < 0).any():  # invalid master data (a negative cost), rolled up all the same
+        raise _Unsupported("a negative value")
     lo = (ints - high * _B18).astype(np.int64)
     for j in range(width):
         src = lo if j < 2 else hi
@@ -669,6 +671,8 @@ def roll_up_levels(master: MasterData, as_of: date, number: int = 1) -> CostVers
 
 
 _code = attrgetter("code")
+_phantom = attrgetter("phantom")
+_made = attrgetter("made")
 _conversion_cost = attrgetter("conversion_cost")
 
 
@@ -712,8 +716,8 @@ class _Plan:
         assert c.height is not None
         self.height = height = np.zeros(n, np.int64)
         height[is_node] = c.height[node_of[is_node]]
-        self.phantom = np.fromiter((it.phantom for it in item_list), np.bool_, n)
-        self.made = np.fromiter((it.made for it in item_list), np.bool_, n)
+        self.phantom = np.fromiter(map(_phantom, item_list), np.bool_, n)
+        self.made = np.fromiter(map(_made, item_list), np.bool_, n)
         # Costed from a BOM and a routing: made items, and phantoms (even a purchased one,
         # which the reference explodes through all the same).
         self.active = self.made | self.phantom
@@ -778,6 +782,8 @@ class _Plan:
         self.std: dict[int, Decimal] = dict(zip(bought, map(_standard_cost, map(
             item_list.__getitem__, bought)), strict=True))
         self.lower: list[list[Decimal]] = [[ZERO] * n for _ in range(N_ELEMENTS)]
+        # Or, from the arrays, each element's lower level of the made items, in item order.
+        self.made_lower: list[list[Decimal]] | None = None
 
     def _level(self, lv: int) -> tuple[int, int, int, int]:
         """The level's parents (slots s0:s1 of ``bom_items``) and lines (a:b)."""
@@ -940,11 +946,8 @@ class _Plan:
         made = np.flatnonzero(self.made)
         dest = (element + made).reshape(-1)
         values = _to_decimals(_Nums(_take(lower.coef, dest), lower.exp[dest]))
-        column = np.empty(n, object)
-        for e in range(N_ELEMENTS):
-            column[:] = self.lower[e]
-            column[made] = values[e * made.size:(e + 1) * made.size]
-            self.lower[e] = column.tolist()
+        k = made.size
+        self.made_lower = [values[e * k:(e + 1) * k] for e in range(N_ELEMENTS)]
 
     def costs(self) -> dict[str, StandardCost]:
         """The standard costs, components before parents (by level, then in item order).
@@ -975,7 +978,8 @@ class _Plan:
         if made:
             k = len(made)
             this = costs(k, *[map(o.__getitem__, made) for o in self.own])
-            low = costs(k, *[map(w.__getitem__, made) for w in self.lower])
+            low = costs(k, *(self.made_lower if self.made_lower is not None
+                             else [map(w.__getitem__, made) for w in self.lower]))
             keys = [v.key if v is not None else "" for v in map(chosen.get, made)]
             fill(made, this, low, map(hours.__getitem__, made), keys)
         bought = np.flatnonzero(~self.made).tolist()
