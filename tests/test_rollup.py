@@ -419,3 +419,17 @@ def test_negative_costs_roll_up_as_the_reference() -> None:
     items["M1-2"] = replace(items["M1-2"], conversion_cost=Decimal("-0.75"))
     master = replace(master, items=items)
     assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
+
+
+def test_a_parent_without_any_version_has_no_bom_as_in_the_reference() -> None:
+    """``Boms.of`` never makes one, but a ``Boms`` built by hand may: no BOM for that item."""
+    master = deep_plant(depth=3)
+    versions = dict(master.boms.versions)
+    versions["M2-4"] = ()
+    versions["M0-1"] = ()
+    master = replace(master, boms=Boms(versions))
+    clear_compiled_boms()
+    assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
+    empty = replace(master, boms=Boms({code: () for code in versions}))
+    assert_same(roll_up_levels(empty, DAY), roll_up_reference(empty, DAY))
+    clear_compiled_boms()

@@ -52,7 +52,7 @@ from decimal import (
     getcontext,
 )
 from itertools import chain, count, repeat
-from operator import attrgetter, is_, itemgetter
+from operator import attrgetter, is_
 from typing import Any
 
 import numpy as np
@@ -179,8 +179,8 @@ class _Compiled:
     Nodes are the BOM parents (in ``boms.versions`` order), then the components that are no
     parent, in order of first use (``codes``). Every version's lines, parent by parent and
     version by version, give ``parent``, ``comp`` (nodes) and ``pair``: the line's (qty,
-    scrap) as an index into ``pairs``; ``starts[p][j]`` is where version ``j`` of parent ``p``
-    begins. ``height`` is ``None`` if the BOMs have a cycle.
+    scrap) as an index into ``pairs``; version ``j`` of parent ``p`` begins at line
+    ``v_start[v_first[p] + j]``. ``height`` is ``None`` if the BOMs have a cycle.
     """
 
     def __init__(self, boms: Boms) -> None:
@@ -188,27 +188,26 @@ class _Compiled:
         self.parents = tuple(boms.versions)
         self.versions = tuple(boms.versions.values())
         n_parents = len(self.parents)
-        lines: list[BomLine] = []
-        per_parent: list[int] = []
-        self.starts: list[list[int]] = []
-        for versions in self.versions:
-            starts = []
-            before = len(lines)
-            for v in versions:
-                starts.append(len(lines))
-                lines.extend(v.lines)
-            self.starts.append(starts)
-            per_parent.append(len(lines) - before)
-        m = len(lines)
-        self.first_version = [versions[0] for versions in self.versions]
-        self.first_start = np.fromiter(map(itemgetter(0), self.starts), np.int64, n_parents)
-        self.first_size = np.fromiter(map(len, map(_lines, self.first_version)), np.int64,
-                                      n_parents)
         self.n_versions = np.fromiter(map(len, self.versions), np.int64, n_parents)
+        every = list(chain.from_iterable(self.versions))  # every version, parent by parent
+        v_lines = list(map(_lines, every))
+        lines: list[BomLine] = list(chain.from_iterable(v_lines))
+        m = len(lines)
+        v_size = np.fromiter(map(len, v_lines), np.int64, len(v_lines))
+        self.v_start = np.cumsum(v_size) - v_size  # where each version's lines begin
+        self.v_first = np.cumsum(self.n_versions) - self.n_versions  # a parent's first one
+        # (A parent with no version at all, which Boms.of never makes, has no BOM.)
+        first = np.where(self.n_versions > 0, self.v_first, 0) if every else \
+            np.zeros(n_parents, np.int64)
+        self.first_version = list(map(every.__getitem__, first.tolist())) if every else []
+        self.first_start = self.v_start[first] if every else first
+        self.first_size = v_size[first] if every else first
+        per_parent = np.zeros(n_parents, np.int64)
+        np.add.at(per_parent, np.repeat(np.arange(n_parents, dtype=np.int64), self.n_versions),
+                  v_size)
         self.codes, self.comp = _nodes(self.parents, lines)
         self.index = dict(zip(self.codes, range(len(self.codes)), strict=True))  # code -> node
-        self.parent: Ints = np.repeat(np.arange(n_parents, dtype=np.int64),
-                                      np.asarray(per_parent, np.int64))
+        self.parent: Ints = np.repeat(np.arange(n_parents, dtype=np.int64), per_parent)
         self.height = _heights(len(self.codes), self.parent, self.comp)
 
         q_code, q_values = _text_codes(map(_qty, lines), m, lambda k: lines[k].qty)
@@ -728,6 +727,7 @@ class _Plan:
         # first version of a parent that has one (most), else a look at the dates.
         p_of = node_of[self.order]
         has_bom = (p_of >= 0) & (p_of < len(c.parents))
+        has_bom[has_bom] = c.n_versions[p_of[has_bom]] > 0
         nodes = self.order[has_bom]
         p_of = p_of[has_bom]
         start = c.first_start[p_of]
@@ -741,7 +741,7 @@ class _Plan:
                 if v.effective_from <= as_of:
                     j = at
             chosen[k] = versions[j]
-            start[k] = c.starts[p][j]
+            start[k] = c.v_start[c.v_first[p] + j]
             size[k] = len(versions[j].lines)
         self.chosen: dict[int, BomVersion] = dict(zip(nodes.tolist(), chosen, strict=True))
         self.bom_items = nodes  # parents with a BOM, by level
