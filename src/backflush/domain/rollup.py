@@ -28,7 +28,11 @@ than it saves), goes item by item in level order, in Decimal.
 the :class:`Boms` object alone (not on the items, the date or the decimal context); the routing
 costs depend on the routings and work centers alone. The last ones are kept and reused while
 the very same, unchanged objects come back (e.g. a standard cost change rolls up again with
-new item costs and the same BOMs); :func:`clear_compiled_boms` drops them.
+new item costs and the same BOMs); :func:`clear_compiled_boms` drops them. The reading itself
+touches each line a few times, each time in one C-level pass (``map`` over the lines): the
+component codes are numbered by their hashes (cached in the strings), sorted in bulk and then
+checked string for string (a dict lookup per line costs more); quantities and scrap are coded
+by their text. The output objects are built a field at a time, also in C-level passes.
 
 The roll-up makes no reference cycles: the cyclic garbage collector is paused while it runs
 (it would only walk the master data again and again).
@@ -138,17 +142,19 @@ def _heights(n: int, parent: Ints, comp: Ints) -> Ints | None:
     return height if done == n else None
 
 
-def _nodes(parents: tuple[str, ...], lines: list[BomLine]) -> tuple[list[str], Ints]:
+def _nodes(parents: tuple[str, ...], lines: list[BomLine],
+           distinct: int | None = None) -> tuple[list[str], Ints]:
     """The node codes (the parents, then the other components in order of first use) and each
     line's component node.
 
     By the codes' hashes (cached in the strings: the Boms hashed them all), sorted in bulk:
-    a dict lookup per line costs more. Each line's code is then compared with its node's
-    code, so that two codes of one hash (never seen, but possible) take the dict way.
+    a dict lookup per line costs more. Equal codes have equal hashes; two codes of one hash
+    (never seen, but possible) take the dict way. When ``distinct``, the number of distinct
+    codes, is known and there are as many distinct hashes, no two codes share one; else each
+    line's code is compared with its node's code.
     """
     n_p, m = len(parents), len(lines)
-    comps = np.fromiter(map(_component, lines), object, m)
-    hashes = np.fromiter(map(hash, chain(parents, comps.tolist())), np.int64, n_p + m)
+    hashes = np.fromiter(map(hash, chain(parents, map(_component, lines))), np.int64, n_p + m)
     order = np.argsort(hashes)
     ordered = hashes[order]
     group = np.zeros(order.size, np.int64)  # the distinct hashes, in sorted order
@@ -161,12 +167,17 @@ def _nodes(parents: tuple[str, ...], lines: list[BomLine]) -> tuple[list[str], I
     rank = np.empty(by_use.size, np.int64)
     rank[by_use] = np.arange(by_use.size, dtype=np.int64)
     node = rank[inverse]
-    head = np.asarray(parents, object) if n_p else np.zeros(0, object)
-    codes = np.concatenate((head, comps))[first[by_use]]
-    if np.array_equal(node[:n_p], np.arange(n_p)) and bool(np.all(codes[node[n_p:]] == comps)):
-        return codes.tolist(), node[n_p:]
+    at = first[by_use]  # where each node's code first appears (parents, then lines)
+    codes = np.empty(at.size, object)
+    codes[:] = [parents[k] if k < n_p else lines[k - n_p].component for k in at.tolist()]
+    if np.array_equal(node[:n_p], np.arange(n_p)):
+        if distinct == by_use.size:
+            return codes.tolist(), node[n_p:]
+        comps = np.fromiter(map(_component, lines), object, m)
+        if bool(np.all(codes[node[n_p:]] == comps)):
+            return codes.tolist(), node[n_p:]
     index = dict(zip(parents, range(n_p), strict=True))  # a hash shared by two codes
-    raw = np.fromiter(map(index.setdefault, comps.tolist(), count(n_p)), np.int64, m)
+    raw = np.fromiter(map(index.setdefault, map(_component, lines), count(n_p)), np.int64, m)
     provisional = np.fromiter(index.values(), np.int64, len(index))
     to_node = np.zeros(n_p + m, np.int64)  # provisional code -> node
     to_node[provisional] = np.arange(len(index))
@@ -205,7 +216,10 @@ class _Compiled:
         per_parent = np.zeros(n_parents, np.int64)
         np.add.at(per_parent, np.repeat(np.arange(n_parents, dtype=np.int64), self.n_versions),
                   v_size)
-        self.codes, self.comp = _nodes(self.parents, lines)
+        # The distinct codes, parents and components, by the Boms' own index of components
+        # (built with it, by equality).
+        distinct = len(boms.versions.keys() | boms._parents.keys())
+        self.codes, self.comp = _nodes(self.parents, lines, distinct)
         self.index = dict(zip(self.codes, range(len(self.codes)), strict=True))  # code -> node
         self.parent: Ints = np.repeat(np.arange(n_parents, dtype=np.int64), per_parent)
         self.height = _heights(len(self.codes), self.parent, self.comp)
