@@ -593,24 +593,30 @@ class _RoutingCosts:
         add = local.add
         mul = exact.multiply if local.prec <= exact.prec else _wide_mul(exact)
         self.costs: dict[str, tuple[Decimal, Decimal, Decimal, dict[str, Decimal]]] = {}
+        costs, divide = self.costs, exact.divide
+        rates = {code: (wc.labor_rate or None, wc.overhead_rate or None,
+                        wc.conversion_rate or None)
+                 for code, wc in self.work_centers.items()}
         for code, ops in self.routings.items():
+            if not ops:
+                continue
             labor = overhead = conversion = ZERO
             by_wc: dict[str, Decimal] = {}
             try:
                 for op in ops:
-                    wc = self.work_centers[op.work_center]
-                    h = add(op.run_hours, exact.divide(op.setup_hours, op.lot_size))
-                    if wc.labor_rate:
-                        labor = add(labor, mul(h, wc.labor_rate))
-                    if wc.overhead_rate:
-                        overhead = add(overhead, mul(h, wc.overhead_rate))
-                    if wc.conversion_rate:
-                        conversion = add(conversion, mul(h, wc.conversion_rate))
-                    by_wc[op.work_center] = add(by_wc.get(op.work_center, ZERO), h)
+                    wc_code = op.work_center
+                    labor_rate, overhead_rate, conversion_rate = rates[wc_code]
+                    h = add(op.run_hours, divide(op.setup_hours, op.lot_size))
+                    if labor_rate is not None:
+                        labor = add(labor, mul(h, labor_rate))
+                    if overhead_rate is not None:
+                        overhead = add(overhead, mul(h, overhead_rate))
+                    if conversion_rate is not None:
+                        conversion = add(conversion, mul(h, conversion_rate))
+                    by_wc[wc_code] = add(by_wc[wc_code], h) if wc_code in by_wc else add(ZERO, h)
             except KeyError:  # an unknown work center: fails when (if) the item is costed
                 continue
-            if ops:
-                self.costs[code] = (labor, overhead, conversion, by_wc)
+            costs[code] = (labor, overhead, conversion, by_wc)
         self.failed = {code for code in self.routings if code not in self.costs
                        and self.routings[code]}
         self.signals = [s for s in _SIGNALS if local.flags[s]]
