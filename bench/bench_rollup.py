@@ -13,9 +13,10 @@ string and Decimals of its own, as when read from a file or a database.
 
 Times ``roll_up_levels`` cold (the BOMs compiled in the call: what a first roll-up costs) and
 warm (the same ``Boms`` compiled by an earlier call: e.g. a standard cost change), the median
-of ``--runs`` each; then the reference ``roll_up_reference`` once on the plant of
-``--baseline-scale`` (default: the same plant), checks that both agree exactly, and prints
-the ratios.
+of ``--runs`` each (wall clock, and this process's CPU time: on a shared machine the wall
+clock stretches with the other processes' load); then the reference ``roll_up_reference``
+once on the plant of ``--baseline-scale`` (default: the same plant), checks that both agree
+exactly, and prints the ratios.
 
     .venv/bin/python bench/bench_rollup.py                 # 100,000 items, ~1,000,000 lines
     .venv/bin/python bench/bench_rollup.py --scale 0.1     # 10,000 items
@@ -143,9 +144,14 @@ def build_plant(n_items: int, *, depth: int = 10, lines_per_made: int = 20,
     return Plant(master, len(items), n_purchased, len(phantom), lines, in_effect, depth)
 
 
-def _time(fn: Callable[[], CostVersion]) -> tuple[float, CostVersion]:
-    start = time.perf_counter()
+def _time(fn: Callable[[], CostVersion], cpu: list[float] | None = None
+          ) -> tuple[float, CostVersion]:
+    """Wall-clock seconds (and, into ``cpu``, this process's CPU seconds: steadier on a
+    shared machine, where another process's load stretches the wall clock)."""
+    start, start_cpu = time.perf_counter(), time.process_time()
     result = fn()
+    if cpu is not None:
+        cpu.append(time.process_time() - start_cpu)
     return time.perf_counter() - start, result
 
 
@@ -154,16 +160,20 @@ def _same(a: CostVersion, b: CostVersion) -> bool:
                                                            dict(b.costs))
 
 
-def _levels(plant: Plant, runs: int) -> tuple[list[float], list[float], CostVersion]:
+def _levels(plant: Plant, runs: int, cpu: dict[str, list[float]] | None = None
+            ) -> tuple[list[float], list[float], CostVersion]:
     """roll_up_levels times: cold (the BOMs compiled in the call) and warm (already)."""
     cold, warm = [], []
+    cpu = {} if cpu is None else cpu
     result = None
     for _ in range(runs):
         clear_compiled_boms()
-        t, result = _time(lambda: roll_up_levels(plant.master, AS_OF))
+        t, result = _time(lambda: roll_up_levels(plant.master, AS_OF),
+                          cpu.setdefault("cold", []))
         cold.append(t)
     for _ in range(runs):
-        t, result = _time(lambda: roll_up_levels(plant.master, AS_OF))
+        t, result = _time(lambda: roll_up_levels(plant.master, AS_OF),
+                          cpu.setdefault("warm", []))
         warm.append(t)
     assert result is not None
     return cold, warm, result
@@ -198,18 +208,22 @@ def main(argv: list[str] | None = None) -> int:
         f"in effect on {AS_OF}), depth {plant.depth} [built in "
         f"{time.perf_counter() - start:.1f} s, not timed]")
     runs = max(args.runs, 1)
-    cold, warm, result = _levels(plant, runs)
+    cpu: dict[str, list[float]] = {}
+    cold, warm, result = _levels(plant, runs, cpu)
     t_cold, t_warm = statistics.median(cold), statistics.median(warm)
+    c_cold, c_warm = statistics.median(cpu["cold"]), statistics.median(cpu["warm"])
     say(f"roll_up_levels, cold (BOMs compiled in the call): {t_cold:.3f} s "
-        f"(median of {runs}: {', '.join(f'{t:.3f}' for t in cold)})")
+        f"(median of {runs}: {', '.join(f'{t:.3f}' for t in cold)}; CPU {c_cold:.3f} s)")
     say(f"roll_up_levels, warm (same Boms, compiled):        {t_warm:.3f} s "
-        f"(median of {runs}: {', '.join(f'{t:.3f}' for t in warm)})")
+        f"(median of {runs}: {', '.join(f'{t:.3f}' for t in warm)}; CPU {c_warm:.3f} s)")
     out: dict[str, Any] = {
         "scale": args.scale, "items": plant.items, "purchased": plant.purchased,
         "phantoms": plant.phantoms, "bom_lines": plant.lines,
         "bom_lines_in_effect": plant.lines_in_effect, "depth": plant.depth,
         "roll_up_levels_cold_s": round(t_cold, 4), "roll_up_levels_warm_s": round(t_warm, 4),
         "cold_runs_s": [round(t, 4) for t in cold], "warm_runs_s": [round(t, 4) for t in warm],
+        "roll_up_levels_cold_cpu_s": round(c_cold, 4),
+        "roll_up_levels_warm_cpu_s": round(c_warm, 4),
     }
     identical = True
     if not args.no_baseline:
@@ -222,13 +236,16 @@ def main(argv: list[str] | None = None) -> int:
             say(f"baseline plant (scale {base_scale:g}): {base.items:,} items, "
                 f"{base.lines:,} BOM lines; roll_up_levels on it: cold {b_cold:.3f} s, "
                 f"warm {b_warm:.3f} s")
-        t_ref, ref = _time(lambda: roll_up_reference(base.master, AS_OF))
+        ref_cpu: list[float] = []
+        t_ref, ref = _time(lambda: roll_up_reference(base.master, AS_OF), ref_cpu)
         identical = _same(ref, b_result)
-        say(f"roll_up_reference (recursive, 1 run) at scale {base_scale:g}: {t_ref:.3f} s")
+        say(f"roll_up_reference (recursive, 1 run) at scale {base_scale:g}: {t_ref:.3f} s "
+            f"(CPU {ref_cpu[0]:.3f} s)")
         say(f"speed-up at scale {base_scale:g}: {t_ref / b_cold:.1f}x cold, "
             f"{t_ref / b_warm:.1f}x warm; results identical to the reference: {identical}")
         out.update({"baseline_scale": base_scale, "baseline_items": base.items,
                     "baseline_bom_lines": base.lines, "roll_up_reference_s": round(t_ref, 4),
+                    "roll_up_reference_cpu_s": round(ref_cpu[0], 4),
                     "baseline_levels_cold_s": round(b_cold, 4),
                     "baseline_levels_warm_s": round(b_warm, 4),
                     "speedup_cold": round(t_ref / b_cold, 2),

@@ -376,3 +376,60 @@ def test_costs_far_apart_in_magnitude_still_roll_up_exactly() -> None:
                                            if j % 97 == 0))))
     master = MasterData(items, Boms.of(versions))
     assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
+
+
+# --- the bulk shortcuts and their fallbacks -------------------------------------------------
+
+
+@pytest.mark.parametrize("fake_hash", [lambda s: len(s) % 3, lambda s: 7])
+def test_component_codes_sharing_a_hash_take_the_dict_way(
+        monkeypatch: pytest.MonkeyPatch, fake_hash: object) -> None:
+    """Codes are numbered by their hashes in bulk, then checked: codes of one hash (never
+    seen with str hashes, forced here) are numbered through a dict, with the same result."""
+    master = deep_plant(depth=4)
+    parents = tuple(master.boms.versions)
+    lines = [line for vs in master.boms.versions.values() for v in vs for line in v.lines]
+    codes, comp = rollup._nodes(parents, lines)
+    assert codes[:len(parents)] == list(parents)
+    assert [codes[k] for k in comp.tolist()] == [line.component for line in lines]
+    monkeypatch.setattr(rollup, "hash", fake_hash, raising=False)
+    forced, forced_comp = rollup._nodes(parents, lines)
+    assert forced == codes and forced_comp.tolist() == comp.tolist()
+    clear_compiled_boms()
+    assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
+    clear_compiled_boms()
+
+
+def test_stable_order_is_a_stable_argsort() -> None:
+    rng = np.random.default_rng(5)
+    for bound, size in ((1, 0), (1, 5), (7, 1000), (100_000, 20_000)):
+        keys = rng.integers(0, bound, size)
+        want = np.argsort(keys, kind="stable")
+        assert rollup._stable_order(keys, bound).tolist() == want.tolist()
+    keys = rng.integers(0, 50, 300)  # a bound too large to pack: numpy's stable argsort
+    assert rollup._stable_order(keys, 2**62).tolist() == np.argsort(keys, kind="stable").tolist()
+
+
+def test_negative_costs_roll_up_as_the_reference() -> None:
+    """Invalid master data (validation refuses negative costs), rolled up all the same: a
+    negative value takes the Decimal walk."""
+    master = deep_plant(depth=4)
+    items = dict(master.items)
+    items["P1"] = Item("P1", standard_cost=Decimal("-2.5"))
+    items["M1-2"] = replace(items["M1-2"], conversion_cost=Decimal("-0.75"))
+    master = replace(master, items=items)
+    assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
+
+
+def test_a_parent_without_any_version_has_no_bom_as_in_the_reference() -> None:
+    """``Boms.of`` never makes one, but a ``Boms`` built by hand may: no BOM for that item."""
+    master = deep_plant(depth=3)
+    versions = dict(master.boms.versions)
+    versions["M2-4"] = ()
+    versions["M0-1"] = ()
+    master = replace(master, boms=Boms(versions))
+    clear_compiled_boms()
+    assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
+    empty = replace(master, boms=Boms({code: () for code in versions}))
+    assert_same(roll_up_levels(empty, DAY), roll_up_reference(empty, DAY))
+    clear_compiled_boms()

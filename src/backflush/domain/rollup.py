@@ -28,7 +28,11 @@ than it saves), goes item by item in level order, in Decimal.
 the :class:`Boms` object alone (not on the items, the date or the decimal context); the routing
 costs depend on the routings and work centers alone. The last ones are kept and reused while
 the very same, unchanged objects come back (e.g. a standard cost change rolls up again with
-new item costs and the same BOMs); :func:`clear_compiled_boms` drops them.
+new item costs and the same BOMs); :func:`clear_compiled_boms` drops them. The reading itself
+touches each line a few times, each time in one C-level pass (``map`` over the lines): the
+component codes are numbered by their hashes (cached in the strings), sorted in bulk and then
+checked string for string (a dict lookup per line costs more); quantities and scrap are coded
+by their text. The output objects are built a field at a time, also in C-level passes.
 
 The roll-up makes no reference cycles: the cyclic garbage collector is paused while it runs
 (it would only walk the master data again and again).
@@ -37,7 +41,7 @@ The roll-up makes no reference cycles: the cyclic garbage collector is paused wh
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import (
@@ -51,7 +55,7 @@ from decimal import (
     Underflow,
     getcontext,
 )
-from itertools import count, repeat
+from itertools import chain, count, repeat
 from operator import attrgetter, is_
 from typing import Any
 
@@ -61,6 +65,7 @@ import numpy.typing as npt
 from backflush.domain.bom import BomLine, Boms, BomVersion, check_acyclic
 from backflush.domain.costing import Cost, CostVersion, MasterData, StandardCost
 from backflush.domain.errors import BomCycleError
+from backflush.domain.items import Item
 from backflush.domain.numbers import EXACT, ONE, ZERO, to_decimal
 
 Ints = npt.NDArray[np.int64]
@@ -69,6 +74,7 @@ N_ELEMENTS = 4  # material, labor, overhead, conversion, as in Cost
 _component = attrgetter("component")
 _qty = attrgetter("qty")
 _scrap = attrgetter("scrap")
+_lines = attrgetter("lines")
 
 
 class _Unsupported(Exception):
@@ -82,18 +88,29 @@ def _ranges(starts: Ints, counts: Ints) -> Ints:
     return np.repeat(starts - ends + counts, counts) + np.arange(total, dtype=np.int64)
 
 
-def _text_codes(values: list[Decimal]) -> tuple[Ints, list[Decimal]]:
-    """A code per value (the same text, the same code) and a value per code.
+def _stable_order(keys: Ints, bound: int) -> Ints:
+    """``np.argsort(keys, kind="stable")`` for keys in ``range(bound)``: a plain sort of
+    ``key * size + position`` (a vectorised sort, several times faster) when it fits."""
+    m = keys.size
+    if bound * (m + 1) >= 2**62:
+        return np.argsort(keys, kind="stable")
+    out: Ints = np.sort(keys * m + np.arange(m, dtype=np.int64)) % m if m else keys.copy()
+    return out
+
+
+def _text_codes(values: Iterable[Decimal], n: int,
+                value_at: Callable[[int], Decimal]) -> tuple[Ints, list[Decimal]]:
+    """A code per value (the same text, the same code) and a value per code (``value_at``
+    gives the ``k``-th value again).
 
     Text, not the Decimal: hashing a Decimal is slow, hashing its text is not.
     """
-    n = len(values)
     first: dict[str, int] = {}  # text -> position of its first occurrence
     raw = np.fromiter(map(first.setdefault, map(str, values), count()), np.int64, n)
     pos = np.fromiter(first.values(), np.int64, len(first))
     dense = np.zeros(n, np.int64)
     dense[pos] = np.arange(pos.size)
-    return dense[raw], [values[k] for k in pos.tolist()]
+    return dense[raw], list(map(value_at, pos.tolist()))
 
 
 def _heights(n: int, parent: Ints, comp: Ints) -> Ints | None:
@@ -103,7 +120,7 @@ def _heights(n: int, parent: Ints, comp: Ints) -> Ints | None:
     """
     height = np.full(n, -1, np.int64)
     remaining = np.bincount(parent, minlength=n)  # lines whose component is not levelled
-    users = parent[np.argsort(comp, kind="stable")]  # each line's parent, by component
+    users = parent[_stable_order(comp, n)]  # each line's parent, by component
     first = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(comp, minlength=n), out=first[1:])
     frontier = np.flatnonzero(remaining == 0)
@@ -125,14 +142,56 @@ def _heights(n: int, parent: Ints, comp: Ints) -> Ints | None:
     return height if done == n else None
 
 
+def _nodes(parents: tuple[str, ...], lines: list[BomLine],
+           distinct: int | None = None) -> tuple[list[str], Ints]:
+    """The node codes (the parents, then the other components in order of first use) and each
+    line's component node.
+
+    By the codes' hashes (cached in the strings: the Boms hashed them all), sorted in bulk:
+    a dict lookup per line costs more. Equal codes have equal hashes; two codes of one hash
+    (never seen, but possible) take the dict way. When ``distinct``, the number of distinct
+    codes, is known and there are as many distinct hashes, no two codes share one; else each
+    line's code is compared with its node's code.
+    """
+    n_p, m = len(parents), len(lines)
+    hashes = np.fromiter(map(hash, chain(parents, map(_component, lines))), np.int64, n_p + m)
+    order = np.argsort(hashes)
+    ordered = hashes[order]
+    group = np.zeros(order.size, np.int64)  # the distinct hashes, in sorted order
+    np.cumsum(ordered[1:] != ordered[:-1], out=group[1:])
+    inverse = np.empty(order.size, np.int64)
+    inverse[order] = group
+    first = np.full(int(group[-1]) + 1 if group.size else 0, order.size, np.int64)
+    np.minimum.at(first, inverse, np.arange(order.size, dtype=np.int64))
+    by_use = np.argsort(first)  # the distinct hashes in order of first occurrence
+    rank = np.empty(by_use.size, np.int64)
+    rank[by_use] = np.arange(by_use.size, dtype=np.int64)
+    node = rank[inverse]
+    at = first[by_use]  # where each node's code first appears (parents, then lines)
+    codes = np.empty(at.size, object)
+    codes[:] = [parents[k] if k < n_p else lines[k - n_p].component for k in at.tolist()]
+    if np.array_equal(node[:n_p], np.arange(n_p)):
+        if distinct == by_use.size:
+            return codes.tolist(), node[n_p:]
+        comps = np.fromiter(map(_component, lines), object, m)
+        if bool(np.all(codes[node[n_p:]] == comps)):
+            return codes.tolist(), node[n_p:]
+    index = dict(zip(parents, range(n_p), strict=True))  # a hash shared by two codes
+    raw = np.fromiter(map(index.setdefault, map(_component, lines), count(n_p)), np.int64, m)
+    provisional = np.fromiter(index.values(), np.int64, len(index))
+    to_node = np.zeros(n_p + m, np.int64)  # provisional code -> node
+    to_node[provisional] = np.arange(len(index))
+    return list(index), to_node[raw]
+
+
 class _Compiled:
     """What a roll-up needs from the BOMs alone, as arrays.
 
     Nodes are the BOM parents (in ``boms.versions`` order), then the components that are no
     parent, in order of first use (``codes``). Every version's lines, parent by parent and
     version by version, give ``parent``, ``comp`` (nodes) and ``pair``: the line's (qty,
-    scrap) as an index into ``pairs``; ``starts[p][j]`` is where version ``j`` of parent ``p``
-    begins. ``height`` is ``None`` if the BOMs have a cycle.
+    scrap) as an index into ``pairs``; version ``j`` of parent ``p`` begins at line
+    ``v_start[v_first[p] + j]``. ``height`` is ``None`` if the BOMs have a cycle.
     """
 
     def __init__(self, boms: Boms) -> None:
@@ -140,39 +199,39 @@ class _Compiled:
         self.parents = tuple(boms.versions)
         self.versions = tuple(boms.versions.values())
         n_parents = len(self.parents)
-        index = dict(zip(self.parents, range(n_parents), strict=True))
-        lines: list[BomLine] = []
-        per_parent: list[int] = []
-        self.starts: list[list[int]] = []
-        for versions in self.versions:
-            starts = []
-            before = len(lines)
-            for v in versions:
-                starts.append(len(lines))
-                lines.extend(v.lines)
-            self.starts.append(starts)
-            per_parent.append(len(lines) - before)
+        self.n_versions = np.fromiter(map(len, self.versions), np.int64, n_parents)
+        every = list(chain.from_iterable(self.versions))  # every version, parent by parent
+        v_lines = list(map(_lines, every))
+        lines: list[BomLine] = list(chain.from_iterable(v_lines))
         m = len(lines)
-        # A new component gets n_parents + (its first line) as a provisional code.
-        raw = np.fromiter(map(index.setdefault, map(_component, lines), count(n_parents)),
-                          np.int64, m)
-        provisional = np.fromiter(index.values(), np.int64, len(index))
-        self.node = np.zeros(n_parents + m, np.int64)  # provisional code -> node
-        self.node[provisional] = np.arange(len(index))
-        self.index = index  # code -> provisional code
-        self.codes = list(index)
-        self.comp: Ints = self.node[raw]
-        self.parent: Ints = np.repeat(np.arange(n_parents, dtype=np.int64),
-                                      np.asarray(per_parent, np.int64))
+        v_size = np.fromiter(map(len, v_lines), np.int64, len(v_lines))
+        self.v_start = np.cumsum(v_size) - v_size  # where each version's lines begin
+        self.v_first = np.cumsum(self.n_versions) - self.n_versions  # a parent's first one
+        # (A parent with no version at all, which Boms.of never makes, has no BOM.)
+        first = np.where(self.n_versions > 0, self.v_first, 0) if every else \
+            np.zeros(n_parents, np.int64)
+        self.first_version = list(map(every.__getitem__, first.tolist())) if every else []
+        self.first_start = self.v_start[first] if every else first
+        self.first_size = v_size[first] if every else first
+        per_parent = np.zeros(n_parents, np.int64)
+        np.add.at(per_parent, np.repeat(np.arange(n_parents, dtype=np.int64), self.n_versions),
+                  v_size)
+        # The distinct codes, parents and components, by the Boms' own index of components
+        # (built with it, by equality).
+        distinct = len(boms.versions.keys() | boms._parents.keys())
+        self.codes, self.comp = _nodes(self.parents, lines, distinct)
+        self.index = dict(zip(self.codes, range(len(self.codes)), strict=True))  # code -> node
+        self.parent: Ints = np.repeat(np.arange(n_parents, dtype=np.int64), per_parent)
         self.height = _heights(len(self.codes), self.parent, self.comp)
 
-        q_code, q_values = _text_codes(list(map(_qty, lines)))
-        scraps = list(map(_scrap, lines))
+        q_code, q_values = _text_codes(map(_qty, lines), m, lambda k: lines[k].qty)
         s_code = np.zeros(m, np.int64)
         s_values = [ZERO]  # code 0: no scrap
-        with_scrap = np.flatnonzero(np.fromiter(map(bool, scraps), np.bool_, m))
+        with_scrap = np.flatnonzero(np.fromiter(map(bool, map(_scrap, lines)), np.bool_, m))
         if with_scrap.size:
-            codes, values = _text_codes([scraps[k] for k in with_scrap.tolist()])
+            scrapped = list(map(lines.__getitem__, with_scrap.tolist()))
+            codes, values = _text_codes(map(_scrap, scrapped), len(scrapped),
+                                        lambda k: scrapped[k].scrap)
             s_code[with_scrap] = codes + 1
             s_values += values
         key = q_code * len(s_values) + s_code
@@ -268,35 +327,31 @@ def _carry(x: Ints, base: int) -> None:
         x[j + 1] += c
 
 
-def _move(y: Ints, a: Ints, limbs: int) -> Ints:
-    """Column ``k`` moved up by ``a[k]`` whole limbs (a >= 0), in ``limbs`` limbs."""
-    n = y.shape[1]
-    if not n:
-        return np.zeros((limbs, n), np.int64)
-    lo, hi = int(a.min()), int(a.max())
-    out = np.zeros((limbs, n), np.int64)
-    if lo == hi:
-        k = max(0, min(y.shape[0], limbs - lo))
-        out[lo:lo + k] = y[:k]
-        return out
-    ext = np.zeros((limbs + y.shape[0], n), np.int64)  # rows below ``limbs`` are zeros
-    ext[limbs:] = y
-    flat = ext.reshape(-1)
-    cols = np.arange(n)
-    for j in range(limbs):
-        src = j - a  # the row of y that lands in limb j, if any
-        row = np.where((src >= 0) & (src < y.shape[0]), limbs + src, 0)
-        out[j] = np.take(flat, row * n + cols)
-    return out
-
-
 def _shift_up(x: Ints, s: Ints, limbs: int) -> Ints:
     """Each column (base 10**9) times 10**s, s >= 0, in ``limbs`` limbs (enough of them)."""
+    lx, n = x.shape
     a, b = np.divmod(s, _D9)
-    y = np.zeros((x.shape[0] + 1, x.shape[1]), np.int64)
-    y[:-1] = x * _POW[b] if b.any() else x
+    # The column times 10**b, carried, between ``limbs`` zero rows below and above: limb j
+    # of the result is then row ``limbs + j - a`` of this, whatever ``a`` (0 <= a <= limbs).
+    ext = np.zeros((2 * limbs + lx + 1, n), np.int64)
+    y = ext[limbs:limbs + lx + 1]
+    if b.any():
+        np.multiply(x, _POW[b], out=y[:-1])
+    else:
+        y[:-1] = x
     _carry(y, _B9)
-    return _move(y, a, limbs)
+    if not n:
+        return ext[:limbs]
+    lo, hi = int(a.min()), int(a.max())
+    if lo == hi:
+        return ext[limbs - lo:2 * limbs - lo].copy() if lo <= limbs else ext[:limbs].copy()
+    out = np.empty((limbs, n), np.int64)
+    flat = ext.reshape(-1)
+    at = (limbs - np.minimum(a, limbs)) * n + np.arange(n, dtype=np.int64)
+    for j in range(limbs):
+        np.take(flat, at, out=out[j])
+        at += n
+    return out
 
 
 def _shift_down(x: Ints, t: Ints, limbs: int) -> Ints:
@@ -367,7 +422,8 @@ class _Nums:
     exp: Ints
 
 
-def _fold(terms: _Nums, row: Ints, n_rows: int, prec: int) -> tuple[_Nums, bool]:
+def _fold(terms: _Nums, row: Ints, n_rows: int, prec: int,
+          digits: Ints | None = None) -> tuple[_Nums, bool]:
     """``S = round(S + term)`` over each row's terms in order, from ``S = 0``.
 
     ``row`` (non-decreasing) says which sum each term goes to; zero terms may be left out,
@@ -375,7 +431,8 @@ def _fold(terms: _Nums, row: Ints, n_rows: int, prec: int) -> tuple[_Nums, bool]
     half even. Every sum is kept exactly on a grid that holds each of its terms (10**the
     smallest term exponent): a row whose terms cannot add up to more than ``prec`` digits is
     summed in one go; the others advance together a term at a time and are rounded whenever
-    they grow beyond ``prec`` digits. Returns the sums (at most ``prec`` digits, no trailing
+    they grow beyond ``prec`` digits (``digits``: the terms' digits, or a bound on them).
+    Returns the sums (at most ``prec`` digits, no trailing
     zeros; 0 for a row without terms) and whether any rounding was inexact.
     """
     width = -(-prec // _D9)
@@ -391,7 +448,9 @@ def _fold(terms: _Nums, row: Ints, n_rows: int, prec: int) -> tuple[_Nums, bool]
     grid[present] = np.minimum.reduceat(terms.exp, starts[present])
     shift = terms.exp - grid[row]
     need = np.zeros(n_rows, np.int64)  # a bound on the digits of every partial sum
-    need[present] = np.maximum.reduceat(_ndigits(terms.coef, _D9) + shift, starts[present])
+    if digits is None:
+        digits = _ndigits(terms.coef, _D9)
+    need[present] = np.maximum.reduceat(digits + shift, starts[present])
     need += _digits(counts)
     if int(need.max()) * m > 200_000_000:  # digits x terms: limbs and memory beyond reason
         raise _Unsupported("the terms of a sum span too many orders of magnitude")
@@ -469,7 +528,7 @@ def _fold(terms: _Nums, row: Ints, n_rows: int, prec: int) -> tuple[_Nums, bool]
 
 def _to_nums(values: Sequence[Decimal], prec: int) -> _Nums:
     """Non-zero Decimals of at most ``prec`` (<= 36) digits, as columns without trailing
-    zeros."""
+    zeros. A negative one is for the Decimal walk."""
     n = len(values)
     width = -(-prec // _D9)
     coef = np.zeros((width, n), np.int64)
@@ -477,10 +536,12 @@ def _to_nums(values: Sequence[Decimal], prec: int) -> _Nums:
         return _Nums(coef, np.zeros(0, np.int64))
     adj = np.fromiter(map(Decimal.adjusted, values), np.int64, n)
     top = prec - 1
-    ints = map(int, map(Decimal.scaleb, values, (top - adj).tolist()))
-    high, low = zip(*map(divmod, ints, repeat(_B18)), strict=True)
-    hi = np.fromiter(high, np.int64, n)
-    lo = np.fromiter(low, np.int64, n)
+    ints = np.fromiter(map(int, map(Decimal.scaleb, values, (top - adj).tolist())), object, n)
+    high = ints // _B18
+    hi = high.astype(np.int64)
+    if (hi < 0).any():  # invalid master data (a negative cost), rolled up all the same
+        raise _Unsupported("a negative value")
+    lo = (ints - high * _B18).astype(np.int64)
     for j in range(width):
         src = lo if j < 2 else hi
         coef[j] = (src // _POW[_D9 * (j % 2)]) % _B9
@@ -500,11 +561,11 @@ def _to_decimals(nums: _Nums) -> list[Decimal]:
     for j in range(width - 1, 1, -1):
         hi = hi * _B9 + coef[j]
     lo = coef[1] * _B9 + coef[0] if width > 1 else coef[0]
-    out = []
-    for h, low, e in zip(hi.tolist(), lo.tolist(), exp.tolist(), strict=True):
-        d = Decimal(h * _B18 + low if h else low)
-        out.append(d.scaleb(e) if e else d)
-    return out
+    ints = lo.astype(object)
+    big = np.flatnonzero(hi)
+    if big.size:
+        ints[big] += hi[big].astype(object) * _B18
+    return list(map(Decimal.scaleb, map(Decimal, ints.tolist()), exp.tolist()))
 
 
 # --- routing costs -------------------------------------------------------------------------
@@ -532,24 +593,30 @@ class _RoutingCosts:
         add = local.add
         mul = exact.multiply if local.prec <= exact.prec else _wide_mul(exact)
         self.costs: dict[str, tuple[Decimal, Decimal, Decimal, dict[str, Decimal]]] = {}
+        costs, divide = self.costs, exact.divide
+        rates = {code: (wc.labor_rate or None, wc.overhead_rate or None,
+                        wc.conversion_rate or None)
+                 for code, wc in self.work_centers.items()}
         for code, ops in self.routings.items():
+            if not ops:
+                continue
             labor = overhead = conversion = ZERO
             by_wc: dict[str, Decimal] = {}
             try:
                 for op in ops:
-                    wc = self.work_centers[op.work_center]
-                    h = add(op.run_hours, exact.divide(op.setup_hours, op.lot_size))
-                    if wc.labor_rate:
-                        labor = add(labor, mul(h, wc.labor_rate))
-                    if wc.overhead_rate:
-                        overhead = add(overhead, mul(h, wc.overhead_rate))
-                    if wc.conversion_rate:
-                        conversion = add(conversion, mul(h, wc.conversion_rate))
-                    by_wc[op.work_center] = add(by_wc.get(op.work_center, ZERO), h)
+                    wc_code = op.work_center
+                    labor_rate, overhead_rate, conversion_rate = rates[wc_code]
+                    h = add(op.run_hours, divide(op.setup_hours, op.lot_size))
+                    if labor_rate is not None:
+                        labor = add(labor, mul(h, labor_rate))
+                    if overhead_rate is not None:
+                        overhead = add(overhead, mul(h, overhead_rate))
+                    if conversion_rate is not None:
+                        conversion = add(conversion, mul(h, conversion_rate))
+                    by_wc[wc_code] = add(by_wc[wc_code], h) if wc_code in by_wc else add(ZERO, h)
             except KeyError:  # an unknown work center: fails when (if) the item is costed
                 continue
-            if ops:
-                self.costs[code] = (labor, overhead, conversion, by_wc)
+            costs[code] = (labor, overhead, conversion, by_wc)
         self.failed = {code for code in self.routings if code not in self.costs
                        and self.routings[code]}
         self.signals = [s for s in _SIGNALS if local.flags[s]]
@@ -622,6 +689,20 @@ def roll_up_levels(master: MasterData, as_of: date, number: int = 1) -> CostVers
             gc.enable()
 
 
+_code = attrgetter("code")
+_phantom = attrgetter("phantom")
+_made = attrgetter("made")
+_conversion_cost = attrgetter("conversion_cost")
+
+
+def _standard_cost(item: Item) -> Decimal:
+    """A purchased item's standard cost, as the reference reads it."""
+    cost = item.standard_cost
+    if type(cost) is Decimal and cost.is_finite():
+        return cost
+    return to_decimal(cost if cost is not None else ZERO, f"item {item.code}: standard_cost")
+
+
 class _Plan:
     """A roll-up: the BOMs in effect, by level, and the per-item state.
 
@@ -643,9 +724,7 @@ class _Plan:
         self.codes = codes = list(items)
         self.item_list = item_list = list(items.values())
         self.n = n = len(codes)
-        raw = np.fromiter(map(c.index.get, codes, repeat(-1)), np.int64, n)
-        node_of = np.full(n, -1, np.int64)  # item -> node
-        node_of[raw >= 0] = c.node[raw[raw >= 0]]
+        node_of = np.fromiter(map(c.index.get, codes, repeat(-1)), np.int64, n)  # item -> node
         is_node = np.flatnonzero(node_of >= 0)
         item_of = np.full(len(c.codes), -1, np.int64)  # node -> item
         item_of[node_of[is_node]] = is_node
@@ -656,37 +735,39 @@ class _Plan:
         assert c.height is not None
         self.height = height = np.zeros(n, np.int64)
         height[is_node] = c.height[node_of[is_node]]
-        self.phantom = np.fromiter((it.phantom for it in item_list), np.bool_, n)
-        self.made = np.fromiter((it.made for it in item_list), np.bool_, n)
+        self.phantom = np.fromiter(map(_phantom, item_list), np.bool_, n)
+        self.made = np.fromiter(map(_made, item_list), np.bool_, n)
         # Costed from a BOM and a routing: made items, and phantoms (even a purchased one,
         # which the reference explodes through all the same).
         self.active = self.made | self.phantom
         act = np.flatnonzero(self.active)
         self.order = act[np.argsort(height[act], kind="stable")]  # by level
 
-        # The BOM version in effect for each active item that has BOMs, in level order.
-        self.chosen: dict[int, BomVersion] = {}
-        nodes: list[int] = []
-        starts: list[int] = []
-        sizes: list[int] = []
-        n_parents = len(c.parents)
-        for i, p in zip(self.order.tolist(), node_of[self.order].tolist(), strict=True):
-            if not 0 <= p < n_parents:
-                continue
+        # The BOM version in effect for each active item that has BOMs, in level order: the
+        # first version of a parent that has one (most), else a look at the dates.
+        p_of = node_of[self.order]
+        has_bom = (p_of >= 0) & (p_of < len(c.parents))
+        has_bom[has_bom] = c.n_versions[p_of[has_bom]] > 0
+        nodes = self.order[has_bom]
+        p_of = p_of[has_bom]
+        start = c.first_start[p_of]
+        size = c.first_size[p_of]
+        chosen = list(map(c.first_version.__getitem__, p_of.tolist()))
+        for k in np.flatnonzero(c.n_versions[p_of] > 1).tolist():
+            p = int(p_of[k])
             versions = c.versions[p]
-            k = 0
-            for j, v in enumerate(versions):
+            j = 0
+            for at, v in enumerate(versions):
                 if v.effective_from <= as_of:
-                    k = j
-            self.chosen[i] = versions[k]
-            nodes.append(i)
-            starts.append(c.starts[p][k])
-            sizes.append(len(versions[k].lines))
-        self.bom_items = np.asarray(nodes, np.int64)  # parents with a BOM, by level
-        size = np.asarray(sizes, np.int64)
-        pos = _ranges(np.asarray(starts, np.int64), size)
+                    j = at
+            chosen[k] = versions[j]
+            start[k] = c.v_start[c.v_first[p] + j]
+            size[k] = len(versions[j].lines)
+        self.chosen: dict[int, BomVersion] = dict(zip(nodes.tolist(), chosen, strict=True))
+        self.bom_items = nodes  # parents with a BOM, by level
+        pos = _ranges(start, size)
         self.l_comp = item_of[c.comp[pos]]  # the lines in effect, parent by parent
-        self.l_slot = np.repeat(np.arange(len(nodes), dtype=np.int64), size)
+        self.l_slot = np.repeat(np.arange(nodes.size, dtype=np.int64), size)
         self.g_code = c.pair[pos]
         self.line_bounds = np.concatenate(([0], np.cumsum(size))).astype(np.int64)
         top = int(height.max(initial=0)) + 2
@@ -697,31 +778,32 @@ class _Plan:
 
         # This level: own routing and explicit conversion cost (phantoms come level by level).
         self.own = [[ZERO] * n for _ in range(N_ELEMENTS)]
-        self.hours: dict[int, dict[str, Decimal]] = {}
         costed = _routing_costs(master, ctx, exact)
         o1, o2, o3 = self.own[1], self.own[2], self.own[3]
-        for i in act.tolist():
-            it = item_list[i]
-            done = costed.costs.get(it.code)
+        self.hours: dict[int, dict[str, Decimal]] = {}
+        hours = self.hours
+        act_list = act.tolist()
+        active_items = list(map(item_list.__getitem__, act_list))
+        routed = map(costed.costs.get, map(_code, active_items))
+        for i, done, extra in zip(act_list, routed, map(_conversion_cost, active_items),
+                                  strict=True):
             if done is None:  # no routing
-                labor = overhead = conversion = ZERO
-                by_wc: dict[str, Decimal] = {}
-            else:
-                labor, overhead, conversion, by_wc = done
-                by_wc = dict(by_wc)
-            if it.conversion_cost is not None:
-                conversion = add(conversion, it.conversion_cost)
-            o1[i], o2[i], o3[i] = labor, overhead, conversion
-            self.hours[i] = by_wc
+                hours[i] = {}
+                if extra is not None:
+                    o3[i] = add(ZERO, extra)
+                continue
+            o1[i], o2[i], conversion, by_wc = done
+            hours[i] = by_wc.copy()
+            o3[i] = conversion if extra is None else add(conversion, extra)
         for signal in costed.signals:  # as the reference's own additions would have
             ctx.flags[signal] = True
-        # A purchased item: this level is its standard cost.
-        self.std: dict[int, Decimal] = {}
-        for i in np.flatnonzero(~self.made).tolist():
-            it = item_list[i]
-            self.std[i] = to_decimal(it.standard_cost if it.standard_cost is not None
-                                     else ZERO, f"item {it.code}: standard_cost")
+        # A purchased item: this level is its standard cost (a Decimal already, from Item).
+        bought = np.flatnonzero(~self.made).tolist()
+        self.std: dict[int, Decimal] = dict(zip(bought, map(_standard_cost, map(
+            item_list.__getitem__, bought)), strict=True))
         self.lower: list[list[Decimal]] = [[ZERO] * n for _ in range(N_ELEMENTS)]
+        # Or, from the arrays, each element's lower level of the made items, in item order.
+        self.made_lower: list[list[Decimal]] | None = None
 
     def _level(self, lv: int) -> tuple[int, int, int, int]:
         """The level's parents (slots s0:s1 of ``bom_items``) and lines (a:b)."""
@@ -740,17 +822,18 @@ class _Plan:
         if not ph.size:
             return
         add, mul = self.add, self.mul
-        o0, o1, o2, o3 = self.own
-        gross = self.gross
+        gross, hours = self.gross, self.hours
+        # Own material is always zero, and a zero term changes no sum (of at most the
+        # context's digits): both are skipped.
         for p, c, g in zip(self.bom_items[self.l_slot[a + ph]].tolist(), comp[ph].tolist(),
                            self.g_code[a + ph].tolist(), strict=True):
             gq = gross[g]
-            o0[p] = add(o0[p], mul(o0[c], gq))
-            o1[p] = add(o1[p], mul(o1[c], gq))
-            o2[p] = add(o2[p], mul(o2[c], gq))
-            o3[p] = add(o3[p], mul(o3[c], gq))
-            hp = self.hours[p]
-            for wc, h in self.hours[c].items():
+            for o in self.own[1:]:
+                v = o[c]
+                if v:
+                    o[p] = add(o[p], mul(v, gq))
+            hp = hours[p]
+            for wc, h in hours[c].items():
                 hp[wc] = add(hp.get(wc, ZERO), mul(h, gq))
 
     def walk_in_decimal(self) -> None:
@@ -814,14 +897,19 @@ class _Plan:
         lower = _Nums(np.zeros((width, N_ELEMENTS * n), np.int64),
                       np.zeros(N_ELEMENTS * n, np.int64))
         element = np.arange(N_ELEMENTS, dtype=np.int64)[:, None] * n
-        bought = [(i, self.add(s, ZERO)) for i, s in self.std.items() if not self.active[i]]
-        bought = [(i, v) for i, v in bought if v]
-        if bought:  # material
-            idx = np.asarray([i for i, _ in bought], np.int64)
-            nums = _to_nums([v for _, v in bought], prec)
+        feed_nd = np.zeros(N_ELEMENTS * n, np.int64)  # digits of the feed coefficients
+        g_nd = _digits(g_coef)
+        bought_at = np.asarray([i for i in self.std if not self.active[i]], np.int64)
+        bought = list(map(self.add, map(self.std.__getitem__, bought_at.tolist()),
+                          repeat(ZERO)))  # Cost.total: std + 0
+        nonzero = np.fromiter(map(bool, bought), np.bool_, len(bought))
+        if nonzero.any():  # material
+            idx = bought_at[nonzero]
+            nums = _to_nums([bought[k] for k in np.flatnonzero(nonzero).tolist()], prec)
             _put(feed.coef, idx, nums.coef)
             feed.exp[idx] = nums.exp
             feed_nz[idx] = True
+            feed_nd[idx] = _ndigits(nums.coef, _D9)
         inexact = False
         for lv in range(len(self.slot_bounds) - 1):
             s0, s1, a, b = self._level(lv)
@@ -837,7 +925,7 @@ class _Plan:
                 _carry(prod, _B9)
                 sums, rough = _fold(_Nums(prod, feed.exp[f] + g_exp[g]),
                                     elem * n_slots + self.l_slot[a + line] - s0,
-                                    N_ELEMENTS * n_slots, prec)
+                                    N_ELEMENTS * n_slots, prec, feed_nd[f] + g_nd[g])
                 inexact |= rough
                 dest = (element + self.bom_items[s0:s1]).reshape(-1)
                 _put(lower.coef, dest, sums.coef)
@@ -872,57 +960,57 @@ class _Plan:
             _put(feed.coef, dest, low.coef)
             feed.exp[dest] = low.exp
             feed_nz[dest] = (low.coef != 0).any(axis=0)
+            feed_nd[dest] = _ndigits(low.coef, _D9)
         if inexact:  # as the reference's additions would have signalled
             ctx.flags[Inexact] = ctx.flags[Rounded] = True
         made = np.flatnonzero(self.made)
         dest = (element + made).reshape(-1)
         values = _to_decimals(_Nums(_take(lower.coef, dest), lower.exp[dest]))
-        for e in range(N_ELEMENTS):
-            low_e = self.lower[e]
-            for i, v in zip(made.tolist(), values[e * made.size:(e + 1) * made.size],
-                            strict=True):
-                low_e[i] = v
+        k = made.size
+        self.made_lower = [values[e * k:(e + 1) * k] for e in range(N_ELEMENTS)]
 
     def costs(self) -> dict[str, StandardCost]:
-        """The standard costs, components before parents (by level, then in item order)."""
-        codes, made, std, chosen, hours = (self.codes, self.made.tolist(), self.std,
-                                           self.chosen, self.hours)
-        o0, o1, o2, o3 = self.own
-        w0, w1, w2, w3 = self.lower
+        """The standard costs, components before parents (by level, then in item order).
+
+        Built a field at a time over all the items (``map`` runs the slot setters in C)."""
+        n, codes, std, chosen, hours = self.n, self.codes, self.std, self.chosen, self.hours
         new = object.__new__
-        material, labor, overhead, conversion = _COST_SLOTS
         item, this_level, lower_level, by_wc, bom = _SC_SLOTS
-        zero = Cost()
-        out: dict[str, StandardCost] = {}
-        for i in np.argsort(self.height, kind="stable").tolist():
-            this = new(Cost)
-            sc = new(StandardCost)
-            if made[i]:
-                material(this, o0[i])
-                labor(this, o1[i])
-                overhead(this, o2[i])
-                conversion(this, o3[i])
-                low = new(Cost)
-                material(low, w0[i])
-                labor(low, w1[i])
-                overhead(low, w2[i])
-                conversion(low, w3[i])
-                v = chosen.get(i)
-                by_wc(sc, hours[i])
-                bom(sc, v.key if v is not None else "")
-            else:  # purchased: Cost(material=standard_cost), Cost()
-                material(this, std[i])
-                labor(this, ZERO)
-                overhead(this, ZERO)
-                conversion(this, ZERO)
-                low = zero
-                by_wc(sc, {})
-                bom(sc, "")
-            item(sc, codes[i])
-            this_level(sc, this)
-            lower_level(sc, low)
-            out[codes[i]] = sc
-        return out
+        out = np.empty(n, object)
+
+        def costs(k: int, *elements: Iterable[Decimal]) -> list[Cost]:
+            objs = list(map(new, repeat(Cost, k)))
+            for setter, values in zip(_COST_SLOTS, elements, strict=True):
+                any(map(setter, objs, values))
+            return objs
+
+        def fill(at: list[int], this: list[Cost], low: list[Cost] | Iterable[Cost],
+                 wc_hours: Iterable[dict[str, Decimal]], keys: Iterable[str]) -> None:
+            scs = list(map(new, repeat(StandardCost, len(at))))
+            any(map(item, scs, map(codes.__getitem__, at)))
+            any(map(this_level, scs, this))
+            any(map(lower_level, scs, low))
+            any(map(by_wc, scs, wc_hours))
+            any(map(bom, scs, keys))
+            out[at] = np.fromiter(scs, object, len(scs))
+
+        made = np.flatnonzero(self.made).tolist()
+        if made:
+            k = len(made)
+            this = costs(k, *[map(o.__getitem__, made) for o in self.own])
+            low = costs(k, *(self.made_lower if self.made_lower is not None
+                             else [map(w.__getitem__, made) for w in self.lower]))
+            keys = [v.key if v is not None else "" for v in map(chosen.get, made)]
+            fill(made, this, low, map(hours.__getitem__, made), keys)
+        bought = np.flatnonzero(~self.made).tolist()
+        if bought:  # purchased: Cost(material=standard_cost), Cost()
+            k = len(bought)
+            this = costs(k, map(std.__getitem__, bought), repeat(ZERO), repeat(ZERO),
+                         repeat(ZERO))
+            fill(bought, this, repeat(Cost(), k), map(dict, repeat((), k)), repeat("", k))
+        order = np.argsort(self.height, kind="stable")
+        return dict(zip(np.asarray(codes, object)[order].tolist(), out[order].tolist(),
+                        strict=True))
 
 
 # Building 100,000 frozen dataclasses through their __init__ (object.__setattr__ field by
