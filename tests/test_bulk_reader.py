@@ -206,6 +206,9 @@ def test_flow_runs_slice_count_and_batch() -> None:
         back = pickle.loads(pickle.dumps(sent))  # as the reading process hands it over
         assert list(back) == list(sent) and back.counts == sent.counts
         assert (back.days, back.priced) == (sent.days, sent.priced)
+    joined = FlowRun.join([run[:3], run[3:5], run[5:]])
+    assert list(joined) == list(run) and joined.counts == run.counts
+    assert (joined.days, joined.priced) == (run.days, run.priced)
     single = Flow("X", "completion", date(2026, 11, 1), "F1", D(1))
     batches = list(tabular.batched([single, run, single, run], 4))
     sizes = [sum(len(x) if isinstance(x, FlowRun) else 1 for x in b) for b in batches]

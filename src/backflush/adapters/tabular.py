@@ -312,7 +312,7 @@ class _FlowDecoder:
         return Flow(ident, kind, day, item, number, unit_price)
 
 
-CHUNK = 100_000  # CSV rows read and checked together (a FlowRun when they all are flows)
+CHUNK = 25_000  # CSV rows read and checked together (a FlowRun when they all are flows)
 READ_AHEAD_BYTES = 4_000_000  # from this file size on, a second process reads the file
 
 

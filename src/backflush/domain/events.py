@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
-from itertools import compress
+from itertools import chain, compress
 from operator import ne
 from typing import NamedTuple, overload
 
@@ -354,6 +354,34 @@ class FlowRun(Sequence[Flow]):
 
     def ids(self) -> list[str]:
         return self.rows[0::self.width]
+
+    @staticmethod
+    def join(runs: Sequence[FlowRun]) -> FlowRun:
+        """One run of consecutive runs (of one width), without counting them again."""
+        if len(runs) == 1:
+            return runs[0]
+        width = runs[0].width
+        if any(r.width != width for r in runs):
+            raise ValueError("flow runs of different widths are not joined")
+        counts: Counter[FlowKey] = Counter()
+        days: list[tuple[int, int, str]] = []
+        dates: dict[str, date] = {}
+        numbers: dict[str, Decimal] = {}
+        payloads: dict[str, Decimal] = {}
+        at = 0
+        for r in runs:
+            counts.update(r.counts)
+            dates.update(r.dates)
+            numbers.update(r.numbers)
+            payloads.update(r.payloads)
+            for a, b, day in r.days:
+                if days and days[-1][1] == at + a and days[-1][2] == day:
+                    days[-1] = (days[-1][0], at + b, day)
+                else:
+                    days.append((at + a, at + b, day))
+            at += len(r)
+        return _flow_run(list(chain.from_iterable(r.rows for r in runs)), width, dates,
+                         numbers, payloads, counts, tuple(days), any(r.priced for r in runs))
 
 
 _SEPARATOR = "\x1f"  # the ASCII unit separator

@@ -256,6 +256,21 @@ def _key(event: Event | Flow) -> tuple[Hashable, ...]:
     return (event.type, event.date, replace(event, id="#"))
 
 
+def warm(ctx: Context, keys: Iterable[tuple[Hashable, ...]], cache: ShapeCache) -> None:
+    """Work out the shapes of these flow keys ahead (e.g. while the rest of a run is still
+    being read); :func:`summarise` then finds them done. Keys it cannot summarise are left
+    for it to find."""
+    if ctx.policy.method is Method.SEQUENTIAL:
+        return
+    cache = cache.for_costs(ctx.costs.number)
+    locked = ctx.view.locked_through
+    for key in keys:
+        try:
+            _lookup(ctx, key, cache, locked)
+        except BackflushError:
+            continue
+
+
 def summarise(ctx: Context, run: Sequence[Event | Flow], cache: ShapeCache) -> Summary | None:
     """The summary of ``run`` (completions, receipts, sales), or None: post it event by event."""
     if ctx.policy.method is Method.SEQUENTIAL or not run:

@@ -12,7 +12,7 @@ from backflush.domain.events import Event, Flow, FlowRun
 from backflush.domain.opening import Opening
 from backflush.domain.policy import Disposition, Journal, Method, Policy
 from backflush.domain.posting import Context, post
-from backflush.domain.summary import SUMMARISED_EVENTS, ShapeCache, summarise
+from backflush.domain.summary import SUMMARISED_EVENTS, ShapeCache, summarise, warm
 from backflush.service_layer.repository import LedgerRepository
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -120,6 +120,23 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow | FlowRun],
             done += len(run)
             run = []
 
+    # FlowRuns (flows in columns, as the bulk reader hands them over) are gathered up to
+    # the run size; their shapes are worked out as they come, while the reader goes on.
+    columns: list[FlowRun] = []
+    gathered = 0
+
+    def post_columns() -> None:
+        nonlocal columns, gathered, done
+        if not columns:
+            return
+        whole = FlowRun.join(columns) if len({c.width for c in columns}) == 1 else None
+        for part in ([whole] if whole is not None else columns):
+            for start in range(0, len(part), run_size):
+                piece = part[start:start + run_size] if len(part) > run_size else part
+                _post_run(ledger, piece, result, cache)
+                done += len(piece)
+        columns, gathered = [], 0
+
     for event in events:
         if isinstance(event, FlowRun):
             if not summary:
@@ -128,22 +145,30 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow | FlowRun],
                     done += 1
             else:
                 flush()
-                for start in range(0, len(event), run_size):
-                    part = event[start:start + run_size] if len(event) > run_size else event
-                    _post_run(ledger, part, result, cache)
-                    done += len(part)
+                if columns and columns[-1].width != event.width:
+                    post_columns()
+                columns.append(event)
+                gathered += len(event)
+                if gathered < run_size:
+                    warm(Context(ledger.master, ledger.policy, ledger.costs, ledger),
+                         event.counts, cache)
+                    continue
+                post_columns()
         elif summary and (type(event) is Flow or event.type in SUMMARISED_EVENTS):
+            post_columns()
             run.append(event)
             if len(run) < run_size:
                 continue
             flush()
         else:
+            post_columns()
             flush()
             _post_single(ledger, event, result)
             done += 1
         if progress is not None:
             progress(done)
-    if run:
+    if run or columns:
+        post_columns()
         flush()
         if progress is not None:
             progress(done)
