@@ -10,6 +10,8 @@ import csv
 import gc
 import json
 import multiprocessing
+import queue
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -312,8 +314,9 @@ class _FlowDecoder:
         return Flow(ident, kind, day, item, number, unit_price)
 
 
-CHUNK = 25_000  # CSV rows read and checked together (a FlowRun when they all are flows)
+CHUNK = 100_000  # CSV rows read and checked together (a FlowRun when they all are flows)
 READ_AHEAD_BYTES = 4_000_000  # from this file size on, a second process reads the file
+READ_AHEAD_CHUNKS = 3  # chunks read and not yet posted, at most
 
 
 def stream_events(path: Path, master: MasterData, *, read_ahead: bool | None = None,
@@ -375,9 +378,9 @@ def batched(stream: Iterable[Event | Flow | FlowRun], size: int
 
 
 def _read_ahead(items: Iterator[Any]) -> Iterator[Any]:
-    """``items`` produced in a forked process and handed over through a pipe (the pipe's
-    buffer bounds what is read ahead). An error there is raised here, at the same place in
-    the stream; closing this iterator early stops the process."""
+    """``items`` produced in a forked process and handed over through a pipe, at most
+    READ_AHEAD_CHUNKS ahead. An error there is raised here, at the same place in the
+    stream; closing this iterator early stops the process."""
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
 
@@ -403,29 +406,52 @@ def _read_ahead(items: Iterator[Any]) -> Iterator[Any]:
     worker = ctx.Process(target=produce, name="backflush-reader", daemon=True)
     worker.start()
     send.close()
+    # A thread takes the chunks off the pipe as they come (up to READ_AHEAD_CHUNKS ahead),
+    # so the reader never waits while a run is being posted.
+    chunks: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=READ_AHEAD_CHUNKS)
+    stop = threading.Event()
+
+    def pump() -> None:
+        while not stop.is_set():
+            try:
+                message = receive.recv()
+            except (EOFError, OSError):
+                message = ("ended", None)
+            while not stop.is_set():
+                try:
+                    chunks.put(message, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if message[0] != "item":
+                return
+
+    pumping = threading.Thread(target=pump, name="backflush-reader-pipe", daemon=True)
+    pumping.start()
 
     def consume() -> Iterator[Any]:
         try:
             while True:
-                try:
-                    tag, value = receive.recv()
-                except EOFError:
-                    worker.join()
-                    raise RuntimeError("the process reading the event file ended "
-                                       f"unexpectedly (exit code {worker.exitcode})") from None
+                tag, value = chunks.get()
                 if tag == "item":
                     yield value
                 elif tag == "end":
                     return
                 elif tag == "invalid":
                     raise ValidationError(value)
+                elif tag == "ended":
+                    worker.join()
+                    raise RuntimeError("the process reading the event file ended "
+                                       f"unexpectedly (exit code {worker.exitcode})")
                 else:
                     raise value
         finally:
-            receive.close()
+            stop.set()
             if worker.is_alive():
                 worker.terminate()
             worker.join()
+            pumping.join()
+            receive.close()
 
     return consume()
 
