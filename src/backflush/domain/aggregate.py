@@ -10,10 +10,14 @@ otherwise in Python integers, and scaled back. Either way the result is exact.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]
+
+from backflush.domain.numbers import EXACT
 
 INT64_SAFE = 2**62
 ONE = Decimal(1)
@@ -21,8 +25,8 @@ ONE = Decimal(1)
 
 def _back(value: int, places: int) -> Decimal:
     """``value`` × 10^-places, without trailing zeros after the point."""
-    d = Decimal(value).scaleb(-places)
-    return d.quantize(ONE) if d == d.to_integral_value() else d.normalize()
+    d = Decimal(value).scaleb(-places, EXACT)
+    return d.quantize(ONE, context=EXACT) if d == d.to_integral_value() else d.normalize(EXACT)
 
 
 def places(value: Decimal) -> int:
@@ -35,44 +39,62 @@ def places(value: Decimal) -> int:
 def scaled(values: Sequence[Decimal]) -> tuple[list[int], int]:
     """``values`` as integers × 10^-p, with the smallest such p."""
     p = max((places(v) for v in values), default=0)
-    return [int(v.scaleb(p)) for v in values], p
+    return [int(v.scaleb(p, EXACT)) for v in values], p
 
 
-def totals(counts: Sequence[tuple[int, int, int]], n_rows: int, n_shapes: int,
-           effects: Sequence[tuple[int, int, int]], p: int, n_cols: int
-           ) -> dict[tuple[int, int], Decimal]:
+@dataclass(frozen=True, slots=True)
+class Effects:
+    """One shape's row of S, compiled once: its columns and values × 10^places (also as an
+    int64 array when they fit), and the largest magnitude among them."""
+
+    cols: Any  # np.ndarray of int64
+    units: tuple[int, ...]
+    places: int
+    biggest: int
+    array: Any  # np.ndarray of int64, or None beyond int64
+
+
+def compile_effects(cols: Sequence[int], units: Sequence[int], places: int) -> Effects:
+    biggest = max((abs(u) for u in units), default=0)
+    array = np.asarray(units, dtype=np.int64) if biggest < INT64_SAFE else None
+    return Effects(np.asarray(cols, dtype=np.int64), tuple(units), places, biggest, array)
+
+
+def totals_of(counts: Sequence[tuple[int, int, int]], n_rows: int, shapes: Sequence[Effects],
+              n_cols: int) -> dict[tuple[int, int], Decimal]:
     """Σ_s counts[row, s] × effects[s, col] × 10^-p, for every (row, col) not zero.
 
-    ``counts``: (row, shape, how many); ``effects``: (shape, column, value × 10^p).
-    """
-    if not counts or not effects:
+    ``counts``: (row, shape, how many), the shape being its place in ``shapes`` (compiled
+    once by :func:`compile_effects`, so a run does not rebuild S)."""
+    if not counts or not shapes:
         return {}
+    p = max(s.places for s in shapes)
+    factors = [10 ** (p - s.places) for s in shapes]
     per_row = [0] * n_rows
     for r, _, n in counts:
         per_row[r] += n
-    bound = max(abs(e[2]) for e in effects) * max(per_row)
-    out: dict[tuple[int, int], Decimal] = {}
-    if bound < INT64_SAFE:
+    bound = max(s.biggest * f for s, f in zip(shapes, factors, strict=True)) * max(per_row)
+    if bound < INT64_SAFE and all(s.array is not None for s in shapes):
         c = sparse.csr_matrix((np.array([n for _, _, n in counts], dtype=np.int64),
                                (np.array([r for r, _, _ in counts], dtype=np.int64),
-                                np.array([s for _, s, _ in counts], dtype=np.int64))),
-                              shape=(n_rows, n_shapes))
-        s = sparse.csr_matrix((np.array([e[2] for e in effects], dtype=np.int64),
-                               (np.array([e[0] for e in effects], dtype=np.int64),
-                                np.array([e[1] for e in effects], dtype=np.int64))),
-                              shape=(n_shapes, n_cols))
-        product = (c @ s).tocoo()
+                                np.array([k for _, k, _ in counts], dtype=np.int64))),
+                              shape=(n_rows, len(shapes)))
+        lengths = [len(s.units) for s in shapes]
+        data = np.concatenate([s.array * f if f != 1 else s.array
+                               for s, f in zip(shapes, factors, strict=True)])
+        rows = np.repeat(np.arange(len(shapes), dtype=np.int64), lengths)
+        s_matrix = sparse.csr_matrix((data, (rows, np.concatenate([s.cols for s in shapes]))),
+                                     shape=(len(shapes), n_cols))
+        product = (c @ s_matrix).tocoo()
+        out: dict[tuple[int, int], Decimal] = {}
         for r, col, v in zip(product.row.tolist(), product.col.tolist(),
                              product.data.tolist(), strict=True):
             if v:
                 out[(r, col)] = _back(v, p)
         return out
-    # Beyond int64: the same sums in Python integers.
-    by_shape: dict[int, list[tuple[int, int]]] = {}
-    for shape, col, x in effects:
-        by_shape.setdefault(shape, []).append((col, x))
     acc: dict[tuple[int, int], int] = {}
-    for r, shape, n in counts:
-        for col, x in by_shape.get(shape, ()):
-            acc[(r, col)] = acc.get((r, col), 0) + n * x
+    for r, k, n in counts:
+        shape, f = shapes[k], factors[k]
+        for col, x in zip(shape.cols.tolist(), shape.units, strict=True):
+            acc[(r, col)] = acc.get((r, col), 0) + n * x * f
     return {key: _back(v, p) for key, v in acc.items() if v}

@@ -31,7 +31,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import cast
 
-from backflush.domain.aggregate import scaled, totals
+from backflush.domain.aggregate import Effects, compile_effects, scaled, totals_of
 from backflush.domain.books import HOLDING_ROLES
 from backflush.domain.costing import MasterData
 from backflush.domain.errors import BackflushError
@@ -202,13 +202,34 @@ class ShapeCache:
     cost_version: int = -1
     shapes: dict[Hashable, Shape] = field(default_factory=dict)
     signatures: dict[tuple[str, date], tuple[str, ...]] = field(default_factory=dict)
+    # The columns of the batch product, numbered across runs, and each shape's row of it.
+    columns: dict[tuple[Hashable, ...], int] = field(default_factory=dict)
+    names: list[tuple[Hashable, ...]] = field(default_factory=list)
+    compiled: dict[int, tuple[Shape, Effects]] = field(default_factory=dict)
 
     def for_costs(self, number: int) -> ShapeCache:
         if number != self.cost_version:
             self.cost_version = number
             self.shapes.clear()
             self.signatures.clear()
+            self.compiled.clear()
         return self
+
+    def effects(self, shape: Shape) -> Effects:
+        """``shape``'s effects on the numbered columns, compiled once."""
+        found = self.compiled.get(id(shape))
+        if found is not None and found[0] is shape:
+            return found[1]
+        cols = []
+        for column, _ in shape.effects:
+            j = self.columns.get(column)
+            if j is None:
+                j = self.columns[column] = len(self.names)
+                self.names.append(column)
+            cols.append(j)
+        effects = compile_effects(cols, [units for _, units in shape.effects], shape.places)
+        self.compiled[id(shape)] = (shape, effects)
+        return effects
 
 
 def bom_signature(master: MasterData, item: str, when: date) -> tuple[str, ...]:
@@ -315,34 +336,23 @@ def summarise(ctx: Context, run: Sequence[Event | Flow], cache: ShapeCache) -> S
             or (run.priced if isinstance(run, FlowRun)
                 else any(type(ev) is Flow and ev.unit_price is not None for ev in run)):
         alerts, priced = _in_order(ctx, run, shapes, short)
-    days = _days(ctx, counts, shapes, [s for s, _ in per_shape.values()], priced)
+    days = _days(ctx, counts, shapes, [s for s, _ in per_shape.values()], priced, cache)
     boms = frozenset().union(*(s.boms for s, _ in per_shape.values()))
     return Summary(tuple(days), tuple(alerts), boms, ctx.costs.number)
 
 
 def _days(ctx: Context, counts: Mapping[tuple[Hashable, ...], int],
           shapes: Mapping[tuple[Hashable, ...], Shape], used: list[Shape],
-          priced: Mapping[date, _Priced]) -> list[DaySummary]:
+          priced: Mapping[date, _Priced], cache: ShapeCache) -> list[DaySummary]:
     """One summary per day: the per-day totals of every effect, by one sparse product."""
     day_list: list[date] = sorted({key[1] for key in counts})  # type: ignore[misc]
     row_of: dict[Hashable, int] = {day: i for i, day in enumerate(day_list)}
     col_of = {id(shape): i for i, shape in enumerate(used)}
     matrix = [(row_of[key[1]], col_of[id(shapes[key])], n) for key, n in counts.items()]
-    columns: dict[tuple[Hashable, ...], int] = {}
-    effects: list[tuple[int, int, int]] = []
-    p = max(shape.places for shape in used)
-    for shape in used:
-        col = col_of[id(shape)]
-        factor = 10 ** (p - shape.places)
-        for column, units in shape.effects:
-            j = columns.get(column)
-            if j is None:
-                j = columns[column] = len(columns)
-            effects.append((col, j, units * factor))
-    names = list(columns)
+    names = cache.names
     per_day: list[dict[tuple[Hashable, ...], Decimal]] = [{} for _ in day_list]
-    for (r, j), value in totals(matrix, len(day_list), len(used), effects, p,
-                                len(names)).items():
+    compiled = [cache.effects(shape) for shape in used]
+    for (r, j), value in totals_of(matrix, len(day_list), compiled, len(names)).items():
         per_day[r][names[j]] = value
 
     books = ctx.books
