@@ -239,3 +239,22 @@ def test_a_csv_posted_in_columns_gives_the_per_event_ledger(tmp_path: Path,
     assert state(b.ledger()) == want
     again = services.post_events(b.uow(), tabular.stream_events(path, master, chunk=37))
     assert (again.posted, again.duplicates) == (0, len(events))
+
+
+@pytest.mark.usefixtures("backend")
+def test_a_run_with_thousands_of_alerts_stores_them_as_the_per_event_rules_do(
+        tmp_path: Path) -> None:
+    """No stock at all: every completion goes below zero and alerts (more than 500 in one
+    run: their events are found by one pass over the run's rows)."""
+    master, events = plant(tmp_path, seed=8, events=3000)
+    completions = [e for e in events if e.type == "completion" and isinstance(e, Flow)]
+    want = reference(master, Policy(), completions)
+    assert len(want["alerts"]) > 500
+    b = new_backend()
+    services.set_up_ledger(b.uow(), master, Policy(journal=Journal.SUMMARY), date(2026, 11, 1))
+    with b.uow() as uow:
+        result = services.post_events_in(uow, completions, run_size=100_000)
+        uow.commit()
+    services.post_events(b.uow(), [Close(id="close", date=date(2026, 11, 30), period="2026-11")])
+    assert result.summarised == len(completions)
+    assert state(b.ledger()) == want

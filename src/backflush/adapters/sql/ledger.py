@@ -776,6 +776,9 @@ class SqlLedger:
         entry_of.update(zip((d.date for d in with_entry), numbers, strict=True))
         firsts: dict[date, str] = {}
         dbapi: Any = c.dialect.dbapi
+        many = len(summary.alerts) > 500
+        # Every event this transaction sees above ``before`` is one of the run's.
+        before = self._rows("SELECT max(seq) FROM events")[0][0] or 0 if many else 0
         try:
             with c.begin_nested():
                 _bulk_events(c, run, entry_of, summary.cost_version, firsts)
@@ -786,16 +789,19 @@ class SqlLedger:
                                       dialect=c.dialect) from exc
         self._posted = True
         wanted = set(firsts.values()) | {alert.event_id for _, alert in summary.alerts}
-        seq_of = self._seqs(wanted)
+        if many:  # one pass over the run's rows rather than a lookup per id
+            seq_of = {ident: seq for ident, seq in self._rows(
+                "SELECT id, seq FROM events WHERE seq > ?", (before,)) if ident in wanted}
+        else:
+            seq_of = self._seqs(wanted)
         for day in summary.days:
             first = seq_of[firsts[day.date]]
             if day.entry is not None:
                 self._insert_entry(first, day.entry, entry_of[day.date])
             self._apply_moves(first, day.date, day.moves)
-        if summary.alerts:
-            c.execute(insert(t.alerts), [{"event_seq": seq_of[a.event_id], "event_id": a.event_id,
-                                          "code": a.code, "message": a.message}
-                                         for _, a in summary.alerts])
+        self._append_rows("alerts (event_seq, event_id, code, message)", 4,
+                          [(seq_of[a.event_id], a.event_id, a.code, a.message)
+                           for _, a in summary.alerts])
         self._freeze(set(summary.boms), {summary.cost_version} if with_entry else set())
         return None
 
