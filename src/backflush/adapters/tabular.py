@@ -10,6 +10,7 @@ import csv
 import gc
 import json
 import multiprocessing
+import pickle
 import queue
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -18,7 +19,7 @@ from decimal import Decimal
 from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from backflush.adapters.scenario_file import (
     FIRST_DAY,
@@ -407,23 +408,25 @@ def _read_ahead(items: Iterator[Any]) -> Iterator[Any]:
     worker.start()
     send.close()
     # A thread takes the chunks off the pipe as they come (up to READ_AHEAD_CHUNKS ahead),
-    # so the reader never waits while a run is being posted.
-    chunks: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=READ_AHEAD_CHUNKS)
+    # so the reader never waits while a run is being posted. They wait pickled: a chunk's
+    # one joined string is a few MB, its values as objects ten times that.
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=READ_AHEAD_CHUNKS)
     stop = threading.Event()
 
     def pump() -> None:
         while not stop.is_set():
+            message: bytes | None
             try:
-                message = receive.recv()
+                message = receive.recv_bytes()
             except (EOFError, OSError):
-                message = ("ended", None)
+                message = None
             while not stop.is_set():
                 try:
                     chunks.put(message, timeout=0.1)
                     break
                 except queue.Full:
                     continue
-            if message[0] != "item":
+            if message is None:
                 return
 
     pumping = threading.Thread(target=pump, name="backflush-reader-pipe", daemon=True)
@@ -432,19 +435,22 @@ def _read_ahead(items: Iterator[Any]) -> Iterator[Any]:
     def consume() -> Iterator[Any]:
         try:
             while True:
-                tag, value = chunks.get()
+                message = chunks.get()
+                tag, value = (pickle.loads(message) if message is not None
+                              else ("ended", None))
+                del message
                 if tag == "item":
                     yield value
                 elif tag == "end":
                     return
                 elif tag == "invalid":
-                    raise ValidationError(value)
+                    raise ValidationError(cast(list[Problem], value))
                 elif tag == "ended":
                     worker.join()
                     raise RuntimeError("the process reading the event file ended "
                                        f"unexpectedly (exit code {worker.exitcode})")
                 else:
-                    raise value
+                    raise cast(BaseException, value)
         finally:
             stop.set()
             if worker.is_alive():
