@@ -258,3 +258,28 @@ def test_a_run_with_thousands_of_alerts_stores_them_as_the_per_event_rules_do(
     services.post_events(b.uow(), [Close(id="close", date=date(2026, 11, 30), period="2026-11")])
     assert result.summarised == len(completions)
     assert state(b.ledger()) == want
+
+
+@pytest.mark.usefixtures("backend")
+def test_ids_that_need_escaping_are_stored_as_read(tmp_path: Path) -> None:
+    """A backslash, a tab or a newline in an id: COPY text must escape them (PostgreSQL)."""
+    master, _, _ = generated_csv(tmp_path, seed=5, events=50)
+    finished = next(c for c, it in master.items.items() if it.made and not it.phantom)
+    part = next(c for c, it in master.items.items() if not it.made)
+    ids = ["W\\1", "W\t2", "W\n3", "W4"]
+    rows = [[ident, "2026-11-02", "completion", finished, "1", ""] for ident in ids]
+    rows.append(["S1", "2026-11-02", "sale", finished, "1", ""])
+    rows.append(["R1", "2026-11-02", "receipt", part, "2", "1.50"])
+    path = flows_file(tmp_path, rows)
+    stream = list(tabular.stream_events(path, master, read_ahead=False))
+    assert len(stream) == 1 and isinstance(stream[0], FlowRun)
+    want = reference(master, Policy(), list(stream[0]))
+    b = new_backend()
+    services.set_up_ledger(b.uow(), master, Policy(journal=Journal.SUMMARY), date(2026, 11, 1))
+    result = services.post_events(b.uow(), stream)
+    services.post_events(b.uow(), [Close(id="close", date=date(2026, 11, 30), period="2026-11")])
+    assert result.summarised == len(rows)
+    assert state(b.ledger()) == want
+    for ident in ids:
+        stored = b.ledger().stored_event(ident)
+        assert stored is not None and stored.id == ident

@@ -1050,9 +1050,9 @@ def _bulk_flow_run(c: Connection, run: FlowRun, entry_of: Mapping[date, int], ve
                 if plain:
                     end = f"\t{version}\t{entry}\n"
                     cp.write(end.join(map("\t".join, zip(*[iter(part)] * w, strict=True))) + end)
-                else:  # a value needs escaping: row by row
+                else:  # a value needs escaping: row by row ('' stays '', read as NULL)
                     for i in range(0, len(part), w):
-                        cp.write_row([v or None for v in part[i:i + w]] + [version, entry])
+                        cp.write_row([*part[i:i + w], version, entry])
         return
     k = ROWS_PER_INSERT
 
