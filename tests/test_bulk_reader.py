@@ -283,3 +283,11 @@ def test_ids_that_need_escaping_are_stored_as_read(tmp_path: Path) -> None:
     for ident in ids:
         stored = b.ledger().stored_event(ident)
         assert stored is not None and stored.id == ident
+
+
+def test_events_read_one_by_one_come_through_the_reader_process_alike(tmp_path: Path) -> None:
+    """JSON Lines (and CSV chunks read row by row) go over in lists of events."""
+    master, jsonl, _ = generated_csv(tmp_path, seed=5, events=400)
+    ahead = list(tabular.stream_events(jsonl, master, read_ahead=True))
+    assert content(ahead) == content(tabular.stream_events(jsonl, master, read_ahead=False))
+    assert not any(isinstance(x, FlowRun) for x in ahead)

@@ -318,6 +318,7 @@ class _FlowDecoder:
 CHUNK = 100_000  # CSV rows read and checked together (a FlowRun when they all are flows)
 READ_AHEAD_BYTES = 4_000_000  # from this file size on, a second process reads the file
 READ_AHEAD_CHUNKS = 3  # chunks read and not yet posted, at most
+READ_AHEAD_EVENTS = 2_000  # events read one by one are handed over this many at a time
 
 
 def stream_events(path: Path, master: MasterData, *, read_ahead: bool | None = None,
@@ -333,13 +334,14 @@ def stream_events(path: Path, master: MasterData, *, read_ahead: bool | None = N
     MAX_PROBLEMS), then ValidationError is raised, so a caller posting inside one
     transaction posts nothing.
 
-    ``read_ahead`` (default: for CSV and JSON Lines files of READ_AHEAD_BYTES or more, where
-    the system can fork) reads the file in a second process, so reading and posting use
-    both cores; what comes out is the same.
+    ``read_ahead`` (default: for CSV files of READ_AHEAD_BYTES or more, where the system can
+    fork) reads the file in a second process, so reading and posting use both cores; what
+    comes out is the same. Not by default for JSON Lines: handing its events over one by one
+    costs more than reading them (300,000 completions: 43,650 a second against 67,583).
     """
     if read_ahead is None:
         try:
-            read_ahead = (path.suffix.lower() in (".csv", ".jsonl")
+            read_ahead = (path.suffix.lower() == ".csv"
                           and path.stat().st_size >= READ_AHEAD_BYTES)
         except OSError:
             read_ahead = False
@@ -390,11 +392,25 @@ def _read_ahead(items: Iterator[Any]) -> Iterator[Any]:
         # This process only reads rows into lists and strings: no reference cycles to
         # collect, and the collector's passes over each chunk's rows would double the work.
         gc.disable()
+        single: list[Any] = []  # events read one by one go over in lists, not one by one
         try:
             for item in items:
-                send.send(("item", item))
+                if isinstance(item, FlowRun):
+                    if single:
+                        send.send(("items", single))
+                        single = []
+                    send.send(("item", item))
+                else:
+                    single.append(item)
+                    if len(single) >= READ_AHEAD_EVENTS:
+                        send.send(("items", single))
+                        single = []
+            if single:
+                send.send(("items", single))
             send.send(("end", None))
         except ValidationError as exc:
+            if single:
+                send.send(("items", single))
             send.send(("invalid", exc.problems))
         except BaseException as exc:
             try:
@@ -441,6 +457,8 @@ def _read_ahead(items: Iterator[Any]) -> Iterator[Any]:
                 del message
                 if tag == "item":
                     yield value
+                elif tag == "items":
+                    yield from cast(list[Any], value)
                 elif tag == "end":
                     return
                 elif tag == "invalid":
