@@ -68,6 +68,14 @@ def test_csv_in_columns_gives_the_events_of_the_row_by_row_reader(
         assert not runs
 
 
+def small_plant(tmp_path: Path) -> tuple[Any, str, str]:
+    """A generated plant, one of its finished items and one of its parts."""
+    master, _, _ = generated_csv(tmp_path, seed=5, events=50)
+    finished = next(c for c, it in master.items.items() if it.made and not it.phantom)
+    part = next(c for c, it in master.items.items() if not it.made)
+    return master, finished, part
+
+
 def flows_file(tmp_path: Path, rows: list[list[str]], header: list[str] | None = None) -> Path:
     path = tmp_path / "flows.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -125,9 +133,7 @@ ODD = {  # one changed cell -> whether the chunk may still come in columns
 @pytest.mark.parametrize("case", list(ODD))
 def test_odd_values_read_exactly_as_row_by_row(tmp_path: Path, case: str,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    master, _, _ = generated_csv(tmp_path, seed=5, events=50)
-    finished = next(c for c, it in master.items.items() if it.made and not it.phantom)
-    part = next(c for c, it in master.items.items() if not it.made)
+    master, finished, part = small_plant(tmp_path)
     rows = [[v.replace("{F}", finished).replace("{P}", part) for v in r] for r in GOOD]
     where, value, columnar = ODD[case]
     if where is not None:
@@ -143,8 +149,7 @@ def test_odd_values_read_exactly_as_row_by_row(tmp_path: Path, case: str,
 
 def test_short_rows_blank_lines_and_other_events_fall_back(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    master, _, _ = generated_csv(tmp_path, seed=5, events=50)
-    finished = next(c for c, it in master.items.items() if it.made and not it.phantom)
+    master, finished, _ = small_plant(tmp_path)
     good = ["W1", "2026-11-02", "completion", finished, "3", ""]
     for rows in ([good, ["W2", "2026-11-02", "completion", finished, "3"]],
                  [good, [], ["W2", "2026-11-02", "completion", finished, "3", ""]],
@@ -156,8 +161,7 @@ def test_short_rows_blank_lines_and_other_events_fall_back(
 
 def test_a_file_without_a_price_column_reads_its_receipts_row_by_row(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    master, _, _ = generated_csv(tmp_path, seed=5, events=50)
-    part = next(c for c, it in master.items.items() if not it.made)
+    master, _, part = small_plant(tmp_path)
     path = flows_file(tmp_path, [["R1", "2026-11-02", "receipt", part, "3"]], HEADER[:5])
     columns, row_by_row, came = both_ways(path, master, monkeypatch)
     assert columns == row_by_row and not came and isinstance(columns[0], str)
@@ -263,9 +267,7 @@ def test_a_run_with_thousands_of_alerts_stores_them_as_the_per_event_rules_do(
 @pytest.mark.usefixtures("backend")
 def test_ids_that_need_escaping_are_stored_as_read(tmp_path: Path) -> None:
     """A backslash, a tab or a newline in an id: COPY text must escape them (PostgreSQL)."""
-    master, _, _ = generated_csv(tmp_path, seed=5, events=50)
-    finished = next(c for c, it in master.items.items() if it.made and not it.phantom)
-    part = next(c for c, it in master.items.items() if not it.made)
+    master, finished, part = small_plant(tmp_path)
     ids = ["W\\1", "W\t2", "W\n3", "W4"]
     rows = [[ident, "2026-11-02", "completion", finished, "1", ""] for ident in ids]
     rows.append(["S1", "2026-11-02", "sale", finished, "1", ""])

@@ -129,12 +129,11 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow | FlowRun],
         nonlocal columns, gathered, done
         if not columns:
             return
-        whole = FlowRun.join(columns) if len({c.width for c in columns}) == 1 else None
-        for part in ([whole] if whole is not None else columns):
-            for start in range(0, len(part), run_size):
-                piece = part[start:start + run_size] if len(part) > run_size else part
-                _post_run(ledger, piece, result, cache)
-                done += len(piece)
+        whole = FlowRun.join(columns)  # one width: a new width posts what came before
+        for start in range(0, len(whole), run_size):
+            piece = whole[start:start + run_size] if len(whole) > run_size else whole
+            _post_run(ledger, piece, result, cache)
+            done += len(piece)
         columns, gathered = [], 0
 
     for event in events:

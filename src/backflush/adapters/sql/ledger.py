@@ -84,6 +84,7 @@ class SqlLedger:
         self._revision: str | None = None
         self._wrote = False
         self._pg = conn.dialect.name == "postgresql"
+        self._dec: Any = _as_is if self._pg else _as_text  # a decimal as the driver stores it
         self._held: dict[str, Decimal] | None = None  # account balances read so far
         self._frozen_boms: set[str] = set()
         self._frozen_versions: set[int] = set()
@@ -636,53 +637,81 @@ class SqlLedger:
     def _write_posting(self, event_seq: int, when: date, posting: Posting) -> None:
         """One event's entries, stock moves and the balances they change, with one statement
         a table (the per-event path: a durable commit per event)."""
-        v = self._v
-        d = _as_is if self._pg else _as_text  # a decimal as the driver stores it
         lines: list[tuple[Any, ...]] = []
         derivs: list[tuple[Any, ...]] = []
         accounts: dict[str, Decimal] = {}  # balances after the entries, in order of change
         for entry in posting.entries:
-            seq = self._insert_returning(
-                f"INSERT INTO journal_entries ({ENTRY_COLUMNS}) VALUES ({', '.join('?' * 9)})",
-                (event_seq, entry.event_id, v(entry.date), entry.type, entry.description,
-                 entry.cost_version, entry.bom, d(entry.cogs_material),
-                 d(entry.cogs_conversion)))
-            lines += [(seq, n, ln.account, ln.role.value if ln.role else None, d(ln.debit),
-                       d(ln.credit), ln.memo, ln.family) for n, ln in enumerate(entry.lines, 1)]
-            derivs += [(seq, n, x.item, d(x.qty), x.basis, d(x.amount), x.account, x.bom,
-                        x.location) for n, x in enumerate(entry.derivations, 1)]
-            sums: dict[str, Decimal] = {}
-            for ln in entry.lines:
-                sums[ln.account] = sums.get(ln.account, ZERO) + ln.net
-            held = self._balances()
-            for account, amount in sums.items():
-                held[account] = held[account] + amount if account in held else amount
-                accounts[account] = held[account]
-        moves, stock = [], []
-        if posting.moves:
-            day = v(when)
-            moves = [(event_seq, day, m.item, m.location, d(m.qty), m.kind, m.parent)
-                     for m in posting.moves]
-            net: dict[tuple[str, str], Decimal] = {}
-            for m in posting.moves:
-                net[(m.item, m.location)] = net.get((m.item, m.location), ZERO) + m.qty
-            self.prefetch({item for item, _ in net})
-            for (item, location), qty in net.items():
-                at = self._stock[item]
-                at[location] = at[location] + qty if location in at else qty
-                stock.append((item, location, d(at[location])))
+            seq = self._insert_entry_row(event_seq, entry)
+            entry_lines, entry_derivs = self._entry_rows(seq, entry)
+            lines += entry_lines
+            derivs += entry_derivs
+            accounts.update(self._book(entry))
+        moves = self._move_rows(event_seq, when, posting.moves)
+        stock = self._stock_after(posting.moves)
+        d = self._dec
         with self._pipeline():
             self._insert_values("journal_lines (entry_seq, line_no, account, role, debit, "
                                 "credit, memo, family)", 8, lines)
             self._insert_values("derivations (entry_seq, n, item, qty, basis, amount, account, "
                                 "bom, location)", 9, derivs)
             self._insert_values("account_balances (account, balance)", 2,
-                                [(a, d(b)) for a, b in accounts.items()],
-                                " ON CONFLICT (account) DO UPDATE SET balance = excluded.balance")
+                                [(a, d(b)) for a, b in accounts.items()], UPSERT_BALANCE)
             self._insert_values("stock_moves (event_seq, date, item, location, qty, kind, "
                                 "parent)", 7, moves)
-            self._insert_values("stock_balances (item, location, qty)", 3, stock,
-                                " ON CONFLICT (item, location) DO UPDATE SET qty = excluded.qty")
+            self._insert_values("stock_balances (item, location, qty)", 3, stock, UPSERT_STOCK)
+
+    def _insert_entry_row(self, event_seq: int, entry: JournalEntry, seq: int | None = None
+                          ) -> int:
+        """The entry's own row; its number (``seq`` when given, else the database's)."""
+        d = self._dec
+        row = (event_seq, entry.event_id, self._v(entry.date), entry.type, entry.description,
+               entry.cost_version, entry.bom, d(entry.cogs_material), d(entry.cogs_conversion))
+        if seq is None:
+            return self._insert_returning(
+                f"INSERT INTO journal_entries ({ENTRY_COLUMNS}) VALUES ({', '.join('?' * 9)})",
+                row)
+        self._driver(f"INSERT INTO journal_entries (seq, {ENTRY_COLUMNS}) "
+                     f"VALUES ({', '.join('?' * 10)})", [(seq, *row)])
+        return seq
+
+    def _entry_rows(self, seq: int, entry: JournalEntry
+                    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The rows of an entry's journal lines and derivations."""
+        d = self._dec
+        lines = [(seq, n, ln.account, ln.role.value if ln.role else None, d(ln.debit),
+                  d(ln.credit), ln.memo, ln.family) for n, ln in enumerate(entry.lines, 1)]
+        derivs = [(seq, n, x.item, d(x.qty), x.basis, d(x.amount), x.account, x.bom,
+                   x.location) for n, x in enumerate(entry.derivations, 1)]
+        return lines, derivs
+
+    def _book(self, entry: JournalEntry) -> dict[str, Decimal]:
+        """Add the entry to the kept account balances; the balances it changed, after it."""
+        sums: dict[str, Decimal] = {}
+        for ln in entry.lines:
+            sums[ln.account] = sums.get(ln.account, ZERO) + ln.net
+        held = self._balances()
+        for account, amount in sums.items():
+            held[account] = held[account] + amount if account in held else amount
+        return {account: held[account] for account in sums}
+
+    def _move_rows(self, event_seq: int, when: date, moves: Sequence[StockMove]
+                   ) -> list[tuple[Any, ...]]:
+        day, d = self._v(when), self._dec
+        return [(event_seq, day, m.item, m.location, d(m.qty), m.kind, m.parent)
+                for m in moves]
+
+    def _stock_after(self, moves: Sequence[StockMove]) -> list[tuple[Any, ...]]:
+        """Add the moves to the kept stock; the (item, location, qty) rows they changed."""
+        net: dict[tuple[str, str], Decimal] = {}
+        for m in moves:
+            net[(m.item, m.location)] = net.get((m.item, m.location), ZERO) + m.qty
+        self.prefetch({item for item, _ in net})
+        after = []
+        for (item, location), qty in net.items():
+            held = self._stock[item]
+            held[location] = held[location] + qty if location in held else qty
+            after.append((item, location, self._dec(held[location])))
+        return after
 
     @contextmanager
     def _pipeline(self) -> Iterator[None]:
@@ -732,34 +761,18 @@ class SqlLedger:
                                       dialect=self.conn.dialect) from exc
 
     def _insert_entry(self, event_seq: int, entry: JournalEntry, seq: int | None = None) -> None:
-        v = self._v
-        row = (event_seq, entry.event_id, v(entry.date), entry.type, entry.description,
-               entry.cost_version, entry.bom, v(entry.cogs_material), v(entry.cogs_conversion))
-        columns = ("event_seq, event_id, date, type, description, cost_version, bom, "
-                   "cogs_material, cogs_conversion")
-        if seq is None:
-            seq = self._insert_returning(
-                f"INSERT INTO journal_entries ({columns}) VALUES ({', '.join('?' * 9)})", row)
-        else:
-            self._driver(f"INSERT INTO journal_entries (seq, {columns}) "
-                         f"VALUES ({', '.join('?' * 10)})", [(seq, *row)])
-        sums: dict[str, Decimal] = {}
-        for ln in entry.lines:
-            sums[ln.account] = sums.get(ln.account, ZERO) + ln.net
-        held = self._balances()
-        for account, amount in sums.items():
-            held[account] = held[account] + amount if account in held else amount
+        """A summary entry, its lines and derivations in bulk, and the balances it changes."""
+        seq = self._insert_entry_row(event_seq, entry, seq)
+        lines, derivs = self._entry_rows(seq, entry)
         self._append_rows(
             "journal_lines (entry_seq, line_no, account, role, debit, credit, memo, family)",
-            8, [(seq, n, ln.account, ln.role.value if ln.role else None, v(ln.debit),
-                 v(ln.credit), ln.memo, ln.family) for n, ln in enumerate(entry.lines, 1)])
+            8, lines)
         self._append_rows(
             "derivations (entry_seq, n, item, qty, basis, amount, account, bom, location)",
-            9, [(seq, n, d.item, v(d.qty), d.basis, v(d.amount), d.account, d.bom,
-                 d.location) for n, d in enumerate(entry.derivations, 1)])
+            9, derivs)
+        d = self._dec
         self._insert_values("account_balances (account, balance)", 2,
-                            [(a, v(held[a])) for a in sums],
-                            " ON CONFLICT (account) DO UPDATE SET balance = excluded.balance")
+                            [(a, d(b)) for a, b in self._book(entry).items()], UPSERT_BALANCE)
 
     def _balances(self) -> dict[str, Decimal]:
         if self._held is None:
@@ -836,27 +849,14 @@ class SqlLedger:
         return clashes
 
     def _apply_moves(self, event_seq: int, when: date, moves: Sequence[StockMove]) -> None:
-        """A summary's stock moves and the stock balances after them (upserts), a hundred
-        rows a statement."""
+        """A summary's stock moves in bulk and the stock balances after them (upserts)."""
         if not moves:
             return
-        v = self._v
-        day = v(when)
-        net: dict[tuple[str, str], Decimal] = {}
-        for m in moves:
-            net[(m.item, m.location)] = net.get((m.item, m.location), ZERO) + m.qty
-        self.prefetch({item for item, _ in net})
-        after = []
-        for (item, location), qty in net.items():
-            held = self._stock_of(item)
-            held[location] = held[location] + qty if location in held else qty
-            after.append((item, location, v(held[location])))
+        stock = self._stock_after(moves)
         self._append_rows("stock_moves (event_seq, date, item, location, qty, kind, parent)", 7,
-                          [(event_seq, day, m.item, m.location, v(m.qty), m.kind, m.parent)
-                           for m in moves])
+                          self._move_rows(event_seq, when, moves))
         with self._pipeline():
-            self._insert_values("stock_balances (item, location, qty)", 3, after,
-                                " ON CONFLICT (item, location) DO UPDATE SET qty = excluded.qty")
+            self._insert_values("stock_balances (item, location, qty)", 3, stock, UPSERT_STOCK)
 
     def _apply_pending(self, event_seq: int, changes: Sequence[PendingChange]) -> None:
         c = self.conn
@@ -960,6 +960,8 @@ EVENT_COLUMNS = "id, type, date, item, qty, payload, cost_version, entry_seq"
 ENTRY_COLUMNS = ("event_seq, event_id, date, type, description, cost_version, bom, "
                  "cogs_material, cogs_conversion")
 _VALUES_SQL: dict[tuple[str, int, str], str] = {}  # multi-row INSERTs, by table, rows and tail
+UPSERT_BALANCE = " ON CONFLICT (account) DO UPDATE SET balance = excluded.balance"
+UPSERT_STOCK = " ON CONFLICT (item, location) DO UPDATE SET qty = excluded.qty"
 _as_text: Any = methodcaller("__format__", "f")  # format(x, "f"), without a Python call
 
 
