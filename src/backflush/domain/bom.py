@@ -174,6 +174,9 @@ class Explosion:
     bom: str
     requirements: tuple[Requirement, ...]
     phantoms: Mapping[str, Decimal]  # phantom code -> quantity of it exploded through
+    # Each phantom met on the way, with the key of its BOM version in effect ("" for none):
+    # with the parent's own version, what makes another date's explosion the same.
+    versions: tuple[tuple[str, str], ...] = ()
 
     def totals(self) -> dict[str, Decimal]:
         out: dict[str, Decimal] = {}
@@ -190,6 +193,7 @@ def explode(parent: str, qty: Decimal, when: date, boms: Boms,
         return Explosion(parent, "", (), {})
     reqs: list[Requirement] = []
     phantoms: dict[str, Decimal] = {}
+    versions: list[tuple[str, str]] = []
 
     def walk(version: BomVersion, multiplier: Decimal, via: tuple[str, ...]) -> None:
         key = version.key
@@ -197,6 +201,8 @@ def explode(parent: str, qty: Decimal, when: date, boms: Boms,
             need = mul(multiplier, line.gross_qty)
             comp = items[line.component]
             sub = boms.on(comp.code, when) if comp.phantom else None
+            if comp.phantom:
+                versions.append((comp.code, sub.key if sub is not None else ""))
             if comp.phantom and sub is not None:
                 phantoms[comp.code] = phantoms.get(comp.code, ZERO) + need
                 walk(sub, need, (*via, comp.code))
@@ -204,7 +210,7 @@ def explode(parent: str, qty: Decimal, when: date, boms: Boms,
                 reqs.append(Requirement(comp.code, need, via, key))
 
     walk(top, qty, ())
-    return Explosion(parent, top.key, tuple(reqs), phantoms)
+    return Explosion(parent, top.key, tuple(reqs), phantoms, tuple(versions))
 
 
 def lines_feeding(parent: str, component: str, when: date, boms: Boms,

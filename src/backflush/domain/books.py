@@ -49,6 +49,9 @@ class Books:
                                      compare=False)
     _held: dict[str, tuple[Role, Decimal] | None] = field(default_factory=dict, init=False,
                                                          repr=False, compare=False)
+    # What posting works out once at these books and reuses (see posting._completion_plan).
+    memo: dict[tuple[object, ...], object] = field(default_factory=dict, init=False,
+                                                   repr=False, compare=False)
 
     def role(self, code: str) -> Role | None:
         if code in self._roles:
@@ -121,8 +124,12 @@ def value_change(books: Books, code: str, old_qty: Decimal, new_qty: Decimal) ->
     held = books.held(code)
     if held is None:
         return ZERO
-    # books.valuation(code, new_qty) - books.valuation(code, old_qty), without the lookups.
-    unit, q = held[1], quantum(books.policy.minor_unit)
-    multiply = EXACT.multiply
+    return change_at(held[1], books.policy.minor_unit, old_qty, new_qty)
+
+
+def change_at(unit: Decimal, minor_unit: int, old_qty: Decimal, new_qty: Decimal) -> Decimal:
+    """round(new × unit) − round(old × unit), half-up to the minor unit (``value_change``
+    of an item whose unit value the caller has)."""
+    q, multiply = quantum(minor_unit), EXACT.multiply
     return (multiply(new_qty, unit).quantize(q, ROUND_HALF_UP, EXACT)
             - multiply(old_qty, unit).quantize(q, ROUND_HALF_UP, EXACT))

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from backflush.domain.bom import BomLine, BomVersion, Requirement, explode, lines_feeding
-from backflush.domain.books import HOLDING_ROLES, Books, value_change
+from backflush.domain.books import HOLDING_ROLES, Books, change_at, value_change
 from backflush.domain.costing import Cost, CostVersion, MasterData, hours_cost, roll_up
 from backflush.domain.errors import NegativeStockError, PeriodLockedError, PostingError
 from backflush.domain.events import (
@@ -241,22 +241,25 @@ class EntryBuilder:
 
 
 def _stock_value(ctx: Context, ov: Overlay, eb: EntryBuilder | None, move: StockMove,
-                 memo: str, bom: str = "", basis: str = "") -> Decimal:
-    """Apply ``move`` and post the change in the item's book value; return that change."""
+                 memo: str, bom: str = "", basis: str = "", said: str = "") -> Decimal:
+    """Apply ``move`` and post the change in the item's book value; return that change.
+
+    The derivation reads "{basis} at {unit value}" (``said``, when the caller has it
+    already), or "{qty} x {unit value}" without a basis."""
     old, new = ov.move(move)
     books = ctx.books
     held = books.held(move.item)
     if held is None:
         return ZERO
-    amount = value_change(books, move.item, old, new)
+    role, value = held
+    amount = change_at(value, ctx.policy.minor_unit, old, new)
     if eb is not None and amount != 0:
-        role, value = held
         eb.add(role, amount, memo)
         if not ctx.detail:
             return amount
-        eb.derive(move.item, move.qty, f"{basis} at {value}" if basis else
-                  f"{fmt_qty(move.qty)} x {value}", amount, role, bom=bom,
-                  location=move.location)
+        eb.derive(move.item, move.qty, said or (f"{basis} at {value}" if basis else
+                                                 f"{fmt_qty(move.qty)} x {value}"),
+                  amount, role, bom=bom, location=move.location)
     return amount
 
 
@@ -424,18 +427,115 @@ def _applied_conversion(ctx: Context, ev: Completion, qty: Decimal) -> tuple[Cos
     return standard, applied
 
 
+@dataclass(frozen=True, slots=True)
+class _Component:
+    """One component of a completion plan: what it relieves whatever the stock."""
+
+    code: str
+    need: Decimal
+    memo: str  # the journal line's memo ("" without detail)
+    basis: str  # the derivation's basis, before any parked part ("" without detail)
+    said: str  # the derivation as it reads when nothing is parked ("" without detail)
+    payable: Decimal | None  # at standard, not yet on the books (completion trigger only)
+    payable_memo: str
+    payable_basis: str
+
+
+@dataclass(frozen=True, slots=True)
+class _CompletionPlan:
+    """What a completion of one quantity of an item relieves at these books and BOM versions:
+    the part of its posting that does not depend on stock, worked out once and reused."""
+
+    bom: str
+    phantoms: tuple[tuple[str, str], ...]  # (phantom, its version key) met in the explosion
+    prefetch: tuple[str, ...]  # the item and its components
+    components: tuple[_Component, ...]
+    actual: Decimal  # Σ need × standard value of the components
+    expected: Decimal  # the quantity × the lower-level cost the item was costed with
+
+
+_PLANS_KEPT = 20_000  # plans kept per books; beyond, they are worked out afresh
+
+
+def _completion_plan(ctx: Context, item: str, total_qty: Decimal, when: date
+                     ) -> _CompletionPlan:
+    """The plan of a completion of ``total_qty`` of ``item`` on ``when``: from the books' memo
+    when the same BOM versions are in effect, else worked out (and kept)."""
+    books, boms = ctx.books, ctx.master.boms
+    top = boms.on(item, when)
+    key = ("completion", item, str(total_qty), ctx.detail, top.key if top is not None else "")
+    plan = books.memo.get(key)
+    if isinstance(plan, _CompletionPlan) and all(
+            (v.key if (v := boms.on(code, when)) is not None else "") == version
+            for code, version in plan.phantoms):
+        return plan
+    plan = _work_out_plan(ctx, item, total_qty, when)
+    if len(books.memo) >= _PLANS_KEPT:
+        books.memo.clear()
+    books.memo[key] = plan
+    return plan
+
+
+def _work_out_plan(ctx: Context, item: str, total_qty: Decimal, when: date) -> _CompletionPlan:
+    books, master, detail = ctx.books, ctx.master, ctx.detail
+    c_trigger = ctx.policy.triggered(Stage.COMPLETION)
+    explosion = explode(item, total_qty, when, master.boms, master.items)
+    needs = explosion.totals()
+    by_component: dict[str, list[Requirement]] = {}
+    for r in explosion.requirements:
+        by_component.setdefault(r.component, []).append(r)
+    qty_text = fmt_qty(total_qty)
+    actual = ZERO
+    components = []
+    for comp, need in sorted(needs.items()):
+        lines = by_component[comp]
+        memo = basis = ""
+        if detail:
+            if len(lines) == 1 and not lines[0].via:
+                memo = f"{comp} backflushed for {item}"
+            else:
+                via = {r.via for r in lines}
+                memo = f"{comp} backflushed for {item}" + (
+                    f" via {', '.join(v for vs in via for v in vs)}" if any(via) else "")
+            if len(lines) == 1:
+                per = (f"{fmt_qty(div(lines[0].qty, total_qty).normalize())} per "
+                       f"({lines[0].bom})")
+            else:
+                per = " + ".join(f"{fmt_qty(div(r.qty, total_qty).normalize())} per ({r.bom})"
+                                 for r in lines)
+            basis = f"{per} x {qty_text}"
+        comp_value = books.std_value(comp)
+        actual += mul(need, comp_value)
+        payable = None
+        payable_memo = payable_basis = ""
+        if c_trigger and books.role(comp) is None:
+            payable = ctx.r(mul(need, comp_value))
+            payable_memo = f"{comp} at standard, not yet on the books"
+            payable_basis = f"{fmt_qty(need)} x standard {comp_value}"
+        held = books.held(comp)
+        said = f"{basis} at {held[1]}" if basis and held is not None else ""
+        components.append(_Component(comp, need, memo, basis, said, payable, payable_memo,
+                                     payable_basis))
+    std_x = ctx.costs[item]
+    lower_basis = std_x.lower_level.material + (
+        std_x.lower_level.conversion_total if books.inventoriable(item)[1] and c_trigger
+        else ZERO)
+    return _CompletionPlan(explosion.bom, explosion.versions, (item, *needs),
+                           tuple(components), actual, mul(total_qty, lower_basis))
+
+
 def _completion(ctx: Context, ev: Completion) -> Posting:
     _check_item(ctx, ev, ev.item, made=True)
-    policy, books, master = ctx.policy, ctx.books, ctx.master
+    policy, books = ctx.policy, ctx.books
     total_qty = ev.qty + ev.scrap_qty
-    explosion = explode(ev.item, total_qty, ev.date, master.boms, master.items)
-    needs = explosion.totals()
-    ctx.view.prefetch([ev.item, *needs])
+    plan = _completion_plan(ctx, ev.item, total_qty, ev.date)
+    ctx.view.prefetch(plan.prefetch)
     ov = Overlay(ctx.view)
     alerts: list[Alert] = []
+    loc = ev.location
 
-    shorts = [(c, ev.location, need, ov.at(c, ev.location)) for c, need in sorted(needs.items())
-              if need > ov.at(c, ev.location)]
+    shorts = [(c.code, loc, c.need, ov.at(c.code, loc)) for c in plan.components
+              if c.need > ov.at(c.code, loc)]
     queueing = policy.negative_stock is NegativeStock.QUEUE
     if not queueing:
         _shortage(ctx, ev, shorts, alerts)
@@ -448,60 +548,34 @@ def _completion(ctx: Context, ev: Completion) -> Posting:
         f" ({fmt_qty(ev.scrap_qty)} scrapped)" if ev.scrap_qty else "")
     issue = EntryBuilder(ctx, ev, f"Issue of components for {ev.item}", "issue") \
         if sequential else EntryBuilder(ctx, ev, title)
-    issue.bom = explosion.bom
+    issue.bom = plan.bom
     # Components: relieve stock (or park the short part) and credit where the value sat.
-    actual_components = ZERO
-    by_component: dict[str, list[Requirement]] = {}
-    for r in explosion.requirements:
-        by_component.setdefault(r.component, []).append(r)
-    qty_text = fmt_qty(total_qty)
-    for comp, need in sorted(needs.items()):
-        take, park = need, ZERO
-        if queueing and comp in short_items:
-            take = max(min(need, ov.at(comp, ev.location)), ZERO)
-            park = need - take
-        lines = by_component[comp]
-        if not ctx.detail:
-            memo = basis = ""
-        elif len(lines) == 1 and not lines[0].via:
-            memo = f"{comp} backflushed for {ev.item}"
-        else:
-            via = {r.via for r in lines}
-            memo = f"{comp} backflushed for {ev.item}" + (
-                f" via {', '.join(v for vs in via for v in vs)}" if any(via) else "")
-        if ctx.detail:
-            if len(lines) == 1:
-                per = (f"{fmt_qty(div(lines[0].qty, total_qty).normalize())} per "
-                       f"({lines[0].bom})")
-            else:
-                per = " + ".join(f"{fmt_qty(div(r.qty, total_qty).normalize())} per ({r.bom})"
-                                 for r in lines)
-            basis = f"{per} x {qty_text}" + (f", {fmt_qty(park)} parked" if park else "")
+    for c in plan.components:
+        take, park, basis, said = c.need, ZERO, c.basis, c.said
+        if queueing and c.code in short_items:
+            take = max(min(c.need, ov.at(c.code, loc)), ZERO)
+            park = c.need - take
+            if park and ctx.detail:
+                basis, said = basis + f", {fmt_qty(park)} parked", ""
         if take:
-            _stock_value(ctx, ov, issue, StockMove(comp, ev.location, -take, "backflush"),
-                         memo, explosion.bom, basis)
+            _stock_value(ctx, ov, issue, StockMove(c.code, loc, -take, "backflush"),
+                         c.memo, plan.bom, basis, said)
         if park:
-            _pending_value(ctx, ov, issue, PendingChange(comp, ev.location, park, ev.id))
-            alerts.append(Alert(ev.id, "queued", f"{fmt_qty(park)} {comp} short at "
-                                f"{ev.location}: issue parked until stock arrives"))
-        comp_value = books.std_value(comp)
-        actual_components += mul(need, comp_value)
-        if c_trigger and books.role(comp) is None:
-            payable = ctx.r(mul(need, comp_value))
-            issue.add(Role.ACCOUNTS_PAYABLE, -payable, f"{comp} at standard, not yet on the books")
-            issue.derive(comp, -need, f"{fmt_qty(need)} x standard {comp_value}", -payable,
-                         Role.ACCOUNTS_PAYABLE, bom=explosion.bom)
+            _pending_value(ctx, ov, issue, PendingChange(c.code, loc, park, ev.id))
+            alerts.append(Alert(ev.id, "queued", f"{fmt_qty(park)} {c.code} short at "
+                                f"{loc}: issue parked until stock arrives"))
+        if c.payable is not None:
+            issue.add(Role.ACCOUNTS_PAYABLE, -c.payable, c.payable_memo)
+            issue.derive(c.code, -c.need, c.payable_basis, -c.payable, Role.ACCOUNTS_PAYABLE,
+                         bom=plan.bom)
+    actual_components, expected_components = plan.actual, plan.expected
     std_x = ctx.costs[ev.item]
     material_x, conv_x = books.content(ev.item)
-    lower_basis = std_x.lower_level.material + (
-        std_x.lower_level.conversion_total if books.inventoriable(ev.item)[1] and c_trigger
-        else ZERO)
-    expected_components = mul(total_qty, lower_basis)
 
     conversion = EntryBuilder(ctx, ev, f"Conversion applied to {ev.item}", "conversion_applied") \
         if sequential else issue
     output = EntryBuilder(ctx, ev, title, "completion") if sequential else issue
-    output.bom = explosion.bom
+    output.bom = plan.bom
     if c_trigger and policy.inventories_conversion:
         standard, applied = _applied_conversion(ctx, ev, total_qty)
         std_amount = ctx.r(standard.conversion_total)
@@ -534,7 +608,7 @@ def _completion(ctx: Context, ev: Completion) -> Posting:
     if on_books and expected_components != actual_components:
         diff = ctx.r(actual_components) - ctx.r(expected_components)
         output.add(Role.MATERIAL_USAGE_VARIANCE, diff,
-                   f"BOM {explosion.bom} differs from the BOM costed ({std_x.bom})")
+                   f"BOM {plan.bom} differs from the BOM costed ({std_x.bom})")
     entries = [e for e in (b.build() for b in dict.fromkeys((issue, conversion, output))) if e]
     return Posting(tuple(entries), tuple(ov.moves), tuple(ov.pending), tuple(alerts))
 
