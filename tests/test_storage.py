@@ -10,7 +10,7 @@ from sqlalchemy import insert, inspect, select, update
 from backflush.adapters.scenario_file import scenario_from_text
 from backflush.adapters.sql import schema as t
 from backflush.adapters.sql.db import current_revision, head_revision, make_engine, migrate
-from backflush.adapters.sql.ledger import SqlUnitOfWork
+from backflush.adapters.sql.ledger import KEPT, SqlUnitOfWork
 from backflush.service_layer import reports, services
 from backflush.service_layer.scenario import run_scenario
 
@@ -191,3 +191,68 @@ def test_an_event_with_more_rows_than_one_insert_takes_is_stored_whole(db_url: s
         assert dict(sql.balances()) == dict(memory.ledger.balances())
         assert sql.findings() and sql.findings() == memory.ledger.findings()
     engine.dispose()
+
+
+def _stool_state(engine: object) -> tuple[dict[str, D], dict[tuple[str, str], D]]:
+    with SqlUnitOfWork(engine, read_only=True) as uow:  # type: ignore[arg-type]
+        assert reports.verify(uow.ledger) == []
+        return ({k: v for k, v in uow.ledger.balances().items() if v},
+                {k: v for k, v in uow.ledger.stock().items() if v})
+
+
+def test_a_transaction_starts_afresh_when_anything_was_written_since_the_last(
+        db_url: str) -> None:
+    """On SQLite a transaction starts from the balances the connection's last committed one
+    left in memory; they must be dropped whenever anything else was written meanwhile: by
+    another connection, by this connection outside the ledger, or by a rolled-back posting."""
+    from datetime import date
+
+    from backflush.domain.events import Completion, Receipt
+
+    day = date(2026, 11, 5)
+    first, other = _ledger(db_url), make_engine(db_url)
+    first.dispose()  # from here on, one connection: each transaction after the last on it
+    services.post_events(SqlUnitOfWork(first), [Completion(id="W2", date=day, item="STOOL",
+                                                            qty=D(2))])
+    # Another connection receives legs; the first one's next completion must see them.
+    services.post_events(SqlUnitOfWork(other), [Receipt(id="P3", date=day, item="LEG",
+                                                         qty=D(7), unit_price=D(1))])
+    services.post_events(SqlUnitOfWork(first), [Completion(id="W3", date=day, item="STOOL",
+                                                            qty=D(1))])
+    with SqlUnitOfWork(first, read_only=True) as uow:  # as stored by W3
+        assert uow.ledger.on_hand("LEG", "stores") == D(300 - 30 - 6 + 7 - 3)
+    # A write on the same connection, not through the ledger (as by a repair script).
+    with first.begin() as conn:
+        assert (KEPT in conn.connection.info) is db_url.startswith("sqlite")
+        conn.execute(update(t.stock_balances).where(t.stock_balances.c.item == "SEAT")
+                     .values(qty=D(50)))
+    with SqlUnitOfWork(first) as uow:
+        assert uow.ledger.on_hand("SEAT", "stores") == D(50)
+    with first.begin() as conn:
+        conn.execute(update(t.stock_balances).where(t.stock_balances.c.item == "SEAT")
+                     .values(qty=D(100 - 10 - 2 - 1)))
+    # A posting rolled back: what it did in memory must not outlive it.
+    uow = SqlUnitOfWork(first)
+    with uow:
+        services.post_one(uow.ledger, Completion(id="W4", date=day, item="STOOL", qty=D(5)))
+        assert uow.ledger.on_hand("LEG", "stores") == D(268 - 15)
+    services.post_events(SqlUnitOfWork(first), [Completion(id="W5", date=day, item="STOOL",
+                                                            qty=D(1))])
+    balances, stock = _stool_state(first)
+    assert stock[("LEG", "stores")] == D(268 - 3) and stock[("SEAT", "stores")] == D(86)
+
+    # The same events posted in one go on a fresh ledger give the same books.
+    reference = make_engine(db_url.replace("ledger.db", "reference.db")) \
+        if db_url.startswith("sqlite") else None
+    if reference is not None:
+        migrate(reference)
+        assert run_scenario(SqlUnitOfWork(reference), scenario_from_text(STOOL)).ok
+        services.post_events(SqlUnitOfWork(reference), [
+            Completion(id="W2", date=day, item="STOOL", qty=D(2)),
+            Receipt(id="P3", date=day, item="LEG", qty=D(7), unit_price=D(1)),
+            Completion(id="W3", date=day, item="STOOL", qty=D(1)),
+            Completion(id="W5", date=day, item="STOOL", qty=D(1))])
+        assert _stool_state(reference) == (balances, stock)
+        reference.dispose()
+    first.dispose()
+    other.dispose()

@@ -73,7 +73,7 @@ class SqlLedger:
     """Implements the service layer's LedgerRepository on one open connection."""
 
     def __init__(self, conn: Connection, shared: dict[str, Any] | None = None,
-                 facts: dict[str, Any] | None = None) -> None:
+                 facts: dict[str, Any] | None = None, kept: Kept | None = None) -> None:
         self.conn = conn
         # Facts that never change once committed (BOM and cost versions frozen, something
         # posted), published by the unit of work after its commit.
@@ -97,6 +97,15 @@ class SqlLedger:
         # Stock read in this transaction, by item then location (kept current by our writes).
         self._stock: dict[str, dict[str, Decimal]] = {}
         self._pending_tot: dict[str, Decimal] = {}
+        if kept is not None:  # what this connection's last transaction left, still true
+            self._stock, self._held, self._pending_tot = kept.stock, kept.held, kept.pending
+            self._revision, self._locked = kept.revision, kept.locked
+
+    def kept(self, stamp: tuple[int, int]) -> Kept:
+        """What this (committed) transaction read and wrote, for the next one on the same
+        connection to start from while ``stamp`` still holds."""
+        return Kept(stamp, self._stock, self._held, self._pending_tot, self._revision,
+                    self._locked)
 
     # ------------------------------------------------------------------ settings, master
     def _setting(self, key: str) -> str | None:
@@ -1093,6 +1102,27 @@ def _decode_row(row: Any) -> Event:
     return _decode(row.type, row.id, row.date, row.item, row.qty, row.payload)
 
 
+class Kept:
+    """The balances, revision and lock date a committed transaction left in memory.
+
+    On SQLite the next transaction on the same connection starts from them instead of reading
+    them again, when nothing was written since: ``PRAGMA data_version`` (other connections'
+    commits) and the connection's ``total_changes`` (its own writes, any of them) are as they
+    were when it committed.
+    """
+
+    __slots__ = ("held", "locked", "pending", "revision", "stamp", "stock")
+
+    def __init__(self, stamp: tuple[int, int], stock: dict[str, dict[str, Decimal]],
+                 held: dict[str, Decimal] | None, pending: dict[str, Decimal],
+                 revision: str | None, locked: date | bool | None) -> None:
+        self.stamp, self.stock, self.held, self.pending = stamp, stock, held, pending
+        self.revision, self.locked = revision, locked
+
+
+KEPT = "backflush.kept"  # the key of a connection's Kept in its pool record's info
+KEPT_ITEMS = 200_000  # items of stock kept at most; beyond, the next transaction reads afresh
+
 _SHARED: weakref.WeakKeyDictionary[Engine, dict[str, Any]] = weakref.WeakKeyDictionary()
 _FACTS: weakref.WeakKeyDictionary[Engine, dict[str, Any]] = weakref.WeakKeyDictionary()
 
@@ -1121,8 +1151,17 @@ class SqlUnitOfWork(UnitOfWork):
                 postgresql_readonly=self.read_only)
         conn.begin()
         self._conn = conn
+        kept = None
+        self._stamp: tuple[int, int] | None = None
+        if conn.dialect.name == "sqlite" and not self.read_only:
+            # Holding the write lock: nobody else can commit until this transaction ends.
+            raw: Any = conn.connection.driver_connection
+            self._stamp = (raw.execute("PRAGMA data_version").fetchone()[0], raw.total_changes)
+            kept = conn.connection.info.pop(KEPT, None)
+            if kept is not None and kept.stamp != self._stamp:
+                kept = None
         self.ledger = SqlLedger(conn, _SHARED.setdefault(self.engine, {}),
-                                _FACTS.setdefault(self.engine, {}))
+                                _FACTS.setdefault(self.engine, {}), kept)
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -1144,6 +1183,10 @@ class SqlUnitOfWork(UnitOfWork):
                 raise ConcurrencyError(str(exc.orig)) from exc
             raise StorageError(str(exc.orig)) from exc
         self.ledger.committed()
+        if self._stamp is not None and len(self.ledger._stock) <= KEPT_ITEMS:
+            raw: Any = self._conn.connection.driver_connection
+            self._conn.connection.info[KEPT] = self.ledger.kept((self._stamp[0],
+                                                                  raw.total_changes))
 
     def rollback(self) -> None:
         if self._conn is not None:
