@@ -210,6 +210,14 @@ def test_flow_runs_slice_count_and_batch() -> None:
         back = pickle.loads(pickle.dumps(sent))  # as the reading process hands it over
         assert list(back) == list(sent) and back.counts == sent.counts
         assert (back.days, back.priced) == (sent.days, sent.priced)
+    # Counts are made on joined keys unless a value holds the separator: items "A\x1f" and
+    # "A" with qty "\x1f2"... would join alike; such a run is counted on tuples instead.
+    odd = FlowRun(["W1", "2026-11-01", "completion", "A\x1f", "2",
+                   "W2", "2026-11-01", "completion", "A", "\x1f2",
+                   "W3", "2026-11-01", "completion", "A\x1f", "2"], 5,
+                  run.dates, {"2": D(2), "\x1f2": D(2)})
+    assert odd.counts == {("completion", date(2026, 11, 1), "A\x1f", D(2)): 2,
+                          ("completion", date(2026, 11, 1), "A", D(2)): 1}
     joined = FlowRun.join([run[:3], run[3:5], run[5:]])
     assert list(joined) == list(run) and joined.counts == run.counts
     assert (joined.days, joined.priced) == (run.days, run.priced)
@@ -293,3 +301,55 @@ def test_events_read_one_by_one_come_through_the_reader_process_alike(tmp_path: 
     ahead = list(tabular.stream_events(jsonl, master, read_ahead=True))
     assert content(ahead) == content(tabular.stream_events(jsonl, master, read_ahead=False))
     assert not any(isinstance(x, FlowRun) for x in ahead)
+
+
+CSV_TEXTS = [
+    "a,b,c\n1,2,3\n4,5,6\n",
+    "a,b,c\r\n1,2,3\r\n4,5,6\r\n",  # Windows line ends
+    "a,b\r1,2\r3,4\n",  # lone carriage returns end lines too
+    "a,b\n1,2\n\n3,4\n  \n5,6",  # a blank line, a line of spaces, no final line end
+    'a,b\n1,2\n3,"x\ny"\n5,6\n7,8\n',  # a quoted field over two lines
+    'a,b\n1,"2,5"\n"3",4\n',  # a quoted comma, quotes around a plain value
+    "a,b\n1,2,3\n4\n,\n,,\n",  # too many, too few, empty cells
+    "a,b\n1,\x002\n3,4\n",  # a NUL
+    "a,b\n1," + "x" * (csv.field_size_limit() + 1) + "\n3,4\n",  # over csv's field limit
+    "é,ü\nß,ø\n",
+]
+
+
+@pytest.mark.parametrize("text", CSV_TEXTS, ids=range(len(CSV_TEXTS)))
+@pytest.mark.parametrize("chunk", [1, 2, 3, 100])
+def test_csv_blocks_give_the_rows_csv_reader_gives(text: str, chunk: int) -> None:
+    """Plain blocks are split on commas directly; the rows (and any error) must be those of
+    csv.reader whatever the chunk, including where a quoted field crosses a block's end."""
+    import io
+
+    def with_csv() -> list[list[str]] | str:
+        try:
+            return list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error as exc:
+            return f"csv.Error: {exc}"
+
+    def with_blocks() -> list[list[str]] | str:
+        try:
+            return [row for block in tabular._csv_blocks(io.StringIO(text, newline=""), chunk)
+                    for row in block.rows]
+        except csv.Error as exc:
+            return f"csv.Error: {exc}"
+
+    assert with_blocks() == with_csv()
+
+
+def test_a_windows_csv_with_quotes_later_on_posts_like_row_by_row(tmp_path: Path) -> None:
+    """The first chunks are plain (split directly), a later one has a quoted value: the
+    events and their order are those the row-by-row reader gives."""
+    master, finished, _ = small_plant(tmp_path)
+    path = tmp_path / "mixed.csv"
+    lines = ["id,date,type,item,qty"]
+    lines += [f"W{i},2026-11-02,completion,{finished},{1 + i % 3}" for i in range(25)]
+    lines[20] = f'W19,2026-11-02,completion,"{finished}",2'
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8", newline="")
+    got = content(tabular.stream_events(path, master, chunk=4, read_ahead=False))
+    want = content(tabular.stream_events(path, master, chunk=10**6, read_ahead=False))
+    row_by_row = content(tabular.read_events(path, master))
+    assert got == want == row_by_row and len(got) == 25

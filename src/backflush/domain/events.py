@@ -300,9 +300,18 @@ class FlowRun(Sequence[Flow]):
         self.payloads: Mapping[str, Decimal] = payloads or {}
         w = width
         counts: Counter[FlowKey] = Counter()
-        for (day, kind, item, qty), n in Counter(zip(rows[1::w], rows[2::w], rows[3::w],
-                                                     rows[4::w], strict=True)).items():
-            counts[(kind, dates[day], item, numbers[qty])] += n
+        keys = zip(rows[1::w], rows[2::w], rows[3::w], rows[4::w], strict=True)
+        # Counted as joined strings (cheaper to hash than tuples), unless a value holds the
+        # separator: then some key splits into more than four parts.
+        joined = Counter(map(_SEPARATOR.join, keys))
+        parts = [key.split(_SEPARATOR) for key in joined]
+        if all(len(p) == 4 for p in parts):
+            for (day, kind, item, qty), n in zip(parts, joined.values(), strict=True):
+                counts[(kind, dates[day], item, numbers[qty])] += n
+        else:
+            for (day, kind, item, qty), n in Counter(zip(
+                    rows[1::w], rows[2::w], rows[3::w], rows[4::w], strict=True)).items():
+                counts[(kind, dates[day], item, numbers[qty])] += n
         self.counts: Mapping[FlowKey, int] = counts
         column = rows[1::w]
         starts = [0, *compress(range(1, len(column)), map(ne, column[1:], column[:-1]))]
