@@ -482,15 +482,15 @@ def _work_out_plan(ctx: Context, item: str, total_qty: Decimal, when: date) -> _
     explosion = explode(item, total_qty, when, master.boms, master.items)
     needs = explosion.totals()
     by_component: dict[str, list[Requirement]] = {}
-    for r in explosion.requirements:
+    for r in explosion.requirements if detail else ():
         by_component.setdefault(r.component, []).append(r)
     qty_text = fmt_qty(total_qty)
     actual = ZERO
     components = []
     for comp, need in sorted(needs.items()):
-        lines = by_component[comp]
         memo = basis = ""
         if detail:
+            lines = by_component[comp]
             if len(lines) == 1 and not lines[0].via:
                 memo = f"{comp} backflushed for {item}"
             else:

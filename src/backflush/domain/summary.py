@@ -32,7 +32,7 @@ from operator import itemgetter
 from typing import cast
 
 from backflush.domain.aggregate import Effects, compile_effects, scaled, totals_of
-from backflush.domain.books import HOLDING_ROLES
+from backflush.domain.books import HOLDING_ROLES, change_at
 from backflush.domain.costing import MasterData
 from backflush.domain.errors import BackflushError
 from backflush.domain.events import FLOW_TYPES, Event, Flow, FlowRun
@@ -355,7 +355,7 @@ def _days(ctx: Context, counts: Mapping[tuple[Hashable, ...], int],
     for (r, j), value in totals_of(matrix, len(day_list), compiled, len(names)).items():
         per_day[r][names[j]] = value
 
-    books = ctx.books
+    books, minor = ctx.books, ctx.policy.minor_unit
     stock: dict[str, Decimal] = {}
     out = []
     for day, sums in zip(day_list, per_day, strict=True):
@@ -389,16 +389,17 @@ def _days(ctx: Context, counts: Mapping[tuple[Hashable, ...], int],
         for item in sorted(deltas):
             before = stock[item] if item in stock else ctx.view.on_hand_total(item)
             after = stock[item] = before + deltas[item]
-            role = books.role(item)
-            if role is None:
+            held = books.held(item)
+            if held is None:
                 continue
-            amount = books.valuation(item, after) - books.valuation(item, before)
+            role, unit = held
+            amount = change_at(unit, minor, before, after)
             if amount:
                 key = (ctx.name(role), role, None)
                 lines[key] = lines.get(key, ZERO) + amount
                 derivations.append(Derivation(
                     item, deltas[item], f"on hand {fmt_qty(before)} -> {fmt_qty(after)} at "
-                    f"{books.unit_value(item)}", amount, ctx.name(role)))
+                    f"{unit}", amount, key[0]))
         residual = sum(lines.values(), ZERO)
         if residual:
             key = (ctx.name(Role.ROUNDING), Role.ROUNDING, None)
