@@ -1144,7 +1144,9 @@ class SqlUnitOfWork(UnitOfWork):
 
     def __enter__(self) -> SqlUnitOfWork:
         super().__enter__()
-        conn = self.engine.connect().execution_options(read_only=self.read_only)
+        conn = self.engine.connect()
+        if self.read_only:  # the begin listener reads it (writers: the default)
+            conn = conn.execution_options(read_only=True)
         if self.engine.dialect.name == "postgresql":
             conn = conn.execution_options(
                 isolation_level="REPEATABLE READ" if self.read_only else "SERIALIZABLE",
