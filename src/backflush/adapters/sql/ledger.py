@@ -101,9 +101,11 @@ class SqlLedger:
             self._stock, self._held, self._pending_tot = kept.stock, kept.held, kept.pending
             self._revision, self._locked = kept.revision, kept.locked
 
-    def kept(self, stamp: tuple[int, int]) -> Kept:
+    def kept(self, stamp: tuple[int, int]) -> Kept | None:
         """What this (committed) transaction read and wrote, for the next one on the same
-        connection to start from while ``stamp`` still holds."""
+        connection to start from while ``stamp`` still holds (None: too much to keep)."""
+        if len(self._stock) > KEPT_ITEMS:
+            return None
         return Kept(stamp, self._stock, self._held, self._pending_tot, self._revision,
                     self._locked)
 
@@ -1185,10 +1187,11 @@ class SqlUnitOfWork(UnitOfWork):
                 raise ConcurrencyError(str(exc.orig)) from exc
             raise StorageError(str(exc.orig)) from exc
         self.ledger.committed()
-        if self._stamp is not None and len(self.ledger._stock) <= KEPT_ITEMS:
+        if self._stamp is not None:
             raw: Any = self._conn.connection.driver_connection
-            self._conn.connection.info[KEPT] = self.ledger.kept((self._stamp[0],
-                                                                  raw.total_changes))
+            kept = self.ledger.kept((self._stamp[0], raw.total_changes))
+            if kept is not None:
+                self._conn.connection.info[KEPT] = kept
 
     def rollback(self) -> None:
         if self._conn is not None:
