@@ -593,6 +593,7 @@ def _csv_blocks(fh: TextIO, chunk: int) -> Iterator[_Block]:
         parts = text.split("\n")
         if text.endswith("\n"):
             parts.pop()
+        del lines, text  # not held while the block is worked on (the reader's peak memory)
         yield _Block(parts)
 
 
