@@ -388,12 +388,13 @@ def test_component_codes_sharing_a_hash_take_the_dict_way(
     seen with str hashes, forced here) are numbered through a dict, with the same result."""
     master = deep_plant(depth=4)
     parents = tuple(master.boms.versions)
-    lines = [line for vs in master.boms.versions.values() for v in vs for line in v.lines]
-    codes, comp = rollup._nodes(parents, lines)
+    comps = [line.component for vs in master.boms.versions.values() for v in vs
+             for line in v.lines]
+    codes, comp = rollup._nodes(parents, comps)
     assert codes[:len(parents)] == list(parents)
-    assert [codes[k] for k in comp.tolist()] == [line.component for line in lines]
+    assert [codes[k] for k in comp.tolist()] == comps
     monkeypatch.setattr(rollup, "hash", fake_hash, raising=False)
-    forced, forced_comp = rollup._nodes(parents, lines)
+    forced, forced_comp = rollup._nodes(parents, comps)
     assert forced == codes and forced_comp.tolist() == comp.tolist()
     clear_compiled_boms()
     assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))

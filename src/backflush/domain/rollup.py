@@ -71,9 +71,6 @@ from backflush.domain.numbers import EXACT, ONE, ZERO, to_decimal
 Ints = npt.NDArray[np.int64]
 N_ELEMENTS = 4  # material, labor, overhead, conversion, as in Cost
 
-_component = attrgetter("component")
-_qty = attrgetter("qty")
-_scrap = attrgetter("scrap")
 _lines = attrgetter("lines")
 
 
@@ -98,19 +95,18 @@ def _stable_order(keys: Ints, bound: int) -> Ints:
     return out
 
 
-def _text_codes(values: Iterable[Decimal], n: int,
-                value_at: Callable[[int], Decimal]) -> tuple[Ints, list[Decimal]]:
-    """A code per value (the same text, the same code) and a value per code (``value_at``
-    gives the ``k``-th value again).
+def _text_codes(values: list[Decimal]) -> tuple[Ints, list[Decimal]]:
+    """A code per value (the same text, the same code) and a value per code.
 
     Text, not the Decimal: hashing a Decimal is slow, hashing its text is not.
     """
+    n = len(values)
     first: dict[str, int] = {}  # text -> position of its first occurrence
     raw = np.fromiter(map(first.setdefault, map(str, values), count()), np.int64, n)
     pos = np.fromiter(first.values(), np.int64, len(first))
     dense = np.zeros(n, np.int64)
     dense[pos] = np.arange(pos.size)
-    return dense[raw], list(map(value_at, pos.tolist()))
+    return dense[raw], list(map(values.__getitem__, pos.tolist()))
 
 
 def _heights(n: int, parent: Ints, comp: Ints) -> Ints | None:
@@ -142,7 +138,7 @@ def _heights(n: int, parent: Ints, comp: Ints) -> Ints | None:
     return height if done == n else None
 
 
-def _nodes(parents: tuple[str, ...], lines: list[BomLine],
+def _nodes(parents: tuple[str, ...], comps: list[str],
            distinct: int | None = None) -> tuple[list[str], Ints]:
     """The node codes (the parents, then the other components in order of first use) and each
     line's component node.
@@ -153,8 +149,8 @@ def _nodes(parents: tuple[str, ...], lines: list[BomLine],
     codes, is known and there are as many distinct hashes, no two codes share one; else each
     line's code is compared with its node's code.
     """
-    n_p, m = len(parents), len(lines)
-    hashes = np.fromiter(map(hash, chain(parents, map(_component, lines))), np.int64, n_p + m)
+    n_p, m = len(parents), len(comps)
+    hashes = np.fromiter(map(hash, chain(parents, comps)), np.int64, n_p + m)
     order = np.argsort(hashes)
     ordered = hashes[order]
     group = np.zeros(order.size, np.int64)  # the distinct hashes, in sorted order
@@ -169,15 +165,14 @@ def _nodes(parents: tuple[str, ...], lines: list[BomLine],
     node = rank[inverse]
     at = first[by_use]  # where each node's code first appears (parents, then lines)
     codes = np.empty(at.size, object)
-    codes[:] = [parents[k] if k < n_p else lines[k - n_p].component for k in at.tolist()]
+    codes[:] = [parents[k] if k < n_p else comps[k - n_p] for k in at.tolist()]
     if np.array_equal(node[:n_p], np.arange(n_p)):
         if distinct == by_use.size:
             return codes.tolist(), node[n_p:]
-        comps = np.fromiter(map(_component, lines), object, m)
-        if bool(np.all(codes[node[n_p:]] == comps)):
+        if bool(np.all(codes[node[n_p:]] == np.fromiter(comps, object, m))):
             return codes.tolist(), node[n_p:]
     index = dict(zip(parents, range(n_p), strict=True))  # a hash shared by two codes
-    raw = np.fromiter(map(index.setdefault, map(_component, lines), count(n_p)), np.int64, m)
+    raw = np.fromiter(map(index.setdefault, comps, count(n_p)), np.int64, m)
     provisional = np.fromiter(index.values(), np.int64, len(index))
     to_node = np.zeros(n_p + m, np.int64)  # provisional code -> node
     to_node[provisional] = np.arange(len(index))
@@ -219,19 +214,19 @@ class _Compiled:
         # The distinct codes, parents and components, by the Boms' own index of components
         # (built with it, by equality).
         distinct = len(boms.versions.keys() | boms._parents.keys())
-        self.codes, self.comp = _nodes(self.parents, lines, distinct)
+        # One pass per field over the lines (a comprehension reads slots faster than map).
+        self.codes, self.comp = _nodes(self.parents, [ln.component for ln in lines], distinct)
         self.index = dict(zip(self.codes, range(len(self.codes)), strict=True))  # code -> node
         self.parent: Ints = np.repeat(np.arange(n_parents, dtype=np.int64), per_parent)
         self.height = _heights(len(self.codes), self.parent, self.comp)
 
-        q_code, q_values = _text_codes(map(_qty, lines), m, lambda k: lines[k].qty)
+        q_code, q_values = _text_codes([ln.qty for ln in lines])
         s_code = np.zeros(m, np.int64)
         s_values = [ZERO]  # code 0: no scrap
-        with_scrap = np.flatnonzero(np.fromiter(map(bool, map(_scrap, lines)), np.bool_, m))
+        scraps = [ln.scrap for ln in lines]
+        with_scrap = np.flatnonzero(np.fromiter(map(bool, scraps), np.bool_, m))
         if with_scrap.size:
-            scrapped = list(map(lines.__getitem__, with_scrap.tolist()))
-            codes, values = _text_codes(map(_scrap, scrapped), len(scrapped),
-                                        lambda k: scrapped[k].scrap)
+            codes, values = _text_codes(list(map(scraps.__getitem__, with_scrap.tolist())))
             s_code[with_scrap] = codes + 1
             s_values += values
         key = q_code * len(s_values) + s_code
