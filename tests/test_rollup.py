@@ -434,3 +434,44 @@ def test_a_parent_without_any_version_has_no_bom_as_in_the_reference() -> None:
     empty = replace(master, boms=Boms({code: () for code in versions}))
     assert_same(roll_up_levels(empty, DAY), roll_up_reference(empty, DAY))
     clear_compiled_boms()
+
+
+def test_routings_are_costed_as_the_reference_costs_them() -> None:
+    """The routings are costed all at once, an operation position at a time: long and short
+    routings, a work center named twice (its hours add up), zero rates (skipped), rates with
+    60 digits (the sums round), and a routing naming an unknown work center, which fails only
+    when its item is costed, as in the reference."""
+    master = deep_plant(depth=4)
+    wcs = {
+        "LAB": WorkCenter("LAB", labor_rate=Decimal("31.25"), overhead_rate=Decimal("47.5")),
+        "ODD": WorkCenter("ODD", labor_rate=predetermined_rate(Decimal(1000), Decimal(3)),
+                          overhead_rate=predetermined_rate(Decimal(250), Decimal(7))),
+        "CNV": WorkCenter("CNV", conversion_rate=Decimal("88.125")),
+        "ZERO": WorkCenter("ZERO"),
+    }
+    rng = random.Random(11)
+    routings: dict[str, tuple[Operation, ...]] = {}
+    items = dict(master.items)
+    for k, code in enumerate(sorted(c for c, i in items.items() if i.made)):
+        items[code] = replace(items[code], conversion_cost=None)
+        routings[code] = tuple(
+            Operation(10 * (j + 1), rng.choice(sorted(wcs)),
+                      Decimal(rng.randint(0, 900)).scaleb(-rng.randint(0, 3)),
+                      Decimal(rng.randint(0, 40)).scaleb(-1), Decimal(rng.choice((1, 3, 7))))
+            for j in range(k % 9))  # no operation at all, up to eight
+    routings["P0"] = (Operation(10, "NOWHERE", Decimal(1)),)  # a purchased item: not costed
+    master = replace(master, items=items, work_centers=wcs, routings=routings)
+    assert any(len({op.work_center for op in ops}) < len(ops) for ops in routings.values())
+    clear_compiled_boms()
+    want = roll_up_reference(master, DAY)
+    assert_same(roll_up_levels(master, DAY), want)
+    assert any(len(std.this_level.labor.as_tuple().digits) == 28
+               for std in want.costs.values())  # the reference's sums did round
+    made = next(code for code, ops in routings.items() if len(ops) > 2 and code != "P0")
+    broken = replace(master, routings={**routings, made: (*routings[made],
+                                                          Operation(99, "NOWHERE", Decimal(1)))})
+    with pytest.raises(KeyError, match="NOWHERE"):
+        roll_up_reference(broken, DAY)
+    with pytest.raises(KeyError, match="NOWHERE"):
+        roll_up_levels(broken, DAY)
+    clear_compiled_boms()
