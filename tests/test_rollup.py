@@ -11,6 +11,7 @@ import random
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, localcontext
+from itertools import cycle
 from pathlib import Path
 
 import numpy as np
@@ -474,4 +475,26 @@ def test_routings_are_costed_as_the_reference_costs_them() -> None:
         roll_up_reference(broken, DAY)
     with pytest.raises(KeyError, match="NOWHERE"):
         roll_up_levels(broken, DAY)
+    clear_compiled_boms()
+
+
+def test_quantities_and_scrap_are_coded_by_value_whatever_their_text() -> None:
+    """A line's (qty, scrap) is coded by its text: equal values written differently (trailing
+    zeros, exponents, a zero scrap of any exponent) and different values that share digits
+    still roll up as in the reference."""
+    master = deep_plant(depth=5)
+    qtys = ("2", "2.0", "2.00", "0.2E+1", "20E-1", "1.25", "12.5E-1", "125", "0.125")
+    scraps = ("0", "0.00", "0E-7", "0.02", "0.020", "2E-2", "0.2", "0.002", "0.125")
+    # Every line a different pair; 1 with a scrap of 0.05 and 10.05 without scrap first (the
+    # same text if qty and scrap were simply run together).
+    pairs = cycle([("1", "0.05"), ("10.05", "0"), *((q, s) for s in scraps for q in qtys)])
+    boms = Boms.of([replace(v, lines=tuple(
+        BomLine(line.component, *map(Decimal, next(pairs))) for line in v.lines))
+        for vs in master.boms.versions.values() for v in vs])
+    master = replace(master, boms=boms)
+    clear_compiled_boms()
+    compiled = rollup._compile(boms)
+    gross = {(q * (1 + s)) for q, s in compiled.pairs}
+    assert len(gross) < len(compiled.pairs)  # equal values of different text: several codes
+    assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
     clear_compiled_boms()

@@ -95,18 +95,17 @@ def _stable_order(keys: Ints, bound: int) -> Ints:
     return out
 
 
-def _text_codes(values: list[Decimal]) -> tuple[Ints, list[Decimal]]:
-    """A code per value (the same text, the same code) and a value per code.
-
-    Text, not the Decimal: hashing a Decimal is slow, hashing its text is not.
-    """
-    n = len(values)
+def _text_codes(texts: list[str]) -> tuple[Ints, list[int]]:
+    """A code per text (the same text, the same code: 0, 1, ... in order of first
+    occurrence) and, for each code, where its text first occurs."""
+    n = len(texts)
     first: dict[str, int] = {}  # text -> position of its first occurrence
-    raw = np.fromiter(map(first.setdefault, map(str, values), count()), np.int64, n)
+    raw = np.fromiter(map(first.setdefault, texts, count()), np.int64, n)
     pos = np.fromiter(first.values(), np.int64, len(first))
     dense = np.zeros(n, np.int64)
     dense[pos] = np.arange(pos.size)
-    return dense[raw], list(map(values.__getitem__, pos.tolist()))
+    code: Ints = dense[raw]
+    return code, pos.tolist()
 
 
 def _heights(n: int, parent: Ints, comp: Ints) -> Ints | None:
@@ -198,7 +197,6 @@ class _Compiled:
         every = list(chain.from_iterable(self.versions))  # every version, parent by parent
         v_lines = list(map(_lines, every))
         lines: list[BomLine] = list(chain.from_iterable(v_lines))
-        m = len(lines)
         v_size = np.fromiter(map(len, v_lines), np.int64, len(v_lines))
         self.v_start = np.cumsum(v_size) - v_size  # where each version's lines begin
         self.v_first = np.cumsum(self.n_versions) - self.n_versions  # a parent's first one
@@ -220,25 +218,14 @@ class _Compiled:
         self.parent: Ints = np.repeat(np.arange(n_parents, dtype=np.int64), per_parent)
         self.height = _heights(len(self.codes), self.parent, self.comp)
 
-        q_code, q_values = _text_codes([ln.qty for ln in lines])
-        s_code = np.zeros(m, np.int64)
-        s_values = [ZERO]  # code 0: no scrap
-        scraps = [ln.scrap for ln in lines]
-        with_scrap = np.flatnonzero(np.fromiter(map(bool, scraps), np.bool_, m))
-        if with_scrap.size:
-            codes, values = _text_codes(list(map(scraps.__getitem__, with_scrap.tolist())))
-            s_code[with_scrap] = codes + 1
-            s_values += values
-        key = q_code * len(s_values) + s_code
-        if m and len(q_values) * len(s_values) <= 4 * m:
-            used = np.bincount(key, minlength=len(q_values) * len(s_values)) > 0
-            uniq = np.flatnonzero(used)
-            self.pair: Ints = (np.cumsum(used) - 1)[key]
-        else:
-            uniq, inverse = np.unique(key, return_inverse=True)
-            self.pair = inverse.reshape(-1).astype(np.int64)
-        self.pairs = [(q_values[k // len(s_values)], s_values[k % len(s_values)])
-                      for k in uniq.tolist()]
+        # A code per distinct (qty, scrap), by their text, in one pass over the lines: a
+        # line's Decimals are read right after the line (a pass per field costs more), and
+        # their text is hashed (hashing a Decimal is slow, its text is not). A zero scrap, of
+        # whatever exponent, is no scrap: qty x (1 + 0) is qty.
+        self.pair, at = _text_codes(
+            [str(ln.qty) if not (s := ln.scrap) else str(ln.qty) + " " + str(s)
+             for ln in lines])
+        self.pairs = [(ln.qty, ln.scrap) for ln in map(lines.__getitem__, at)]
 
     def still(self, boms: Boms) -> bool:
         """Compiled from this very ``boms``, and its versions not swapped since."""
