@@ -29,10 +29,11 @@ the :class:`Boms` object alone (not on the items, the date or the decimal contex
 costs depend on the routings and work centers alone. The last ones are kept and reused while
 the very same, unchanged objects come back (e.g. a standard cost change rolls up again with
 new item costs and the same BOMs); :func:`clear_compiled_boms` drops them. The reading itself
-touches each line a few times, each time in one C-level pass (``map`` over the lines): the
-component codes are numbered by their hashes (cached in the strings), sorted in bulk and then
-checked string for string (a dict lookup per line costs more); quantities and scrap are coded
-by their text. The output objects are built a field at a time, also in C-level passes.
+goes over the lines twice, each time in one comprehension: the component codes, numbered by
+their hashes (cached in the strings), sorted in bulk and then checked string for string (a
+dict lookup per line costs more); and each line's (qty, scrap), coded by their joint text,
+read right after the line (a pass per field costs more). The output objects are built a
+field at a time, in C-level passes.
 
 The roll-up makes no reference cycles: the cyclic garbage collector is paused while it runs
 (it would only walk the master data again and again).
