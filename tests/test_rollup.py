@@ -11,6 +11,7 @@ import random
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, localcontext
+from itertools import cycle
 from pathlib import Path
 
 import numpy as np
@@ -388,12 +389,13 @@ def test_component_codes_sharing_a_hash_take_the_dict_way(
     seen with str hashes, forced here) are numbered through a dict, with the same result."""
     master = deep_plant(depth=4)
     parents = tuple(master.boms.versions)
-    lines = [line for vs in master.boms.versions.values() for v in vs for line in v.lines]
-    codes, comp = rollup._nodes(parents, lines)
+    comps = [line.component for vs in master.boms.versions.values() for v in vs
+             for line in v.lines]
+    codes, comp = rollup._nodes(parents, comps)
     assert codes[:len(parents)] == list(parents)
-    assert [codes[k] for k in comp.tolist()] == [line.component for line in lines]
+    assert [codes[k] for k in comp.tolist()] == comps
     monkeypatch.setattr(rollup, "hash", fake_hash, raising=False)
-    forced, forced_comp = rollup._nodes(parents, lines)
+    forced, forced_comp = rollup._nodes(parents, comps)
     assert forced == codes and forced_comp.tolist() == comp.tolist()
     clear_compiled_boms()
     assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
@@ -432,4 +434,67 @@ def test_a_parent_without_any_version_has_no_bom_as_in_the_reference() -> None:
     assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
     empty = replace(master, boms=Boms({code: () for code in versions}))
     assert_same(roll_up_levels(empty, DAY), roll_up_reference(empty, DAY))
+    clear_compiled_boms()
+
+
+def test_routings_are_costed_as_the_reference_costs_them() -> None:
+    """The routings are costed all at once, an operation position at a time: long and short
+    routings, a work center named twice (its hours add up), zero rates (skipped), rates with
+    60 digits (the sums round), and a routing naming an unknown work center, which fails only
+    when its item is costed, as in the reference."""
+    master = deep_plant(depth=4)
+    wcs = {
+        "LAB": WorkCenter("LAB", labor_rate=Decimal("31.25"), overhead_rate=Decimal("47.5")),
+        "ODD": WorkCenter("ODD", labor_rate=predetermined_rate(Decimal(1000), Decimal(3)),
+                          overhead_rate=predetermined_rate(Decimal(250), Decimal(7))),
+        "CNV": WorkCenter("CNV", conversion_rate=Decimal("88.125")),
+        "ZERO": WorkCenter("ZERO"),
+    }
+    rng = random.Random(11)
+    routings: dict[str, tuple[Operation, ...]] = {}
+    items = dict(master.items)
+    for k, code in enumerate(sorted(c for c, i in items.items() if i.made)):
+        items[code] = replace(items[code], conversion_cost=None)
+        routings[code] = tuple(
+            Operation(10 * (j + 1), rng.choice(sorted(wcs)),
+                      Decimal(rng.randint(0, 900)).scaleb(-rng.randint(0, 3)),
+                      Decimal(rng.randint(0, 40)).scaleb(-1), Decimal(rng.choice((1, 3, 7))))
+            for j in range(k % 9))  # no operation at all, up to eight
+    routings["P0"] = (Operation(10, "NOWHERE", Decimal(1)),)  # a purchased item: not costed
+    master = replace(master, items=items, work_centers=wcs, routings=routings)
+    assert any(len({op.work_center for op in ops}) < len(ops) for ops in routings.values())
+    clear_compiled_boms()
+    want = roll_up_reference(master, DAY)
+    assert_same(roll_up_levels(master, DAY), want)
+    assert any(len(std.this_level.labor.as_tuple().digits) == 28
+               for std in want.costs.values())  # the reference's sums did round
+    made = next(code for code, ops in routings.items() if len(ops) > 2 and code != "P0")
+    broken = replace(master, routings={**routings, made: (*routings[made],
+                                                          Operation(99, "NOWHERE", Decimal(1)))})
+    with pytest.raises(KeyError, match="NOWHERE"):
+        roll_up_reference(broken, DAY)
+    with pytest.raises(KeyError, match="NOWHERE"):
+        roll_up_levels(broken, DAY)
+    clear_compiled_boms()
+
+
+def test_quantities_and_scrap_are_coded_by_value_whatever_their_text() -> None:
+    """A line's (qty, scrap) is coded by its text: equal values written differently (trailing
+    zeros, exponents, a zero scrap of any exponent) and different values that share digits
+    still roll up as in the reference."""
+    master = deep_plant(depth=5)
+    qtys = ("2", "2.0", "2.00", "0.2E+1", "20E-1", "1.25", "12.5E-1", "125", "0.125")
+    scraps = ("0", "0.00", "0E-7", "0.02", "0.020", "2E-2", "0.2", "0.002", "0.125")
+    # Every line a different pair; 1 with a scrap of 0.05 and 10.05 without scrap first (the
+    # same text if qty and scrap were simply run together).
+    pairs = cycle([("1", "0.05"), ("10.05", "0"), *((q, s) for s in scraps for q in qtys)])
+    boms = Boms.of([replace(v, lines=tuple(
+        BomLine(line.component, *map(Decimal, next(pairs))) for line in v.lines))
+        for vs in master.boms.versions.values() for v in vs])
+    master = replace(master, boms=boms)
+    clear_compiled_boms()
+    compiled = rollup._compile(boms)
+    gross = {(q * (1 + s)) for q, s in compiled.pairs}
+    assert len(gross) < len(compiled.pairs)  # equal values of different text: several codes
+    assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
     clear_compiled_boms()

@@ -29,10 +29,11 @@ the :class:`Boms` object alone (not on the items, the date or the decimal contex
 costs depend on the routings and work centers alone. The last ones are kept and reused while
 the very same, unchanged objects come back (e.g. a standard cost change rolls up again with
 new item costs and the same BOMs); :func:`clear_compiled_boms` drops them. The reading itself
-touches each line a few times, each time in one C-level pass (``map`` over the lines): the
-component codes are numbered by their hashes (cached in the strings), sorted in bulk and then
-checked string for string (a dict lookup per line costs more); quantities and scrap are coded
-by their text. The output objects are built a field at a time, also in C-level passes.
+goes over the lines twice, each time in one comprehension: the component codes, numbered by
+their hashes (cached in the strings), sorted in bulk and then checked string for string (a
+dict lookup per line costs more); and each line's (qty, scrap), coded by their joint text,
+read right after the line (a pass per field costs more). The output objects are built a
+field at a time, in C-level passes.
 
 The roll-up makes no reference cycles: the cyclic garbage collector is paused while it runs
 (it would only walk the master data again and again).
@@ -71,9 +72,6 @@ from backflush.domain.numbers import EXACT, ONE, ZERO, to_decimal
 Ints = npt.NDArray[np.int64]
 N_ELEMENTS = 4  # material, labor, overhead, conversion, as in Cost
 
-_component = attrgetter("component")
-_qty = attrgetter("qty")
-_scrap = attrgetter("scrap")
 _lines = attrgetter("lines")
 
 
@@ -98,19 +96,17 @@ def _stable_order(keys: Ints, bound: int) -> Ints:
     return out
 
 
-def _text_codes(values: Iterable[Decimal], n: int,
-                value_at: Callable[[int], Decimal]) -> tuple[Ints, list[Decimal]]:
-    """A code per value (the same text, the same code) and a value per code (``value_at``
-    gives the ``k``-th value again).
-
-    Text, not the Decimal: hashing a Decimal is slow, hashing its text is not.
-    """
+def _text_codes(texts: list[str]) -> tuple[Ints, list[int]]:
+    """A code per text (the same text, the same code: 0, 1, ... in order of first
+    occurrence) and, for each code, where its text first occurs."""
+    n = len(texts)
     first: dict[str, int] = {}  # text -> position of its first occurrence
-    raw = np.fromiter(map(first.setdefault, map(str, values), count()), np.int64, n)
+    raw = np.fromiter(map(first.setdefault, texts, count()), np.int64, n)
     pos = np.fromiter(first.values(), np.int64, len(first))
     dense = np.zeros(n, np.int64)
     dense[pos] = np.arange(pos.size)
-    return dense[raw], list(map(value_at, pos.tolist()))
+    code: Ints = dense[raw]
+    return code, pos.tolist()
 
 
 def _heights(n: int, parent: Ints, comp: Ints) -> Ints | None:
@@ -142,7 +138,7 @@ def _heights(n: int, parent: Ints, comp: Ints) -> Ints | None:
     return height if done == n else None
 
 
-def _nodes(parents: tuple[str, ...], lines: list[BomLine],
+def _nodes(parents: tuple[str, ...], comps: list[str],
            distinct: int | None = None) -> tuple[list[str], Ints]:
     """The node codes (the parents, then the other components in order of first use) and each
     line's component node.
@@ -153,8 +149,8 @@ def _nodes(parents: tuple[str, ...], lines: list[BomLine],
     codes, is known and there are as many distinct hashes, no two codes share one; else each
     line's code is compared with its node's code.
     """
-    n_p, m = len(parents), len(lines)
-    hashes = np.fromiter(map(hash, chain(parents, map(_component, lines))), np.int64, n_p + m)
+    n_p, m = len(parents), len(comps)
+    hashes = np.fromiter(map(hash, chain(parents, comps)), np.int64, n_p + m)
     order = np.argsort(hashes)
     ordered = hashes[order]
     group = np.zeros(order.size, np.int64)  # the distinct hashes, in sorted order
@@ -169,15 +165,14 @@ def _nodes(parents: tuple[str, ...], lines: list[BomLine],
     node = rank[inverse]
     at = first[by_use]  # where each node's code first appears (parents, then lines)
     codes = np.empty(at.size, object)
-    codes[:] = [parents[k] if k < n_p else lines[k - n_p].component for k in at.tolist()]
+    codes[:] = [parents[k] if k < n_p else comps[k - n_p] for k in at.tolist()]
     if np.array_equal(node[:n_p], np.arange(n_p)):
         if distinct == by_use.size:
             return codes.tolist(), node[n_p:]
-        comps = np.fromiter(map(_component, lines), object, m)
-        if bool(np.all(codes[node[n_p:]] == comps)):
+        if bool(np.all(codes[node[n_p:]] == np.fromiter(comps, object, m))):
             return codes.tolist(), node[n_p:]
     index = dict(zip(parents, range(n_p), strict=True))  # a hash shared by two codes
-    raw = np.fromiter(map(index.setdefault, map(_component, lines), count(n_p)), np.int64, m)
+    raw = np.fromiter(map(index.setdefault, comps, count(n_p)), np.int64, m)
     provisional = np.fromiter(index.values(), np.int64, len(index))
     to_node = np.zeros(n_p + m, np.int64)  # provisional code -> node
     to_node[provisional] = np.arange(len(index))
@@ -203,7 +198,6 @@ class _Compiled:
         every = list(chain.from_iterable(self.versions))  # every version, parent by parent
         v_lines = list(map(_lines, every))
         lines: list[BomLine] = list(chain.from_iterable(v_lines))
-        m = len(lines)
         v_size = np.fromiter(map(len, v_lines), np.int64, len(v_lines))
         self.v_start = np.cumsum(v_size) - v_size  # where each version's lines begin
         self.v_first = np.cumsum(self.n_versions) - self.n_versions  # a parent's first one
@@ -219,31 +213,20 @@ class _Compiled:
         # The distinct codes, parents and components, by the Boms' own index of components
         # (built with it, by equality).
         distinct = len(boms.versions.keys() | boms._parents.keys())
-        self.codes, self.comp = _nodes(self.parents, lines, distinct)
+        # One pass per field over the lines (a comprehension reads slots faster than map).
+        self.codes, self.comp = _nodes(self.parents, [ln.component for ln in lines], distinct)
         self.index = dict(zip(self.codes, range(len(self.codes)), strict=True))  # code -> node
         self.parent: Ints = np.repeat(np.arange(n_parents, dtype=np.int64), per_parent)
         self.height = _heights(len(self.codes), self.parent, self.comp)
 
-        q_code, q_values = _text_codes(map(_qty, lines), m, lambda k: lines[k].qty)
-        s_code = np.zeros(m, np.int64)
-        s_values = [ZERO]  # code 0: no scrap
-        with_scrap = np.flatnonzero(np.fromiter(map(bool, map(_scrap, lines)), np.bool_, m))
-        if with_scrap.size:
-            scrapped = list(map(lines.__getitem__, with_scrap.tolist()))
-            codes, values = _text_codes(map(_scrap, scrapped), len(scrapped),
-                                        lambda k: scrapped[k].scrap)
-            s_code[with_scrap] = codes + 1
-            s_values += values
-        key = q_code * len(s_values) + s_code
-        if m and len(q_values) * len(s_values) <= 4 * m:
-            used = np.bincount(key, minlength=len(q_values) * len(s_values)) > 0
-            uniq = np.flatnonzero(used)
-            self.pair: Ints = (np.cumsum(used) - 1)[key]
-        else:
-            uniq, inverse = np.unique(key, return_inverse=True)
-            self.pair = inverse.reshape(-1).astype(np.int64)
-        self.pairs = [(q_values[k // len(s_values)], s_values[k % len(s_values)])
-                      for k in uniq.tolist()]
+        # A code per distinct (qty, scrap), by their text, in one pass over the lines: a
+        # line's Decimals are read right after the line (a pass per field costs more), and
+        # their text is hashed (hashing a Decimal is slow, its text is not). A zero scrap, of
+        # whatever exponent, is no scrap: qty x (1 + 0) is qty.
+        self.pair, at = _text_codes(
+            [str(ln.qty) if not (s := ln.scrap) else str(ln.qty) + " " + str(s)
+             for ln in lines])
+        self.pairs = [(ln.qty, ln.scrap) for ln in map(lines.__getitem__, at)]
 
     def still(self, boms: Boms) -> bool:
         """Compiled from this very ``boms``, and its versions not swapped since."""
