@@ -130,8 +130,12 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow | FlowRun],
         if not columns:
             return
         whole = FlowRun.join(columns)  # one width: a new width posts what came before
-        for start in range(0, len(whole), run_size):
-            piece = whole[start:start + run_size] if len(whole) > run_size else whole
+        # Runs are posted as soon as they reach the run size, so what is gathered stays under
+        # twice that unless one chunk alone is bigger: only then is it cut (a slice counts
+        # its events again).
+        size = len(whole) if len(whole) < 2 * run_size else run_size
+        for start in range(0, len(whole), size):
+            piece = whole[start:start + size] if len(whole) > size else whole
             _post_run(ledger, piece, result, cache)
             done += len(piece)
         columns, gathered = [], 0
