@@ -315,7 +315,7 @@ class _FlowDecoder:
         return Flow(ident, kind, day, item, number, unit_price)
 
 
-CHUNK = 100_000  # CSV rows read and checked together (a FlowRun when they all are flows)
+CHUNK = 50_000  # CSV rows read and checked together (a FlowRun when they all are flows)
 READ_AHEAD_BYTES = 4_000_000  # from this file size on, a second process reads the file
 READ_AHEAD_CHUNKS = 3  # chunks read and not yet posted, at most
 RAMP_FROM = 8_192  # chunks of this many rows or more start smaller (see _csv_blocks)
@@ -573,14 +573,16 @@ def _csv_blocks(fh: TextIO, chunk: int) -> Iterator[_Block]:
     them. Blocks of plain lines (no quote, no lone carriage return, no NUL, no field over
     csv's size limit) are split on commas directly, several times faster; from the first
     block that is not plain on, ``csv.reader`` reads the rest (a quoted field may span
-    lines). Big chunks start smaller (an eighth, a quarter, a half): posting gets its first
-    rows, and works out their shapes, while the rest of the first chunk is still read."""
-    size = chunk // 8 if chunk >= RAMP_FROM else chunk
+    lines). Big chunks start smaller (an eighth, an eighth, a quarter, a half: one chunk in
+    all): posting gets its first rows, and works out their shapes, while the rest of the
+    first chunk is still read, and later blocks still end where whole chunks end."""
+    ramp = [chunk // 8, chunk // 8, chunk // 4] if chunk >= RAMP_FROM else []
+    if ramp:
+        ramp.append(chunk - sum(ramp))
     while True:
-        lines = list(islice(fh, size))
+        lines = list(islice(fh, ramp.pop(0) if ramp else chunk))
         if not lines:
             return
-        size = min(size * 2, chunk)
         text = "".join(lines)
         if "\r" in text:
             text = text.replace("\r\n", "\n")
@@ -645,6 +647,7 @@ def _stream_events(path: Path, master: MasterData, chunk: int
                 if columnar and not reader.problems:
                     run = _columns(found_block, at, width, decoder, header == FLAT_HEADER)
                     if run is not None:
+                        found_block = None  # its lines are in the run: let them go
                         yield run
                         n += len(run)
                         index += len(run)
