@@ -36,6 +36,16 @@ from backflush.entrypoints.cli import app
 DAY = date(2026, 11, 1)
 START = date(1900, 1, 1)
 
+# Work centers of every kind of rate: labour and overhead, predetermined (many digits), one
+# conversion rate, none at all.
+WORK_CENTERS = {
+    "LAB": WorkCenter("LAB", labor_rate=Decimal("31.25"), overhead_rate=Decimal("47.5")),
+    "ODD": WorkCenter("ODD", labor_rate=predetermined_rate(Decimal(1000), Decimal(3)),
+                      overhead_rate=predetermined_rate(Decimal(250), Decimal(7))),
+    "CNV": WorkCenter("CNV", conversion_rate=Decimal("88.125")),
+    "ZERO": WorkCenter("ZERO"),
+}
+
 
 def assert_same(got: CostVersion, want: CostVersion) -> None:
     assert (got.number, got.effective_from) == (want.number, want.effective_from)
@@ -65,13 +75,7 @@ def plants(draw: st.DrawFn, max_items: int = 28) -> tuple[MasterData, date]:
         code = f"P{i:02d}"
         items[code] = Item(code, standard_cost=decimals(
             draw, low=0, high=10**12 if big else 10**6, places=draw(st.sampled_from((2, 4, 12)))))
-    wcs = {
-        "LAB": WorkCenter("LAB", labor_rate=Decimal("31.25"), overhead_rate=Decimal("47.5")),
-        "ODD": WorkCenter("ODD", labor_rate=predetermined_rate(Decimal(1000), Decimal(3)),
-                          overhead_rate=predetermined_rate(Decimal(250), Decimal(7))),
-        "CNV": WorkCenter("CNV", conversion_rate=Decimal("88.125")),
-        "ZERO": WorkCenter("ZERO"),
-    }
+    wcs = dict(WORK_CENTERS)
     routings: dict[str, tuple[Operation, ...]] = {}
     versions: list[BomVersion] = []
     made = [f"M{i:02d}" for i in range(n - n_bought)]
@@ -438,18 +442,12 @@ def test_a_parent_without_any_version_has_no_bom_as_in_the_reference() -> None:
 
 
 def test_routings_are_costed_as_the_reference_costs_them() -> None:
-    """The routings are costed all at once, an operation position at a time: long and short
-    routings, a work center named twice (its hours add up), zero rates (skipped), rates with
-    60 digits (the sums round), and a routing naming an unknown work center, which fails only
-    when its item is costed, as in the reference."""
+    """Routings are costed as the reference costs them: long and short routings, a work
+    center named twice (its hours add up), zero rates (skipped), rates with 60 digits (the
+    sums round), and a routing naming an unknown work center, which fails only when its item
+    is costed, as in the reference."""
     master = deep_plant(depth=4)
-    wcs = {
-        "LAB": WorkCenter("LAB", labor_rate=Decimal("31.25"), overhead_rate=Decimal("47.5")),
-        "ODD": WorkCenter("ODD", labor_rate=predetermined_rate(Decimal(1000), Decimal(3)),
-                          overhead_rate=predetermined_rate(Decimal(250), Decimal(7))),
-        "CNV": WorkCenter("CNV", conversion_rate=Decimal("88.125")),
-        "ZERO": WorkCenter("ZERO"),
-    }
+    wcs = dict(WORK_CENTERS)
     rng = random.Random(11)
     routings: dict[str, tuple[Operation, ...]] = {}
     items = dict(master.items)
