@@ -366,7 +366,7 @@ def _days(ctx: Context, counts: Mapping[tuple[Hashable, ...], int],
         for column, value in sums.items():
             tag = column[0]
             if tag == "move":
-                item, location, kind, parent = (str(x) for x in column[1:])
+                item, location, kind, parent = cast(tuple[str, str, str, str], column[1:])
                 moves.append(StockMove(item, location, value, kind, parent))
                 deltas[item] = deltas.get(item, ZERO) + value
             elif tag == "line":
