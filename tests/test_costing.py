@@ -6,13 +6,15 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from backflush.domain.bom import BomLine, Boms, BomVersion, explode
 from backflush.domain.costing import MasterData, check_master_data, roll_up
 from backflush.domain.errors import BomCycleError, NumberError, ValidationError
 from backflush.domain.events import Receipt
 from backflush.domain.items import Item
-from backflush.domain.numbers import largest_remainder, to_decimal
+from backflush.domain.numbers import fmt_qty, largest_remainder, to_decimal
 from backflush.domain.routing import Operation, WorkCenter, predetermined_rate
 
 DAY = date(2026, 11, 1)
@@ -119,3 +121,27 @@ def test_largest_remainder_adds_up_exactly() -> None:
     assert parts == [D("33.34"), D("33.33"), D("33.33")]
     parts = largest_remainder(D("-0.05"), [D(2), D(1), D(7)], 2)
     assert sum(parts) == D("-0.05")
+
+
+@given(st.integers(-10**40, 10**40), st.integers(-40, 12))
+def test_a_quantity_is_written_with_every_digit_and_no_trailing_zero(coef: int, exp: int) -> None:
+    qty = D(coef).scaleb(exp)
+    text = fmt_qty(qty)
+    assert D(text) == qty  # every digit: nothing rounded, whatever the precision
+    assert "E" not in text and "e" not in text
+    assert not ("." in text and text.endswith(("0", ".")))
+    _, digits, exponent = qty.as_tuple()
+    assert isinstance(exponent, int)
+    if len(digits) + max(exponent, 0) <= 28:  # as the context-bound way wrote it (it failed,
+        # or rounded, beyond 28 digits)
+        old = f"{qty.quantize(D(1)):f}" if qty == qty.to_integral_value() \
+            else f"{qty.normalize():f}"
+        assert text == old
+
+
+@pytest.mark.parametrize(("qty", "text"), [
+    ("-0", "-0"), ("-0.00", "-0"), ("0E+3", "0"), ("1E+2", "100"), ("2.50", "2.5"),
+    ("-1.10", "-1.1"), ("0.0001000", "0.0001"), ("3", "3"),
+    ("1.00000000000000000000000000001", "1.00000000000000000000000000001")])
+def test_quantity_texts(qty: str, text: str) -> None:
+    assert fmt_qty(D(qty)) == text

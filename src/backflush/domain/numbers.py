@@ -122,7 +122,9 @@ def fmt(amount: Decimal, minor_unit: int) -> str:
 
 
 def fmt_qty(qty: Decimal) -> str:
-    """Canonical text for a quantity: no exponent, no trailing zeros."""
-    if qty == qty.to_integral_value():
-        return f"{qty.quantize(ONE):f}"
-    return f"{qty.normalize():f}"
+    """Canonical text for a quantity: no exponent, no trailing zeros (every digit kept: no
+    rounding to a context's precision)."""
+    text = f"{qty:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text

@@ -478,7 +478,9 @@ def _in_order(ctx: Context, run: Sequence[Event | Flow],
     received = {s.item for s in shapes.values() if s.kind == "receipt"} if purchase else set()
     totals = {item: ctx.view.on_hand_total(item) for item in received}
     tracked: dict[int, tuple[StockMove, ...]] = {}
-    watching: dict[int, tuple[StockMove, ...]] = {}
+    # Per shape, its moves at the places that may go short: (qty, place, the start of the
+    # alert's words for it when it takes stock out).
+    watching: dict[int, tuple[tuple[Decimal, tuple[str, str], str | None], ...]] = {}
     out: list[tuple[int, Alert]] = []
     priced: dict[date, _Priced] = {}
     for i, ev in enumerate(run):
@@ -486,17 +488,16 @@ def _in_order(ctx: Context, run: Sequence[Event | Flow],
         if running:
             watched = watching.get(id(shape))
             if watched is None:  # this shape's moves at the places that may go short
-                watched = watching[id(shape)] = tuple(sorted(
-                    (m for m in shape.moves if (m.item, m.location) in running),
-                    key=lambda m: m.item))
-            shorts = []
-            for m in watched:
-                where = (m.item, m.location)
-                if m.qty < 0 and -m.qty > running[where]:
-                    shorts.append(f"{m.item} at {m.location}: needs {fmt_qty(-m.qty)}, "
-                                  f"has {fmt_qty(running[where])}")
-            for m in watched:
-                running[(m.item, m.location)] += m.qty
+                watched = watching[id(shape)] = tuple(
+                    (m.qty, (m.item, m.location),
+                     f"{m.item} at {m.location}: needs {fmt_qty(-m.qty)}, has "
+                     if m.qty < 0 else None)
+                    for m in sorted(shape.moves, key=lambda m: m.item)
+                    if (m.item, m.location) in running)
+            shorts = [words + fmt_qty(running[where]) for qty, where, words in watched
+                      if words is not None and -qty > running[where]]
+            for qty, where, _ in watched:
+                running[where] += qty
             if shorts:
                 out.append((i, Alert(ev.id, "negative_stock",
                                      "stock went below zero: " + "; ".join(shorts))))
