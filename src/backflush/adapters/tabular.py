@@ -394,24 +394,25 @@ def _read_ahead(items: Iterator[Any]) -> Iterator[Any]:
         # collect, and the collector's passes over each chunk's rows would double the work.
         gc.disable()
         single: list[Any] = []  # events read one by one go over in lists, not one by one
+
+        def hand_over() -> None:
+            if single:
+                send.send(("items", single))
+                single.clear()
+
         try:
             for item in items:
                 if isinstance(item, FlowRun):
-                    if single:
-                        send.send(("items", single))
-                        single = []
+                    hand_over()
                     send.send(("item", item))
                 else:
                     single.append(item)
                     if len(single) >= READ_AHEAD_EVENTS:
-                        send.send(("items", single))
-                        single = []
-            if single:
-                send.send(("items", single))
+                        hand_over()
+            hand_over()
             send.send(("end", None))
         except ValidationError as exc:
-            if single:
-                send.send(("items", single))
+            hand_over()
             send.send(("invalid", exc.problems))
         except BaseException as exc:
             try:

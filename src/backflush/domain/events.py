@@ -10,7 +10,7 @@ import calendar
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
@@ -300,18 +300,16 @@ class FlowRun(Sequence[Flow]):
         self.payloads: Mapping[str, Decimal] = payloads or {}
         w = width
         counts: Counter[FlowKey] = Counter()
-        keys = zip(rows[1::w], rows[2::w], rows[3::w], rows[4::w], strict=True)
+        keys = (rows[1::w], rows[2::w], rows[3::w], rows[4::w])  # date, type, item, qty
         # Counted as joined strings (cheaper to hash than tuples), unless a value holds the
         # separator: then some key splits into more than four parts.
-        joined = Counter(map(_SEPARATOR.join, keys))
+        joined = Counter(map(_SEPARATOR.join, zip(*keys, strict=True)))
         parts = [key.split(_SEPARATOR) for key in joined]
-        if all(len(p) == 4 for p in parts):
-            for (day, kind, item, qty), n in zip(parts, joined.values(), strict=True):
-                counts[(kind, dates[day], item, numbers[qty])] += n
-        else:
-            for (day, kind, item, qty), n in Counter(zip(
-                    rows[1::w], rows[2::w], rows[3::w], rows[4::w], strict=True)).items():
-                counts[(kind, dates[day], item, numbers[qty])] += n
+        by_key: Iterable[tuple[Sequence[str], int]] = (
+            zip(parts, joined.values(), strict=True) if all(len(p) == 4 for p in parts)
+            else Counter(zip(*keys, strict=True)).items())
+        for (day, kind, item, qty), n in by_key:
+            counts[(kind, dates[day], item, numbers[qty])] += n
         self.counts: Mapping[FlowKey, int] = counts
         column = rows[1::w]
         starts = [0, *compress(range(1, len(column)), map(ne, column[1:], column[:-1]))]

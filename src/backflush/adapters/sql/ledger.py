@@ -659,17 +659,22 @@ class SqlLedger:
             accounts.update(self._book(entry))
         moves = self._move_rows(event_seq, when, posting.moves)
         stock = self._stock_after(posting.moves)
-        d = self._dec
         with self._pipeline():
-            self._insert_values("journal_lines (entry_seq, line_no, account, role, debit, "
-                                "credit, memo, family)", 8, lines)
-            self._insert_values("derivations (entry_seq, n, item, qty, basis, amount, account, "
-                                "bom, location)", 9, derivs)
-            self._insert_values("account_balances (account, balance)", 2,
-                                [(a, d(b)) for a, b in accounts.items()], UPSERT_BALANCE)
-            self._insert_values("stock_moves (event_seq, date, item, location, qty, kind, "
-                                "parent)", 7, moves)
-            self._insert_values("stock_balances (item, location, qty)", 3, stock, UPSERT_STOCK)
+            self._insert_values(LINES_INTO, 8, lines)
+            self._insert_values(DERIVATIONS_INTO, 9, derivs)
+            self._upsert_balances(accounts)
+            self._insert_values(MOVES_INTO, 7, moves)
+            self._upsert_stock(stock)
+
+    def _upsert_balances(self, balances: Mapping[str, Decimal]) -> None:
+        d = self._dec
+        self._insert_values("account_balances (account, balance)", 2,
+                            [(a, d(b)) for a, b in balances.items()],
+                            " ON CONFLICT (account) DO UPDATE SET balance = excluded.balance")
+
+    def _upsert_stock(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        self._insert_values("stock_balances (item, location, qty)", 3, rows,
+                            " ON CONFLICT (item, location) DO UPDATE SET qty = excluded.qty")
 
     def _insert_entry_row(self, event_seq: int, entry: JournalEntry, seq: int | None = None
                           ) -> int:
@@ -678,11 +683,8 @@ class SqlLedger:
         row = (event_seq, entry.event_id, self._v(entry.date), entry.type, entry.description,
                entry.cost_version, entry.bom, d(entry.cogs_material), d(entry.cogs_conversion))
         if seq is None:
-            return self._insert_returning(
-                f"INSERT INTO journal_entries ({ENTRY_COLUMNS}) VALUES ({', '.join('?' * 9)})",
-                row)
-        self._driver(f"INSERT INTO journal_entries (seq, {ENTRY_COLUMNS}) "
-                     f"VALUES ({', '.join('?' * 10)})", [(seq, *row)])
+            return self._insert_returning(INSERT_ENTRY, row)
+        self._driver(INSERT_ENTRY_AT, [(seq, *row)])
         return seq
 
     def _entry_rows(self, seq: int, entry: JournalEntry
@@ -775,15 +777,9 @@ class SqlLedger:
         """A summary entry, its lines and derivations in bulk, and the balances it changes."""
         seq = self._insert_entry_row(event_seq, entry, seq)
         lines, derivs = self._entry_rows(seq, entry)
-        self._append_rows(
-            "journal_lines (entry_seq, line_no, account, role, debit, credit, memo, family)",
-            8, lines)
-        self._append_rows(
-            "derivations (entry_seq, n, item, qty, basis, amount, account, bom, location)",
-            9, derivs)
-        d = self._dec
-        self._insert_values("account_balances (account, balance)", 2,
-                            [(a, d(b)) for a, b in self._book(entry).items()], UPSERT_BALANCE)
+        self._append_rows(LINES_INTO, 8, lines)
+        self._append_rows(DERIVATIONS_INTO, 9, derivs)
+        self._upsert_balances(self._book(entry))
 
     def _balances(self) -> dict[str, Decimal]:
         if self._held is None:
@@ -864,10 +860,8 @@ class SqlLedger:
         if not moves:
             return
         stock = self._stock_after(moves)
-        self._append_rows("stock_moves (event_seq, date, item, location, qty, kind, parent)", 7,
-                          self._move_rows(event_seq, when, moves))
-        with self._pipeline():
-            self._insert_values("stock_balances (item, location, qty)", 3, stock, UPSERT_STOCK)
+        self._append_rows(MOVES_INTO, 7, self._move_rows(event_seq, when, moves))
+        self._upsert_stock(stock)
 
     def _apply_pending(self, event_seq: int, changes: Sequence[PendingChange]) -> None:
         c = self.conn
@@ -971,8 +965,13 @@ EVENT_COLUMNS = "id, type, date, item, qty, payload, cost_version, entry_seq"
 ENTRY_COLUMNS = ("event_seq, event_id, date, type, description, cost_version, bom, "
                  "cogs_material, cogs_conversion")
 _VALUES_SQL: dict[tuple[str, int, str], str] = {}  # multi-row INSERTs, by table, rows and tail
-UPSERT_BALANCE = " ON CONFLICT (account) DO UPDATE SET balance = excluded.balance"
-UPSERT_STOCK = " ON CONFLICT (item, location) DO UPDATE SET qty = excluded.qty"
+INSERT_ENTRY = f"INSERT INTO journal_entries ({ENTRY_COLUMNS}) VALUES ({', '.join('?' * 9)})"
+INSERT_ENTRY_AT = (f"INSERT INTO journal_entries (seq, {ENTRY_COLUMNS}) "
+                   f"VALUES ({', '.join('?' * 10)})")
+# The rows an entry or a stock movement writes (the same columns per event and in summaries).
+LINES_INTO = "journal_lines (entry_seq, line_no, account, role, debit, credit, memo, family)"
+DERIVATIONS_INTO = "derivations (entry_seq, n, item, qty, basis, amount, account, bom, location)"
+MOVES_INTO = "stock_moves (event_seq, date, item, location, qty, kind, parent)"
 _as_text: Any = methodcaller("__format__", "f")  # format(x, "f"), without a Python call
 
 
