@@ -53,3 +53,11 @@ def test_the_product_in_int64_is_the_decimal_sum(batch: tuple) -> None:  # type:
 def test_beyond_int64_the_product_in_python_integers_is_the_decimal_sum(
         batch: tuple) -> None:  # type: ignore[type-arg]
     check(*batch)
+
+
+def test_several_values_of_one_event_on_one_column_count_together_for_the_int64_bound() -> None:
+    """Each value alone times the count fits in int64; the column's total does not. Found by
+    the property above: the bound looked at the largest value, not at their sum."""
+    shape = [(0, Decimal("0.02")), (0, Decimal("87696313127.33")),
+             (0, Decimal("87696313127.33"))]
+    check([shape], [(0, 0, 525_870)], 1)

@@ -45,19 +45,20 @@ def scaled(values: Sequence[Decimal]) -> tuple[list[int], int]:
 @dataclass(frozen=True, slots=True)
 class Effects:
     """One shape's row of S, compiled once: its columns and values × 10^places (also as an
-    int64 array when they fit), and the largest magnitude among them."""
+    int64 array when they fit), and ``reach``, the sum of their magnitudes: a bound on what
+    one event adds to any column, even when several of its values go to the same column."""
 
     cols: Any  # np.ndarray of int64
     units: tuple[int, ...]
     places: int
-    biggest: int
+    reach: int
     array: Any  # np.ndarray of int64, or None beyond int64
 
 
 def compile_effects(cols: Sequence[int], units: Sequence[int], places: int) -> Effects:
-    biggest = max((abs(u) for u in units), default=0)
-    array = np.asarray(units, dtype=np.int64) if biggest < INT64_SAFE else None
-    return Effects(np.asarray(cols, dtype=np.int64), tuple(units), places, biggest, array)
+    reach = sum(abs(u) for u in units)
+    array = np.asarray(units, dtype=np.int64) if reach < INT64_SAFE else None
+    return Effects(np.asarray(cols, dtype=np.int64), tuple(units), places, reach, array)
 
 
 def totals_of(counts: Sequence[tuple[int, int, int]], n_rows: int, shapes: Sequence[Effects],
@@ -73,7 +74,7 @@ def totals_of(counts: Sequence[tuple[int, int, int]], n_rows: int, shapes: Seque
     per_row = [0] * n_rows
     for r, _, n in counts:
         per_row[r] += n
-    bound = max(s.biggest * f for s, f in zip(shapes, factors, strict=True)) * max(per_row)
+    bound = max(s.reach * f for s, f in zip(shapes, factors, strict=True)) * max(per_row)
     if bound < INT64_SAFE and all(s.array is not None for s in shapes):
         c = sparse.csr_matrix((np.array([n for _, _, n in counts], dtype=np.int64),
                                (np.array([r for r, _, _ in counts], dtype=np.int64),
