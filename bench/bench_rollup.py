@@ -37,6 +37,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from common import describe_machine, machine_speed
+
 from backflush.domain.bom import BomLine, Boms, BomVersion
 from backflush.domain.costing import CostVersion, MasterData, roll_up_reference
 from backflush.domain.items import Item
@@ -250,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
                     "baseline_levels_warm_s": round(b_warm, 4),
                     "speedup_cold": round(t_ref / b_cold, 2),
                     "speedup_warm": round(t_ref / b_warm, 2), "identical": identical})
+    speed = machine_speed()
+    say(f"machine, right after: {describe_machine(speed)}")
+    out["machine"] = speed
     if args.json:
         print(json.dumps(out))
     if not identical:

@@ -109,14 +109,64 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+ISSUE_PLAIN_INSERTS = 1_000_000  # rows/s: "plain inserts without a key" on the issue's machine
+
+
+def machine_speed(rows: int = 500_000) -> dict[str, Any]:
+    """How fast this machine is right now, measured on the spot (about a second).
+
+    The issue's targets were set on a machine where "plain inserts without a key run at about
+    1 million rows/s": this measures that here (a SQLite file, WAL, one transaction, an
+    executemany of one-integer rows into a table without index), and the CPU time of a fixed
+    Decimal loop (it swings up to 2x from minute to minute on a shared virtual machine).
+    Printed with every figure, so that a figure can be read against the speed of the minute it
+    was measured in.
+    """
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        con = sqlite3.connect(Path(tmp) / "plain.db", isolation_level=None)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("CREATE TABLE plain (n INTEGER)")
+            data = [(i,) for i in range(rows)]
+            start = time.perf_counter()
+            con.execute("BEGIN")
+            con.executemany("INSERT INTO plain VALUES (?)", data)
+            con.execute("COMMIT")
+            seconds = time.perf_counter() - start
+        finally:
+            con.close()
+    start_cpu = time.process_time()
+    x, s = Decimal("1.0001"), Decimal(0)
+    for i in range(400_000):
+        s += x * i
+    loop = time.process_time() - start_cpu
+    rate = rows / seconds
+    return {"plain_inserts_per_s": round(rate),
+            "vs_issue_machine": round(rate / ISSUE_PLAIN_INSERTS, 2),
+            "decimal_loop_s": round(loop, 3)}
+
+
+def describe_machine(speed: dict[str, Any]) -> str:
+    return (f"plain SQLite inserts without a key {speed['plain_inserts_per_s']:,} rows/s "
+            f"(the issue's machine: about {ISSUE_PLAIN_INSERTS:,}); Decimal loop "
+            f"{speed['decimal_loop_s']:.3f} s CPU")
+
+
 def report(name: str, workload: dict[str, Any], figures: dict[str, Any], as_json: bool) -> None:
+    """Print a benchmark's workload and figures, and the machine's speed measured now."""
+    speed = machine_speed()
     if as_json:
-        print(json.dumps({"benchmark": name, "workload": workload, "figures": figures}))
+        print(json.dumps({"benchmark": name, "workload": workload, "figures": figures,
+                          "machine": speed}))
         return
     print(f"== {name}")
     print("workload: " + ", ".join(f"{k}={v}" for k, v in workload.items()))
     for k, v in figures.items():
         print(f"  {k}: {v}")
+    print(f"  machine, right after: {describe_machine(speed)}")
 
 
 def main(doc: str, run: Callable[[str, int, bool], Any], events: int) -> None:

@@ -229,6 +229,44 @@ def test_fold_rounds_each_partial_sum_as_decimal_addition(
             assert wide.scaleb(Decimal(value), int(got.exp[r])) == want
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 10**36 - 1), st.integers(-45, 12)), min_size=1,
+                max_size=12),
+       st.sampled_from((28, 9, 19, 36)))
+def test_decimals_are_read_into_limbs_digit_for_digit(values: list[tuple[int, int]],
+                                                      prec: int) -> None:
+    """``_to_nums`` (from the numbers' text, in bulk) gives each number's coefficient without
+    trailing zeros and its exponent, positional and scientific notation alike."""
+    with localcontext() as ctx:
+        ctx.prec = prec
+        decimals = [ctx.plus(Decimal(coef).scaleb(exp, Context(prec=100))) for coef, exp in values]
+        got = rollup._to_nums(decimals, prec)
+    for k, d in enumerate(decimals):
+        _, digits, exp = d.normalize(Context(prec=100)).as_tuple()
+        assert isinstance(exp, int)
+        want = int("".join(map(str, digits)))
+        value = sum(int(got.coef[j, k]) * 10**(9 * j) for j in range(got.coef.shape[0]))
+        assert (value, int(got.exp[k])) == (want, exp), d
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), st.integers(1, 5), st.integers(1, 8), st.integers(0, 30))
+def test_shift_up_multiplies_by_a_power_of_ten_into_the_limbs_asked(
+        data: st.DataObject, width: int, limbs: int, n: int) -> None:
+    x = data.draw(st.lists(st.integers(0, 10**(9 * width) - 1), min_size=n, max_size=n))
+    same = data.draw(st.booleans())
+    first = data.draw(st.integers(0, 9 * limbs + 10))
+    s = [first] * n if same else data.draw(
+        st.lists(st.integers(0, 9 * limbs + 10), min_size=n, max_size=n))
+    cols = np.array([[v // 10**(9 * j) % 10**9 for v in x] for j in range(width)],
+                    np.int64).reshape(width, n)
+    got = rollup._shift_up(cols, np.array(s, np.int64), limbs)
+    assert got.shape == (limbs, n)
+    for k in range(n):  # x * 10**s, keeping the ``limbs`` lowest limbs
+        want = x[k] * 10**s[k] % 10**(9 * limbs)
+        assert sum(int(got[j, k]) * 10**(9 * j) for j in range(limbs)) == want
+
+
 # --- a generated plant --------------------------------------------------------------------
 
 

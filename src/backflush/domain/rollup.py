@@ -511,8 +511,33 @@ def _fold(terms: _Nums, row: Ints, n_rows: int, prec: int,
 
 def _to_nums(values: Sequence[Decimal], prec: int) -> _Nums:
     """Non-zero Decimals of at most ``prec`` (<= 36) digits, as columns without trailing
-    zeros. A negative one is for the Decimal walk."""
+    zeros. A negative one is for the Decimal walk.
+
+    Read from their text in bulk (a Decimal's text is cheap to make, its digits are not):
+    every digit of every number goes to its limb in a few array passes."""
     n = len(values)
+    texts = list(map(str, values))
+    joined = "".join(texts)
+    if n and not any(ch in joined for ch in "E-NnIi"):  # plain positional notation
+        width = -(-prec // _D9)
+        chars = np.frombuffer(joined.encode("ascii"), np.uint8)
+        sizes = np.fromiter(map(len, texts), np.int64, n)
+        ends = np.cumsum(sizes)
+        dots = np.fromiter(map(str.find, texts, repeat(".")), np.int64, n)  # -1: none
+        at = np.flatnonzero((chars != 46) & (chars != 48))  # the non-zero digits
+        owner = np.repeat(np.arange(n, dtype=np.int64), sizes)[at]
+        dot_at = np.where(dots >= 0, ends - sizes + dots, -1)  # in ``joined``
+        # A digit's place: 0 for the last digit of its number, counting leftwards past the
+        # decimal point.
+        # (At most ``prec`` digits: every place is below ``width`` limbs.)
+        place = ends[owner] - 1 - at - (dot_at[owner] > at)
+        limb, power = np.divmod(place, _D9)
+        # Each limb's sum of digit x 10**power stays below 10**9: exact in float64.
+        coef = np.bincount(limb * n + owner,
+                           weights=(chars[at] - 48) * _POW[power].astype(np.float64),
+                           minlength=width * n).astype(np.int64).reshape(width, n)
+        coef, exp = _strip(coef, np.where(dots >= 0, dots + 1 - sizes, 0))
+        return _Nums(coef, exp)
     width = -(-prec // _D9)
     coef = np.zeros((width, n), np.int64)
     if not n:
