@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal, localcontext
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backflush.domain.aggregate import compile_effects, scaled, totals_of
+from backflush.domain.aggregate import _back, compile_effects, places, scaled, totals_of
 
 values = st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=4,
                      allow_nan=False, allow_infinity=False)
@@ -61,3 +61,27 @@ def test_several_values_of_one_event_on_one_column_count_together_for_the_int64_
     shape = [(0, Decimal("0.02")), (0, Decimal("87696313127.33")),
              (0, Decimal("87696313127.33"))]
     check([shape], [(0, 0, 525_870)], 1)
+
+
+def _back_by_decimal(value: int, places: int) -> Decimal:
+    """What ``_back`` wrote before it worked in integers: the same digits and exponent."""
+    with localcontext(prec=200) as ctx:
+        d = Decimal(value).scaleb(-places, ctx)
+        return d.quantize(Decimal(1), context=ctx) if d == d.to_integral_value() \
+            else d.normalize(ctx)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(-10**40, 10**40), st.integers(0, 30))
+def test_totals_come_back_as_decimals_without_trailing_zeros(value: int, places: int) -> None:
+    got = _back(value, places)
+    assert got.as_tuple() == _back_by_decimal(value, places).as_tuple()
+    assert got == Decimal(value).scaleb(-places, Context(prec=200))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=None))
+def test_places_are_the_digits_after_the_point(value: Decimal) -> None:
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    assert places(value) == max(-exponent, 0)

@@ -20,25 +20,31 @@ from scipy import sparse  # type: ignore[import-untyped]
 from backflush.domain.numbers import EXACT
 
 INT64_SAFE = 2**62
-ONE = Decimal(1)
 
 
 def _back(value: int, places: int) -> Decimal:
-    """``value`` × 10^-places, without trailing zeros after the point."""
-    d = Decimal(value).scaleb(-places, EXACT)
-    return d.quantize(ONE, context=EXACT) if d == d.to_integral_value() else d.normalize(EXACT)
+    """``value`` × 10^-places, without trailing zeros after the point (a whole number with
+    exponent 0), exactly: in integers, then one Decimal from its text."""
+    while places and not value % 10:
+        value //= 10
+        places -= 1
+    return Decimal(value) if not places else Decimal(f"{value}E-{places}")
 
 
 def places(value: Decimal) -> int:
-    """Digits after the point."""
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)
-    return max(-exponent, 0)
+    """Digits after the point (read from the text, which is cheaper than the digit tuple)."""
+    text = str(value)
+    if "E" in text or not value.is_finite():
+        exponent = value.as_tuple().exponent
+        assert isinstance(exponent, int)
+        return max(-exponent, 0)
+    dot = text.find(".")
+    return len(text) - dot - 1 if dot >= 0 else 0
 
 
 def scaled(values: Sequence[Decimal]) -> tuple[list[int], int]:
     """``values`` as integers × 10^-p, with the smallest such p."""
-    p = max((places(v) for v in values), default=0)
+    p = max(map(places, values), default=0)
     return [int(v.scaleb(p, EXACT)) for v in values], p
 
 

@@ -61,6 +61,7 @@ PRICED = frozenset({Role.ACCOUNTS_PAYABLE, Role.PURCHASE_PRICE_VARIANCE})
 # Full events (not flows) summarised; a full receipt is posted on its own.
 SUMMARISED_EVENTS = frozenset({"completion", "sale"})
 LineKey = tuple[str, Role | None, str | None]  # account, role, variance family
+KEYED_KEPT = 500_000  # flow keys remembered per posting call; beyond, looked up afresh
 
 
 class AmpleStock:
@@ -202,6 +203,7 @@ class ShapeCache:
     cost_version: int = -1
     shapes: dict[Hashable, Shape] = field(default_factory=dict)
     signatures: dict[tuple[str, date], tuple[str, ...]] = field(default_factory=dict)
+    keyed: dict[tuple[Hashable, ...], Shape] = field(default_factory=dict)  # flow key -> shape
     # The columns of the batch product, numbered across runs, and each shape's row of it.
     columns: dict[tuple[Hashable, ...], int] = field(default_factory=dict)
     names: list[tuple[Hashable, ...]] = field(default_factory=list)
@@ -212,6 +214,7 @@ class ShapeCache:
             self.cost_version = number
             self.shapes.clear()
             self.signatures.clear()
+            self.keyed.clear()
             self.compiled.clear()
         return self
 
@@ -366,7 +369,7 @@ def _days(ctx: Context, counts: Mapping[tuple[Hashable, ...], int],
         for column, value in sums.items():
             tag = column[0]
             if tag == "move":
-                item, location, kind, parent = cast(tuple[str, str, str, str], column[1:])
+                _, item, location, kind, parent = cast(tuple[str, str, str, str, str], column)
                 moves.append(StockMove(item, location, value, kind, parent))
                 deltas[item] = deltas.get(item, ZERO) + value
             elif tag == "line":
@@ -421,6 +424,9 @@ def _lookup(ctx: Context, key: tuple[Hashable, ...], cache: ShapeCache,
     assert isinstance(day, date)
     if locked is not None and day <= locked:
         raise NotSummarisable("closed period")
+    known = cache.keyed.get(key)
+    if known is not None:
+        return known
     full = key[2] if len(key) == 3 else None  # a full event, or a flow's fields
     item = str(getattr(full, "item")) if full is not None else str(key[2])  # noqa: B009
     sig: tuple[str, ...] = ()
@@ -443,6 +449,9 @@ def _lookup(ctx: Context, key: tuple[Hashable, ...], cache: ShapeCache,
             price = ctx.costs[item].unit_cost if kind == "receipt" else None
             event = Flow("#", kind, day, item, qty, price).event()
         shape = cache.shapes[shape_key] = _shape(ctx, event)
+    if len(cache.keyed) >= KEYED_KEPT:
+        cache.keyed.clear()
+    cache.keyed[key] = shape
     return shape
 
 
