@@ -40,6 +40,10 @@ def check(shapes: list[list[tuple[int, Decimal]]], counts: list[tuple[int, int, 
                 want[(r, col)] = want.get((r, col), Decimal(0)) + n * v
     got = totals_of(counts, 3, compiled, n_cols)
     assert got == {key: v for key, v in want.items() if v}
+    for v in got.values():  # written without trailing zeros after the point
+        _, digits, exponent = v.as_tuple()
+        assert isinstance(exponent, int) and exponent <= 0
+        assert exponent == 0 or digits[-1] != 0
 
 
 @settings(max_examples=200, deadline=None)

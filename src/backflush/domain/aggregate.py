@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,16 @@ def _back(value: int, places: int) -> Decimal:
         value //= 10
         places -= 1
     return Decimal(value) if not places else Decimal(f"{value}E-{places}")
+
+
+def _back_all(values: Any, places: int) -> list[Decimal]:
+    """:func:`_back` of each value of an int64 array, the trailing zeros counted in bulk."""
+    zeros = np.zeros(values.size, dtype=np.int64)
+    for k in range(1, min(places, 18) + 1):  # an int64 has no 19 trailing zeros (bar 0)
+        zeros += values % 10**k == 0
+    coefficients = values // 10**zeros
+    return list(map(Decimal.scaleb, map(Decimal, coefficients.tolist()),
+                    (zeros - places).tolist(), repeat(EXACT)))
 
 
 def places(value: Decimal) -> int:
@@ -93,12 +104,9 @@ def totals_of(counts: Sequence[tuple[int, int, int]], n_rows: int, shapes: Seque
         s_matrix = sparse.csr_matrix((data, (rows, np.concatenate([s.cols for s in shapes]))),
                                      shape=(len(shapes), n_cols))
         product = (c @ s_matrix).tocoo()
-        out: dict[tuple[int, int], Decimal] = {}
-        for r, col, v in zip(product.row.tolist(), product.col.tolist(),
-                             product.data.tolist(), strict=True):
-            if v:
-                out[(r, col)] = _back(v, p)
-        return out
+        keep = product.data != 0
+        return dict(zip(zip(product.row[keep].tolist(), product.col[keep].tolist(), strict=True),
+                        _back_all(product.data[keep], p), strict=True))
     acc: dict[tuple[int, int], int] = {}
     for r, k, n in counts:
         shape, f = shapes[k], factors[k]

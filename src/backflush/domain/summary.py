@@ -28,7 +28,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import cast
 
 from backflush.domain.aggregate import Effects, compile_effects, scaled, totals_of
@@ -61,6 +61,8 @@ PRICED = frozenset({Role.ACCOUNTS_PAYABLE, Role.PURCHASE_PRICE_VARIANCE})
 # Full events (not flows) summarised; a full receipt is posted on its own.
 SUMMARISED_EVENTS = frozenset({"completion", "sale"})
 LineKey = tuple[str, Role | None, str | None]  # account, role, variance family
+_MOVE_ORDER = attrgetter("item", "location", "kind", "parent")  # a day's moves, in this order
+_DERIVATION_ORDER = attrgetter("account", "item")
 KEYED_KEPT = 500_000  # flow keys remembered per posting call; beyond, looked up afresh
 
 
@@ -381,8 +383,8 @@ def _days(ctx: Context, counts: Mapping[tuple[Hashable, ...], int],
                     str(line_item), sums.get(("qty", account, line_item), ZERO),
                     f"{sums.get(('n', account, line_item), ZERO)} events, each rounded", value,
                     str(account)))
-        moves.sort(key=lambda m: (m.item, m.location, m.kind, m.parent))
-        derivations.sort(key=lambda d: (d.account, d.item))
+        moves.sort(key=_MOVE_ORDER)
+        derivations.sort(key=_DERIVATION_ORDER)
         extra = priced.get(day)
         if extra is not None:
             for lk, amount in extra.lines.items():
