@@ -676,16 +676,15 @@ class SqlLedger:
         self._insert_values("stock_balances (item, location, qty)", 3, rows,
                             " ON CONFLICT (item, location) DO UPDATE SET qty = excluded.qty")
 
-    def _insert_entry_row(self, event_seq: int, entry: JournalEntry, seq: int | None = None
-                          ) -> int:
-        """The entry's own row; its number (``seq`` when given, else the database's)."""
+    def _entry_row(self, event_seq: int, entry: JournalEntry) -> tuple[Any, ...]:
+        """The values of the entry's own row (ENTRY_COLUMNS)."""
         d = self._dec
-        row = (event_seq, entry.event_id, self._v(entry.date), entry.type, entry.description,
-               entry.cost_version, entry.bom, d(entry.cogs_material), d(entry.cogs_conversion))
-        if seq is None:
-            return self._insert_returning(INSERT_ENTRY, row)
-        self._driver(INSERT_ENTRY_AT, [(seq, *row)])
-        return seq
+        return (event_seq, entry.event_id, self._v(entry.date), entry.type, entry.description,
+                entry.cost_version, entry.bom, d(entry.cogs_material), d(entry.cogs_conversion))
+
+    def _insert_entry_row(self, event_seq: int, entry: JournalEntry) -> int:
+        """The entry's own row; its number, the database's."""
+        return self._insert_returning(INSERT_ENTRY, self._entry_row(event_seq, entry))
 
     def _entry_rows(self, seq: int, entry: JournalEntry
                     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -773,14 +772,6 @@ class SqlLedger:
             raise DBAPIError.instance(f"COPY {into}", None, exc, dbapi.Error,
                                       dialect=self.conn.dialect) from exc
 
-    def _insert_entry(self, event_seq: int, entry: JournalEntry, seq: int | None = None) -> None:
-        """A summary entry, its lines and derivations in bulk, and the balances it changes."""
-        seq = self._insert_entry_row(event_seq, entry, seq)
-        lines, derivs = self._entry_rows(seq, entry)
-        self._append_rows(LINES_INTO, 8, lines)
-        self._append_rows(DERIVATIONS_INTO, 9, derivs)
-        self._upsert_balances(self._book(entry))
-
     def _balances(self) -> dict[str, Decimal]:
         if self._held is None:
             self._held = {account: Decimal(balance) for account, balance in
@@ -814,11 +805,35 @@ class SqlLedger:
                 "SELECT id, seq FROM events WHERE seq > ?", (before,)) if ident in wanted}
         else:
             seq_of = self._seqs(wanted)
+        # The run's days are written together: their entries, then every day's journal
+        # lines, derivations and stock moves in one bulk write each; and the stock and
+        # account balances the run changes once each, as they stand after its last day (a
+        # row rewritten day after day in one transaction leaves a version per day behind it,
+        # which PostgreSQL walks on the next upsert).
+        entries: list[tuple[Any, ...]] = []
+        lines: list[tuple[Any, ...]] = []
+        derivations: list[tuple[Any, ...]] = []
+        moves: list[tuple[Any, ...]] = []
+        balances: dict[str, Decimal] = {}
+        stock: dict[tuple[str, str], tuple[Any, ...]] = {}
         for day in summary.days:
             first = seq_of[firsts[day.date]]
             if day.entry is not None:
-                self._insert_entry(first, day.entry, entry_of[day.date])
-            self._apply_moves(first, day.date, day.moves)
+                seq = entry_of[day.date]
+                entries.append((seq, *self._entry_row(first, day.entry)))
+                day_lines, day_derivations = self._entry_rows(seq, day.entry)
+                lines += day_lines
+                derivations += day_derivations
+                balances.update(self._book(day.entry))
+            if day.moves:
+                stock.update(((row[0], row[1]), row) for row in self._stock_after(day.moves))
+                moves += self._move_rows(first, day.date, day.moves)
+        self._driver(INSERT_ENTRY_AT, entries)
+        self._append_rows(LINES_INTO, 8, lines)
+        self._append_rows(DERIVATIONS_INTO, 9, derivations)
+        self._append_rows(MOVES_INTO, 7, moves)
+        self._upsert_stock(list(stock.values()))
+        self._upsert_balances(balances)
         self._append_rows("alerts (event_seq, event_id, code, message)", 4,
                           [(seq_of[a.event_id], a.event_id, a.code, a.message)
                            for _, a in summary.alerts])
@@ -854,14 +869,6 @@ class SqlLedger:
             seen.add(ident)
         clashes |= set(self._seqs(seen))
         return clashes
-
-    def _apply_moves(self, event_seq: int, when: date, moves: Sequence[StockMove]) -> None:
-        """A summary's stock moves in bulk and the stock balances after them (upserts)."""
-        if not moves:
-            return
-        stock = self._stock_after(moves)
-        self._append_rows(MOVES_INTO, 7, self._move_rows(event_seq, when, moves))
-        self._upsert_stock(stock)
 
     def _apply_pending(self, event_seq: int, changes: Sequence[PendingChange]) -> None:
         c = self.conn
