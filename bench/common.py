@@ -57,15 +57,16 @@ def plant(finished: int = 50, parts: int = 400, subassemblies: int = 40,
 
 
 def completions_csv(path: Path, master: MasterData, n: int, seed: int = 2,
-                    prefix: str = "WO") -> Path:
-    """n completions of finished items, in date order, as a CSV event file."""
+                    prefix: str = "WO", first_day: int = 0, days: int = DAYS) -> Path:
+    """n completions of finished items, in date order over ``days`` days from START +
+    ``first_day``, as a CSV event file."""
     rng = random.Random(seed)
     finished = sorted(c for c in master.items if c.startswith("F"))
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["id", "date", "type", "item", "qty"])
         for i in range(n):
-            day = START + timedelta(days=i * DAYS // max(n, 1))
+            day = START + timedelta(days=first_day + i * days // max(n, 1))
             w.writerow([f"{prefix}{i:09d}", day.isoformat(), "completion",
                         rng.choice(finished), rng.randint(1, 20)])
     return path
@@ -169,13 +170,22 @@ def report(name: str, workload: dict[str, Any], figures: dict[str, Any], as_json
     print(f"  machine, right after: {describe_machine(speed)}")
 
 
-def main(doc: str, run: Callable[[str, int, bool], Any], events: int) -> None:
-    """The command line every workload benchmark shares: --db, --events, --json."""
+def main(doc: str, run: Callable[..., Any], events: int, *, batches: bool = False) -> None:
+    """The command line every workload benchmark shares: --db, --events, --json (and
+    --batches, where the benchmark takes it)."""
     import argparse
 
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     ap.add_argument("--events", type=int, default=events)
     ap.add_argument("--json", action="store_true")
+    if batches:
+        ap.add_argument("--batches", type=int, default=1,
+                        help="post the events as this many files, one posting call each")
     args = ap.parse_args()
-    run(args.db, args.events, args.json)
+    if batches:
+        if args.batches < 1 or args.batches > args.events:
+            ap.error("--batches must be between 1 and --events")
+        run(args.db, args.events, args.json, args.batches)
+    else:
+        run(args.db, args.events, args.json)

@@ -18,10 +18,11 @@ import pytest
 from backflush.adapters import tabular
 from backflush.adapters.memory import InMemoryUnitOfWork
 from backflush.adapters.synthetic import PlantSpec, generate
+from backflush.domain import summary as summary_module
 from backflush.domain.bom import Boms
 from backflush.domain.costing import MasterData
 from backflush.domain.errors import DuplicateEventError, NegativeStockError
-from backflush.domain.events import Close, Completion, Event, Flow, Reversal
+from backflush.domain.events import Close, Completion, CostChange, Event, Flow, Reversal
 from backflush.domain.policy import Journal, NegativeStock, Policy, Stage
 from backflush.service_layer import reports, services
 from tests.conftest import new_backend
@@ -109,6 +110,52 @@ def test_a_plant_with_stock_summarises_every_flow_and_matches(tmp_path: Path) ->
     got, result = summarised(master, Policy(), flows, run_size=500)
     assert result.summarised == len(flows)
     assert got == want
+
+
+def test_batches_posted_one_after_another_keep_their_shapes_and_match(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plant posting batch after batch: shapes worked out once and kept with the books
+    (a later batch of the same shapes works none out), until a cost change, after which
+    they are worked out afresh at the new costs. The ledger is the per-event one."""
+    master, events = plant(tmp_path, seed=8, events=1500)
+    receipts = [Flow(f"R{i}", "receipt", date(2026, 11, 1), code, D(100_000), D("1.25"))
+                for i, code in enumerate(sorted(c for c, it in master.items.items()
+                                                if not it.made))]
+    flows = [e for e in events if isinstance(e, Flow) and e.type == "completion"]
+    k = len(flows) // 3
+    first, second, third = flows[:k], flows[k:2 * k], flows[2 * k:]
+    assert third
+    part = next(line.component for v in master.boms.versions[flows[0].item]
+                for line in v.lines if not master.items[line.component].made)
+    change = CostChange(id="CC-1", date=date(2026, 11, 1), item=part,
+                        standard_cost=D("3.1415"))
+    batches: list[list[Event | Flow]] = [receipts + first, list(second), [change], list(third)]
+    want = reference(master, Policy(), [e for batch in batches for e in batch])
+
+    worked_out: list[int] = []
+    original = summary_module._shape
+
+    def counted(ctx: Any, event: Event) -> Any:
+        worked_out[-1] += 1
+        return original(ctx, event)
+
+    monkeypatch.setattr(summary_module, "_shape", counted)
+    b = new_backend()
+    services.set_up_ledger(b.uow(), master, Policy(journal=Journal.SUMMARY), date(2026, 11, 1))
+    for batch in batches:
+        worked_out.append(0)
+        services.post_events(b.uow(), batch)
+    services.post_events(b.uow(), [Close(id="close", date=date(2026, 11, 30), period="2026-11")])
+    assert reports.verify(b.ledger()) == []
+    assert state(b.ledger()) == want
+    # A shape is an item, a quantity and the BOM versions in force on the day: the second
+    # batch works out only the shapes the first did not meet.
+    shapes_of = {(f.item, f.qty) for f in first}
+    new_in_second = {(f.item, f.qty) for f in second} - shapes_of
+    assert worked_out[0] >= len(shapes_of)
+    assert worked_out[1] <= len({(f.item, f.qty, f.date) for f in second
+                                 if (f.item, f.qty) in new_in_second})
+    assert worked_out[3] >= len({(f.item, f.qty) for f in third})  # new costs: afresh
 
 
 def test_reject_policy_refuses_the_same_event_and_posts_nothing(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ from operator import attrgetter, itemgetter
 from typing import cast
 
 from backflush.domain.aggregate import Effects, compile_effects, scaled, totals_of
-from backflush.domain.books import HOLDING_ROLES, change_at
+from backflush.domain.books import HOLDING_ROLES, Books, change_at
 from backflush.domain.costing import MasterData
 from backflush.domain.errors import BackflushError
 from backflush.domain.events import FLOW_TYPES, Event, Flow, FlowRun
@@ -63,7 +63,8 @@ SUMMARISED_EVENTS = frozenset({"completion", "sale"})
 LineKey = tuple[str, Role | None, str | None]  # account, role, variance family
 _MOVE_ORDER = attrgetter("item", "location", "kind", "parent")  # a day's moves, in this order
 _DERIVATION_ORDER = attrgetter("account", "item")
-KEYED_KEPT = 500_000  # flow keys remembered per posting call; beyond, looked up afresh
+KEYED_KEPT = 500_000  # flow keys remembered with their shapes; beyond, looked up afresh
+SHAPES_KEPT = 50_000  # shapes kept (with their compiled rows); beyond, a run starts afresh
 
 
 class AmpleStock:
@@ -200,7 +201,7 @@ def _effects(shape: Shape) -> tuple[list[tuple[Hashable, ...]], list[Decimal]]:
 
 @dataclass
 class ShapeCache:
-    """Shapes evaluated so far, reused across the runs of one posting call."""
+    """Shapes evaluated so far, reused across runs and posting calls (see shape_cache)."""
 
     cost_version: int = -1
     shapes: dict[Hashable, Shape] = field(default_factory=dict)
@@ -212,12 +213,16 @@ class ShapeCache:
     compiled: dict[int, tuple[Shape, Effects]] = field(default_factory=dict)
 
     def for_costs(self, number: int) -> ShapeCache:
-        if number != self.cost_version:
+        """This cache, emptied first if ``number`` is a new cost version, or if it has grown
+        beyond SHAPES_KEPT shapes (called before a run uses it, never during one)."""
+        if number != self.cost_version or len(self.shapes) > SHAPES_KEPT:
             self.cost_version = number
             self.shapes.clear()
             self.signatures.clear()
             self.keyed.clear()
             self.compiled.clear()
+            self.columns.clear()
+            self.names.clear()
         return self
 
     def effects(self, shape: Shape) -> Effects:
@@ -235,6 +240,17 @@ class ShapeCache:
         effects = compile_effects(cols, [units for _, units in shape.effects], shape.places)
         self.compiled[id(shape)] = (shape, effects)
         return effects
+
+
+def shape_cache(books: Books) -> ShapeCache:
+    """The shapes kept with ``books``: for every posting call on the same master data, policy
+    and cost version (what the books are made of), so that a plant posting batch after batch
+    works each shape out once. A new cost version starts afresh (``for_costs``)."""
+    found = books.memo.get(("shapes",))
+    if not isinstance(found, ShapeCache):
+        found = ShapeCache()
+        books.memo[("shapes",)] = found
+    return found
 
 
 def bom_signature(master: MasterData, item: str, when: date) -> tuple[str, ...]:

@@ -12,7 +12,13 @@ from backflush.domain.events import Event, Flow, FlowRun
 from backflush.domain.opening import Opening
 from backflush.domain.policy import Disposition, Journal, Method, Policy
 from backflush.domain.posting import Context, post
-from backflush.domain.summary import SUMMARISED_EVENTS, ShapeCache, summarise, warm
+from backflush.domain.summary import (
+    SUMMARISED_EVENTS,
+    ShapeCache,
+    shape_cache,
+    summarise,
+    warm,
+)
 from backflush.service_layer.repository import LedgerRepository
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -109,7 +115,7 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow | FlowRun],
         check_master_data(ledger.master)  # imports may have left it incomplete
     policy = ledger.policy
     summary = policy.journal is Journal.SUMMARY and policy.method is Method.BACKFLUSH
-    cache = ShapeCache()
+    cache = shape_cache(Context(ledger.master, policy, ledger.costs, ledger).books)
     run: list[Event | Flow] = []
     done = 0
 
