@@ -112,11 +112,14 @@ def test_a_plant_with_stock_summarises_every_flow_and_matches(tmp_path: Path) ->
     assert got == want
 
 
+@pytest.mark.parametrize("kept", [summary_module.SHAPES_KEPT, 3])
 def test_batches_posted_one_after_another_keep_their_shapes_and_match(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: int) -> None:
     """A plant posting batch after batch: shapes worked out once and kept with the books
     (a later batch of the same shapes works none out), until a cost change, after which
-    they are worked out afresh at the new costs. The ledger is the per-event one."""
+    they are worked out afresh at the new costs. The ledger is the per-event one, also when
+    the kept shapes are dropped before nearly every run (``kept`` = 3)."""
+    monkeypatch.setattr(summary_module, "SHAPES_KEPT", kept)
     master, events = plant(tmp_path, seed=8, events=1500)
     receipts = [Flow(f"R{i}", "receipt", date(2026, 11, 1), code, D(100_000), D("1.25"))
                 for i, code in enumerate(sorted(c for c, it in master.items.items()
@@ -153,9 +156,12 @@ def test_batches_posted_one_after_another_keep_their_shapes_and_match(
     shapes_of = {(f.item, f.qty) for f in first}
     new_in_second = {(f.item, f.qty) for f in second} - shapes_of
     assert worked_out[0] >= len(shapes_of)
+    assert worked_out[3] >= len({(f.item, f.qty) for f in third})  # new costs: afresh
+    if kept == 3:
+        assert worked_out[1] >= len({(f.item, f.qty) for f in second})  # dropped: afresh
+        return
     assert worked_out[1] <= len({(f.item, f.qty, f.date) for f in second
                                  if (f.item, f.qty) in new_in_second})
-    assert worked_out[3] >= len({(f.item, f.qty) for f in third})  # new costs: afresh
 
 
 def test_reject_policy_refuses_the_same_event_and_posts_nothing(tmp_path: Path) -> None:
