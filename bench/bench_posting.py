@@ -19,6 +19,7 @@ k-th K-th of the month's days), each posted in its own call and transaction, one
 other, as a plant posting batch after batch would:
 the figure is then the total over the K calls, with the first call's rate and the later
 ones' beside it (a later call finds the shapes the first worked out, kept with the books).
+The baseline still inserts every row in one transaction.
 """
 
 from __future__ import annotations

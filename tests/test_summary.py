@@ -21,7 +21,7 @@ from backflush.adapters.synthetic import PlantSpec, generate
 from backflush.domain import summary as summary_module
 from backflush.domain.bom import Boms
 from backflush.domain.costing import MasterData
-from backflush.domain.errors import DuplicateEventError, NegativeStockError
+from backflush.domain.errors import BackflushError, DuplicateEventError, NegativeStockError
 from backflush.domain.events import Close, Completion, CostChange, Event, Flow, Reversal
 from backflush.domain.policy import Journal, NegativeStock, Policy, Stage
 from backflush.service_layer import reports, services
@@ -162,6 +162,37 @@ def test_batches_posted_one_after_another_keep_their_shapes_and_match(
         return
     assert worked_out[1] <= len({(f.item, f.qty, f.date) for f in second
                                  if (f.item, f.qty) in new_in_second})
+
+
+def test_shapes_of_a_rolled_back_cost_change_are_not_reused(tmp_path: Path) -> None:
+    """A batch with a cost change fails and rolls back after its shapes were worked out at
+    the new costs; a later cost change of the same item gets the same version number. Its
+    completions must be costed at the later costs, not with the rolled-back shapes. (Under
+    triggers C and D a completion's payable for its parts, part of its shape, is at the
+    parts' standard cost.)"""
+    policy = POLICIES["CD"]
+    master, events = plant(tmp_path, seed=8, events=600)
+    receipts = [Flow(f"R{i}", "receipt", date(2026, 11, 1), code, D(100_000), D("1.25"))
+                for i, code in enumerate(sorted(c for c, it in master.items.items()
+                                                if not it.made))]
+    flows = [e for e in events if isinstance(e, Flow) and e.type == "completion"]
+    part = next(line.component for v in master.boms.versions[flows[0].item]
+                for line in v.lines if not master.items[line.component].made)
+    day = date(2026, 11, 1)
+    b = new_backend()
+    services.set_up_ledger(b.uow(), master, replace(policy, journal=Journal.SUMMARY), day)
+    services.post_events(b.uow(), receipts)
+    failing = [CostChange(id="CC-1", date=day, item=part, standard_cost=D("5")), *flows,
+               Completion(id="BAD", date=day, item="NO-SUCH-ITEM", qty=D(1))]
+    with pytest.raises(BackflushError):
+        services.post_events(b.uow(), failing)
+    assert b.ledger().costs.number == 1  # rolled back
+    later: list[Event | Flow] = [
+        CostChange(id="CC-1", date=day, item=part, standard_cost=D("7")), *flows]
+    services.post_events(b.uow(), later)
+    services.post_events(b.uow(), [Close(id="close", date=date(2026, 11, 30), period="2026-11")])
+    assert reports.verify(b.ledger()) == []
+    assert state(b.ledger()) == reference(master, policy, [*receipts, *later])
 
 
 def test_reject_policy_refuses_the_same_event_and_posts_nothing(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from operator import attrgetter, itemgetter
+from operator import attrgetter, is_not, itemgetter
 from typing import cast
 
 from backflush.domain.aggregate import Effects, compile_effects, scaled, totals_of
@@ -203,7 +203,8 @@ def _effects(shape: Shape) -> tuple[list[tuple[Hashable, ...]], list[Decimal]]:
 class ShapeCache:
     """Shapes evaluated so far, reused across runs and posting calls (see shape_cache)."""
 
-    cost_version: int = -1
+    # What the shapes were worked out from (the very objects): master data, policy, costs.
+    made_from: tuple[object, object, object] | None = None
     shapes: dict[Hashable, Shape] = field(default_factory=dict)
     signatures: dict[tuple[str, date], tuple[str, ...]] = field(default_factory=dict)
     keyed: dict[tuple[Hashable, ...], Shape] = field(default_factory=dict)  # flow key -> shape
@@ -212,11 +213,15 @@ class ShapeCache:
     names: list[tuple[Hashable, ...]] = field(default_factory=list)
     compiled: dict[int, tuple[Shape, Effects]] = field(default_factory=dict)
 
-    def for_costs(self, number: int) -> ShapeCache:
-        """This cache, emptied first if ``number`` is a new cost version, or if it has grown
-        beyond SHAPES_KEPT shapes (called before a run uses it, never during one)."""
-        if number != self.cost_version or len(self.shapes) > SHAPES_KEPT:
-            self.cost_version = number
+    def for_context(self, ctx: Context) -> ShapeCache:
+        """This cache, emptied first unless its shapes were worked out from the very master
+        data, policy and costs of ``ctx`` (the same objects, not merely the same cost version
+        number: a rolled-back cost change and a later one can share a number), or if it has
+        grown beyond SHAPES_KEPT shapes. Called before a run uses it, never during one."""
+        made_from = (ctx.master, ctx.policy, ctx.costs)
+        if self.made_from is None or any(map(is_not, made_from, self.made_from)) \
+                or len(self.shapes) > SHAPES_KEPT:
+            self.made_from = made_from
             self.shapes.clear()
             self.signatures.clear()
             self.keyed.clear()
@@ -245,7 +250,8 @@ class ShapeCache:
 def shape_cache(books: Books) -> ShapeCache:
     """The shapes kept with ``books``: for every posting call on the same master data, policy
     and cost version (what the books are made of), so that a plant posting batch after batch
-    works each shape out once. A new cost version starts afresh (``for_costs``)."""
+    works each shape out once. Other master data, policy or costs start afresh
+    (``for_context``)."""
     found = books.memo.get(("shapes",))
     if not isinstance(found, ShapeCache):
         found = ShapeCache()
@@ -304,7 +310,7 @@ def warm(ctx: Context, keys: Iterable[tuple[Hashable, ...]], cache: ShapeCache) 
     for it to find."""
     if ctx.policy.method is Method.SEQUENTIAL:
         return
-    cache = cache.for_costs(ctx.costs.number)
+    cache = cache.for_context(ctx)
     locked = ctx.view.locked_through
     for key in keys:
         try:
@@ -317,7 +323,7 @@ def summarise(ctx: Context, run: Sequence[Event | Flow], cache: ShapeCache) -> S
     """The summary of ``run`` (completions, receipts, sales), or None: post it event by event."""
     if ctx.policy.method is Method.SEQUENTIAL or not run:
         return None
-    cache = cache.for_costs(ctx.costs.number)
+    cache = cache.for_context(ctx)
     counts: Mapping[tuple[Hashable, ...], int]
     if isinstance(run, FlowRun):
         counts = cast(Mapping[tuple[Hashable, ...], int], run.counts)
