@@ -28,7 +28,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from operator import attrgetter, is_not, itemgetter
+from operator import attrgetter, itemgetter
 from typing import cast
 
 from backflush.domain.aggregate import Effects, compile_effects, scaled, totals_of
@@ -203,8 +203,6 @@ def _effects(shape: Shape) -> tuple[list[tuple[Hashable, ...]], list[Decimal]]:
 class ShapeCache:
     """Shapes evaluated so far, reused across runs and posting calls (see shape_cache)."""
 
-    # What the shapes were worked out from (the very objects): master data, policy, costs.
-    made_from: tuple[object, object, object] | None = None
     shapes: dict[Hashable, Shape] = field(default_factory=dict)
     signatures: dict[tuple[str, date], tuple[str, ...]] = field(default_factory=dict)
     keyed: dict[tuple[Hashable, ...], Shape] = field(default_factory=dict)  # flow key -> shape
@@ -212,23 +210,6 @@ class ShapeCache:
     columns: dict[tuple[Hashable, ...], int] = field(default_factory=dict)
     names: list[tuple[Hashable, ...]] = field(default_factory=list)
     compiled: dict[int, tuple[Shape, Effects]] = field(default_factory=dict)
-
-    def for_context(self, ctx: Context) -> ShapeCache:
-        """This cache, emptied first unless its shapes were worked out from the very master
-        data, policy and costs of ``ctx`` (the same objects, not merely the same cost version
-        number: a rolled-back cost change and a later one can share a number), or if it has
-        grown beyond SHAPES_KEPT shapes. Called before a run uses it, never during one."""
-        made_from = (ctx.master, ctx.policy, ctx.costs)
-        if self.made_from is None or any(map(is_not, made_from, self.made_from)) \
-                or len(self.shapes) > SHAPES_KEPT:
-            self.made_from = made_from
-            self.shapes.clear()
-            self.signatures.clear()
-            self.keyed.clear()
-            self.compiled.clear()
-            self.columns.clear()
-            self.names.clear()
-        return self
 
     def effects(self, shape: Shape) -> Effects:
         """``shape``'s effects on the numbered columns, compiled once."""
@@ -250,10 +231,13 @@ class ShapeCache:
 def shape_cache(books: Books) -> ShapeCache:
     """The shapes kept with ``books``: for every posting call on the same master data, policy
     and cost version (what the books are made of), so that a plant posting batch after batch
-    works each shape out once. Other master data, policy or costs start afresh
-    (``for_context``)."""
+    works each shape out once. The books are made of the very master data, policy and costs
+    objects (not merely the same cost version number: a rolled-back cost change and a later
+    one can share a number), so other ones find other books and start afresh; beyond
+    SHAPES_KEPT shapes, so does the next run (this is called before a run, never during
+    one)."""
     found = books.memo.get(("shapes",))
-    if not isinstance(found, ShapeCache):
+    if not isinstance(found, ShapeCache) or len(found.shapes) > SHAPES_KEPT:
         found = ShapeCache()
         books.memo[("shapes",)] = found
     return found
@@ -304,13 +288,13 @@ def _key(event: Event | Flow) -> tuple[Hashable, ...]:
     return (event.type, event.date, replace(event, id="#"))
 
 
-def warm(ctx: Context, keys: Iterable[tuple[Hashable, ...]], cache: ShapeCache) -> None:
+def warm(ctx: Context, keys: Iterable[tuple[Hashable, ...]]) -> None:
     """Work out the shapes of these flow keys ahead (e.g. while the rest of a run is still
     being read); :func:`summarise` then finds them done. Keys it cannot summarise are left
     for it to find."""
     if ctx.policy.method is Method.SEQUENTIAL:
         return
-    cache = cache.for_context(ctx)
+    cache = shape_cache(ctx.books)
     locked = ctx.view.locked_through
     for key in keys:
         try:
@@ -319,11 +303,11 @@ def warm(ctx: Context, keys: Iterable[tuple[Hashable, ...]], cache: ShapeCache) 
             continue
 
 
-def summarise(ctx: Context, run: Sequence[Event | Flow], cache: ShapeCache) -> Summary | None:
+def summarise(ctx: Context, run: Sequence[Event | Flow]) -> Summary | None:
     """The summary of ``run`` (completions, receipts, sales), or None: post it event by event."""
     if ctx.policy.method is Method.SEQUENTIAL or not run:
         return None
-    cache = cache.for_context(ctx)
+    cache = shape_cache(ctx.books)
     counts: Mapping[tuple[Hashable, ...], int]
     if isinstance(run, FlowRun):
         counts = cast(Mapping[tuple[Hashable, ...], int], run.counts)

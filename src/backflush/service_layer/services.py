@@ -14,8 +14,6 @@ from backflush.domain.policy import Disposition, Journal, Method, Policy
 from backflush.domain.posting import Context, post
 from backflush.domain.summary import (
     SUMMARISED_EVENTS,
-    ShapeCache,
-    shape_cache,
     summarise,
     warm,
 )
@@ -115,14 +113,13 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow | FlowRun],
         check_master_data(ledger.master)  # imports may have left it incomplete
     policy = ledger.policy
     summary = policy.journal is Journal.SUMMARY and policy.method is Method.BACKFLUSH
-    cache = shape_cache(Context(ledger.master, policy, ledger.costs, ledger).books)
     run: list[Event | Flow] = []
     done = 0
 
     def flush() -> None:
         nonlocal run, done
         if run:
-            _post_run(ledger, run, result, cache)
+            _post_run(ledger, run, result)
             done += len(run)
             run = []
 
@@ -142,7 +139,7 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow | FlowRun],
         size = len(whole) if len(whole) < 2 * run_size else run_size
         for start in range(0, len(whole), size):
             piece = whole[start:start + size] if len(whole) > size else whole
-            _post_run(ledger, piece, result, cache)
+            _post_run(ledger, piece, result)
             done += len(piece)
         columns, gathered = [], 0
 
@@ -160,7 +157,7 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow | FlowRun],
                 gathered += len(event)
                 if gathered < run_size:
                     warm(Context(ledger.master, ledger.policy, ledger.costs, ledger),
-                         event.counts, cache)
+                         event.counts)
                     continue
                 post_columns()
         elif summary and (type(event) is Flow or event.type in SUMMARISED_EVENTS):
@@ -192,11 +189,10 @@ def _post_single(ledger: LedgerRepository, event: Event | Flow, result: BatchRes
         result.duplicate(full.id)
 
 
-def _post_run(ledger: LedgerRepository, run: Sequence[Event | Flow], result: BatchResult,
-              cache: ShapeCache) -> None:
+def _post_run(ledger: LedgerRepository, run: Sequence[Event | Flow], result: BatchResult
+              ) -> None:
     """Post a run in summary entries, or event by event when it cannot be summarised."""
-    summary = summarise(Context(ledger.master, ledger.policy, ledger.costs, ledger), run,
-                        cache)
+    summary = summarise(Context(ledger.master, ledger.policy, ledger.costs, ledger), run)
     if summary is None:
         for event in run:
             _post_single(ledger, event, result)
@@ -221,4 +217,4 @@ def _post_run(ledger: LedgerRepository, run: Sequence[Event | Flow], result: Bat
             first[full.id] = full
             keep.append(event)
     if keep:
-        _post_run(ledger, keep, result, cache)
+        _post_run(ledger, keep, result)
