@@ -69,8 +69,15 @@ class LedgerRepository(LedgerView, Protocol):
         """Store every event of ``run`` and apply its summary (entries, moves, balances).
 
         When ids of ``run`` were posted before, or come more than once, nothing is written
-        and those ids are returned.
+        and those ids are returned. A store may instead return None at once and write the
+        run behind, while the caller goes on: then :meth:`settle` reports the clash.
         """
+        ...
+
+    def settle(self) -> tuple[Sequence[Event | Flow], set[str]] | None:
+        """Wait for a run written behind by :meth:`record_summary`. If its ids clashed,
+        nothing of it was kept: the run and the clashing ids. Must be called before anything
+        else is written after a summary."""
         ...
 
     def entries(self) -> Iterator[StoredEntry]: ...

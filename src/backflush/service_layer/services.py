@@ -178,10 +178,14 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow | FlowRun],
         flush()
         if progress is not None:
             progress(done)
+    while _settle(ledger, result):  # the last run, if written behind
+        pass
     return result
 
 
 def _post_single(ledger: LedgerRepository, event: Event | Flow, result: BatchResult) -> None:
+    while _settle(ledger, result):
+        pass
     full = event.event() if isinstance(event, Flow) else event
     if post_one(ledger, full):
         result.posted += 1
@@ -191,19 +195,44 @@ def _post_single(ledger: LedgerRepository, event: Event | Flow, result: BatchRes
 
 def _post_run(ledger: LedgerRepository, run: Sequence[Event | Flow], result: BatchResult
               ) -> None:
-    """Post a run in summary entries, or event by event when it cannot be summarised."""
+    """Post a run in summary entries, or event by event when it cannot be summarised.
+
+    The store may write a run behind (PostgreSQL: while the next run is read and summarised);
+    the run before this one is settled once this run's summary is worked out. If its ids
+    clashed, it is posted again without them, and this run's summary is worked out afresh.
+    """
     summary = summarise(Context(ledger.master, ledger.policy, ledger.costs, ledger), run)
+    while _settle(ledger, result):
+        summary = summarise(Context(ledger.master, ledger.policy, ledger.costs, ledger), run)
     if summary is None:
         for event in run:
             _post_single(ledger, event, result)
         return
     clashes = ledger.record_summary(run, summary)
-    if clashes is None:
+    if clashes is None:  # written, or being written behind (then settled later)
         result.posted += len(run)
         result.summarised += len(run)
         return
-    # Some ids were posted before, or come twice: nothing was written. Skip the duplicates
-    # (refusing an id reused with other content) and summarise the rest again.
+    _post_without(ledger, run, clashes, result)
+
+
+def _settle(ledger: LedgerRepository, result: BatchResult) -> bool:
+    """Settle a run written behind; if its ids clashed (nothing of it was kept), post it
+    without them. Whether it clashed."""
+    found = ledger.settle()
+    if found is None:
+        return False
+    run, clashes = found
+    result.posted -= len(run)
+    result.summarised -= len(run)
+    _post_without(ledger, run, clashes, result)
+    return True
+
+
+def _post_without(ledger: LedgerRepository, run: Sequence[Event | Flow], clashes: set[str],
+                  result: BatchResult) -> None:
+    """Some ids of ``run`` were posted before, or come twice: nothing of it was written.
+    Skip the duplicates (refusing an id reused with other content) and post the rest."""
     keep: list[Event | Flow] = []
     first: dict[str, Event] = {}
     for event in run:

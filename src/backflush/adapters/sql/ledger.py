@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from operator import methodcaller
@@ -69,12 +70,32 @@ def _is_concurrency(exc: DBAPIError) -> bool:
     return isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower()
 
 
+@dataclass(eq=False)
+class _Behind:
+    """A summarised run being written (by a writer thread, on PostgreSQL) in a savepoint."""
+
+    run: Sequence[Event | Flow]
+    summary: Summary
+    items: set[str]  # the items whose stock kept in memory includes the run
+    savepoint: Any
+    thread: threading.Thread | None = None
+    error: BaseException | None = None
+    clash: bool = False  # the error is the events' unique key: the run's ids clash
+
+
 class SqlLedger:
     """Implements the service layer's LedgerRepository on one open connection."""
 
+    # PostgreSQL: a summarised run of at least this many events is written behind (see
+    # record_summary); 0 writes every run behind, None none.
+    write_behind_from: int | None = 20_000
+
     def __init__(self, conn: Connection, shared: dict[str, Any] | None = None,
                  facts: dict[str, Any] | None = None, kept: Kept | None = None) -> None:
-        self.conn = conn
+        self._connection = conn
+        self._behind: _Behind | None = None  # a run being written by a writer thread
+        # A run written behind whose events clashed (rolled back), until settle() reports it.
+        self._clashed: tuple[Sequence[Event | Flow], set[str]] | None = None
         # Facts that never change once committed (BOM and cost versions frozen, something
         # posted), published by the unit of work after its commit.
         self._facts = facts if facts is not None else {}
@@ -100,6 +121,15 @@ class SqlLedger:
         if kept is not None:  # what this connection's last transaction left, still true
             self._stock, self._held, self._pending_tot = kept.stock, kept.held, kept.pending
             self._revision, self._locked = kept.revision, kept.locked
+
+    @property
+    def conn(self) -> Connection:
+        """The connection, once a run written behind is done with it (only its writer
+        thread uses it meanwhile)."""
+        behind = self._behind
+        if behind is not None and behind.thread is not threading.current_thread():
+            self._catch_up()
+        return self._connection
 
     def kept(self, stamp: tuple[int, int]) -> Kept | None:
         """What this (committed) transaction read and wrote, for the next one on the same
@@ -527,6 +557,7 @@ class SqlLedger:
 
     # ------------------------------------------------------------------ writing
     def record(self, event: Event, posting: Posting) -> None:
+        self._refuse_unsettled()
         c = self.conn
         self._posted = True
         try:
@@ -606,8 +637,9 @@ class SqlLedger:
         return sql.replace("?", "%s") if self._pg else sql
 
     def _cursor(self) -> Any:
+        conn = self.conn  # (waits for a run written behind)
         if self._raw is None:
-            self._raw = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            self._raw = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         return self._raw
 
     def _run(self, sql: str, params: Sequence[Any] | None = None, *, many: bool = False
@@ -780,65 +812,152 @@ class SqlLedger:
 
     # ------------------------------------------------------------------ summaries
     def record_summary(self, run: Sequence[Event | Flow], summary: Summary) -> set[str] | None:
+        """Store the run's events and apply its summary; the ids that clash, if any.
+
+        On PostgreSQL a run of at least ``write_behind_from`` events is written *behind*: its
+        rows go to the server from a writer thread (inside a savepoint) while the caller goes
+        on reading and summarising the next run, and this returns None at once. The stock
+        and account balances kept in memory already include the run (the next summary reads
+        them). The next use of the connection waits for the writer. If the run's ids clash,
+        the savepoint is rolled back, the balances kept in memory are forgotten (read again
+        from the database), and :meth:`settle` reports the run and its clashing ids: the
+        caller must call it before writing anything else (a write, or a commit, with an
+        unreported clash is refused).
+        """
+        self._refuse_unsettled()
         c = self.conn
         with_entry = [d for d in summary.days if d.entry is not None]
         numbers = self._next_entry_seqs(len(with_entry))
         entry_of = {d.date: 0 for d in summary.days}
         entry_of.update(zip((d.date for d in with_entry), numbers, strict=True))
-        firsts: dict[date, str] = {}
-        dbapi: Any = c.dialect.dbapi
         many = len(summary.alerts) > 500
         # Every event this transaction sees above ``before`` is one of the run's.
         before = self._rows("SELECT max(seq) FROM events")[0][0] or 0 if many else 0
-        try:
-            with c.begin_nested():
-                _bulk_events(c, run, entry_of, summary.cost_version, firsts)
-        except (IntegrityError, dbapi.IntegrityError):
-            return self._clashes(run)
-        except dbapi.Error as exc:  # e.g. a serialization failure: retried by the caller
-            raise DBAPIError.instance("bulk insert of events", None, exc, dbapi.Error,
-                                      dialect=c.dialect) from exc
-        self._posted = True
-        wanted = set(firsts.values()) | {alert.event_id for _, alert in summary.alerts}
-        if many:  # one pass over the run's rows rather than a lookup per id
-            seq_of = {ident: seq for ident, seq in self._rows(
-                "SELECT id, seq FROM events WHERE seq > ?", (before,)) if ident in wanted}
-        else:
-            seq_of = self._seqs(wanted)
-        # The run's days are written together: their entries, then every day's journal
-        # lines, derivations and stock moves in one bulk write each; and the stock and
-        # account balances the run changes once each, as they stand after its last day (a
-        # row rewritten day after day in one transaction leaves a version per day behind it,
-        # which PostgreSQL walks on the next upsert).
-        entries: list[tuple[Any, ...]] = []
-        lines: list[tuple[Any, ...]] = []
-        derivations: list[tuple[Any, ...]] = []
-        moves: list[tuple[Any, ...]] = []
+        # The stock and account balances after the run, kept in memory now (the run's days
+        # in order; each written once, as it stands after the last day: a row rewritten day
+        # after day in one transaction leaves a version per day behind it, which PostgreSQL
+        # walks on the next upsert).
         balances: dict[str, Decimal] = {}
         stock: dict[tuple[str, str], tuple[Any, ...]] = {}
         for day in summary.days:
-            first = seq_of[firsts[day.date]]
             if day.entry is not None:
-                seq = entry_of[day.date]
-                entries.append((seq, *self._entry_row(first, day.entry)))
-                day_lines, day_derivations = self._entry_rows(seq, day.entry)
-                lines += day_lines
-                derivations += day_derivations
                 balances.update(self._book(day.entry))
             if day.moves:
                 stock.update(((row[0], row[1]), row) for row in self._stock_after(day.moves))
-                moves += self._move_rows(first, day.date, day.moves)
-        self._driver(INSERT_ENTRY_AT, entries)
-        self._append_rows(LINES_INTO, 8, lines)
-        self._append_rows(DERIVATIONS_INTO, 9, derivations)
-        self._append_rows(MOVES_INTO, 7, moves)
-        self._upsert_stock(list(stock.values()))
-        self._upsert_balances(balances)
-        self._append_rows("alerts (event_seq, event_id, code, message)", 4,
-                          [(seq_of[a.event_id], a.event_id, a.code, a.message)
-                           for _, a in summary.alerts])
-        self._freeze(set(summary.boms), {summary.cost_version} if with_entry else set())
-        return None
+        touched = {item for item, _ in stock}
+        behind = self.write_behind_from
+        writer = _Behind(run, summary, touched, c.begin_nested())
+        work = (run, summary, entry_of, before, many, list(stock.values()), balances, writer)
+        if self._pg and behind is not None and len(run) >= behind:
+            writer.thread = threading.Thread(target=self._write_run, args=work,
+                                             name="backflush-writer", daemon=True)
+            self._behind = writer
+            writer.thread.start()
+            return None
+        self._write_run(*work)
+        self._finish(writer)
+        found, self._clashed = self._clashed, None
+        return found[1] if found is not None else None
+
+    def _write_run(self, run: Sequence[Event | Flow], summary: Summary,
+                   entry_of: Mapping[date, int], before: int, many: bool,
+                   stock: list[tuple[Any, ...]], balances: Mapping[str, Decimal],
+                   writer: _Behind) -> None:
+        """Write a summarised run's rows (in the caller's thread, or a writer thread):
+        the events, then the days' entries, lines, derivations and stock moves in one bulk
+        write each, and the balances after the run. Errors are kept in ``writer``."""
+        try:
+            c = self._connection
+            firsts: dict[date, str] = {}
+            dbapi: Any = c.dialect.dbapi
+            try:
+                _bulk_events(c, run, entry_of, summary.cost_version, firsts)
+            except (IntegrityError, dbapi.IntegrityError) as exc:
+                writer.error, writer.clash = exc, True
+                return
+            except dbapi.Error as exc:  # e.g. a serialization failure: retried by the caller
+                raise DBAPIError.instance("bulk insert of events", None, exc, dbapi.Error,
+                                          dialect=c.dialect) from exc
+            wanted = set(firsts.values()) | {alert.event_id for _, alert in summary.alerts}
+            if many:  # one pass over the run's rows rather than a lookup per id
+                seq_of = {ident: seq for ident, seq in self._rows(
+                    "SELECT id, seq FROM events WHERE seq > ?", (before,)) if ident in wanted}
+            else:
+                seq_of = self._seqs(wanted)
+            entries: list[tuple[Any, ...]] = []
+            lines: list[tuple[Any, ...]] = []
+            derivations: list[tuple[Any, ...]] = []
+            moves: list[tuple[Any, ...]] = []
+            for day in summary.days:
+                first = seq_of[firsts[day.date]]
+                if day.entry is not None:
+                    seq = entry_of[day.date]
+                    entries.append((seq, *self._entry_row(first, day.entry)))
+                    day_lines, day_derivations = self._entry_rows(seq, day.entry)
+                    lines += day_lines
+                    derivations += day_derivations
+                if day.moves:
+                    moves += self._move_rows(first, day.date, day.moves)
+            self._driver(INSERT_ENTRY_AT, entries)
+            self._append_rows(LINES_INTO, 8, lines)
+            self._append_rows(DERIVATIONS_INTO, 9, derivations)
+            self._append_rows(MOVES_INTO, 7, moves)
+            self._upsert_stock(stock)
+            self._upsert_balances(balances)
+            self._append_rows("alerts (event_seq, event_id, code, message)", 4,
+                              [(seq_of[a.event_id], a.event_id, a.code, a.message)
+                               for _, a in summary.alerts])
+        except BaseException as exc:  # kept for the next user of the connection (it raises)
+            writer.error = exc
+
+    def _finish(self, writer: _Behind) -> None:
+        """After a run's writes: release its savepoint, or roll it back and forget what
+        the run changed in memory (a clash is kept for :meth:`settle`; another error is
+        raised)."""
+        if writer.error is None:
+            writer.savepoint.commit()
+            self._posted = True
+            self._freeze(set(writer.summary.boms),
+                         {writer.summary.cost_version}
+                         if any(d.entry is not None for d in writer.summary.days) else set())
+            return
+        writer.savepoint.rollback()
+        for item in writer.items:
+            self._stock.pop(item, None)
+        self._held = None
+        if writer.clash:
+            self._clashed = (writer.run, self._clashes(writer.run))
+            return
+        raise writer.error
+
+    def _catch_up(self) -> None:
+        """Wait for the run written behind, and finish it."""
+        writer, self._behind = self._behind, None
+        assert writer is not None and writer.thread is not None
+        writer.thread.join()
+        self._finish(writer)
+
+    def settle(self) -> tuple[Sequence[Event | Flow], set[str]] | None:
+        """Wait for a run written behind; if its ids clashed (nothing of it was kept), the
+        run and those ids (see :meth:`record_summary`)."""
+        if self._behind is not None:
+            self._catch_up()
+        found, self._clashed = self._clashed, None
+        return found
+
+    def abandon(self) -> None:
+        """The transaction is being rolled back: wait for a writer thread, drop its work."""
+        writer, self._behind = self._behind, None
+        if writer is not None and writer.thread is not None:
+            writer.thread.join()
+        self._clashed = None
+
+    def _refuse_unsettled(self) -> None:
+        if self._behind is not None:
+            self._catch_up()
+        if self._clashed is not None:
+            raise RuntimeError("a run written behind clashed and was not reported: call "
+                               "settle() before writing anything else")
 
     def _next_entry_seqs(self, n: int) -> list[int]:
         if n == 0:
@@ -1186,6 +1305,9 @@ class SqlUnitOfWork(UnitOfWork):
 
     def _commit(self) -> None:
         assert self._conn is not None
+        if self.ledger.settle() is not None:
+            raise RuntimeError("a run written behind clashed and was not reported: nothing "
+                               "was committed")
         try:
             self._conn.commit()
         except DBAPIError as exc:
@@ -1201,5 +1323,8 @@ class SqlUnitOfWork(UnitOfWork):
 
     def rollback(self) -> None:
         if self._conn is not None:
+            ledger = getattr(self, "ledger", None)
+            if isinstance(ledger, SqlLedger):
+                ledger.abandon()  # a writer thread may still be using the connection
             self._conn.rollback()
 
