@@ -72,7 +72,8 @@ def _is_concurrency(exc: DBAPIError) -> bool:
 
 @dataclass(eq=False)
 class _Behind:
-    """A summarised run being written (by a writer thread, on PostgreSQL) in a savepoint."""
+    """A summarised run being written (by a writer thread, on PostgreSQL), its events in a
+    savepoint."""
 
     run: Sequence[Event | Flow]
     summary: Summary
@@ -815,14 +816,14 @@ class SqlLedger:
         """Store the run's events and apply its summary; the ids that clash, if any.
 
         On PostgreSQL a run of at least ``write_behind_from`` events is written *behind*: its
-        rows go to the server from a writer thread (inside a savepoint) while the caller goes
-        on reading and summarising the next run, and this returns None at once. The stock
-        and account balances kept in memory already include the run (the next summary reads
-        them). The next use of the connection waits for the writer. If the run's ids clash,
-        the savepoint is rolled back, the balances kept in memory are forgotten (read again
-        from the database), and :meth:`settle` reports the run and its clashing ids: the
-        caller must call it before writing anything else (a write, or a commit, with an
-        unreported clash is refused).
+        rows go to the server from a writer thread (its events inside a savepoint) while the
+        caller goes on reading and summarising the next run, and this returns None at once.
+        The stock and account balances kept in memory already include the run (the next
+        summary reads them). The next use of the connection waits for the writer. If the
+        run's ids clash, the savepoint is rolled back, the balances kept in memory are
+        forgotten (read again from the database), and :meth:`settle` reports the run and its
+        clashing ids: the caller must call it before writing anything else (a write, or a
+        commit, with an unreported clash is refused).
         """
         self._refuse_unsettled()
         c = self.conn
@@ -878,6 +879,9 @@ class SqlLedger:
             except dbapi.Error as exc:  # e.g. a serialization failure: retried by the caller
                 raise DBAPIError.instance("bulk insert of events", None, exc, dbapi.Error,
                                           dialect=c.dialect) from exc
+            # Only the events can clash: the rest is written outside the savepoint (on
+            # PostgreSQL rows written in a subtransaction cost more to check later).
+            writer.savepoint.commit()
             wanted = set(firsts.values()) | {alert.event_id for _, alert in summary.alerts}
             if many:  # one pass over the run's rows rather than a lookup per id
                 seq_of = {ident: seq for ident, seq in self._rows(
@@ -911,17 +915,17 @@ class SqlLedger:
             writer.error = exc
 
     def _finish(self, writer: _Behind) -> None:
-        """After a run's writes: release its savepoint, or roll it back and forget what
-        the run changed in memory (a clash is kept for :meth:`settle`; another error is
-        raised)."""
+        """After a run's writes; after an error, roll back the savepoint of its events and
+        forget what the run changed in memory (a clash is kept for :meth:`settle`; another
+        error is raised)."""
         if writer.error is None:
-            writer.savepoint.commit()
             self._posted = True
             self._freeze(set(writer.summary.boms),
                          {writer.summary.cost_version}
                          if any(d.entry is not None for d in writer.summary.days) else set())
             return
-        writer.savepoint.rollback()
+        if writer.savepoint.is_active:  # (an error after the events: the transaction fails)
+            writer.savepoint.rollback()
         for item in writer.items:
             self._stock.pop(item, None)
         self._held = None
