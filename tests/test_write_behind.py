@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -28,6 +29,7 @@ from backflush.domain.policy import Journal, Policy
 from backflush.domain.posting import Context
 from backflush.domain.summary import summarise
 from backflush.service_layer import reports, services
+from backflush.service_layer.unit_of_work import ConcurrencyError
 from tests.conftest import new_backend
 from tests.test_summary import POLICIES, plant, reference, state
 
@@ -261,3 +263,54 @@ def test_the_run_after_a_clash_is_summarised_again_without_the_clashing_run(
     want = reference(master, Policy(), [*receipts, *first, between, *later])
     assert want["alerts"], "the parts do not run short"
     assert _close(b) == want
+
+
+def test_interrupted_while_waiting_for_the_writer_the_rollback_waits_for_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while the posting thread waits for the writer: the writer still holds the
+    connection, so the rollback waits for it to end (it is not left running), nothing is
+    posted, and the ledger goes on."""
+    master, events = plant(tmp_path, seed=5, events=600)
+    b = _ledger_with(master)
+    original_bulk = sql_ledger._bulk_events
+
+    def slow(*args: Any) -> None:
+        time.sleep(0.5)  # the writer is still busy when the wait is interrupted
+        original_bulk(*args)
+
+    original_join = threading.Thread.join
+    interrupted: list[str] = []
+
+    def join(self: threading.Thread, timeout: float | None = None) -> None:
+        if self.name == "backflush-writer" and not interrupted:
+            interrupted.append(self.name)
+            raise KeyboardInterrupt
+        original_join(self, timeout)
+
+    monkeypatch.setattr(sql_ledger, "_bulk_events", slow)
+    monkeypatch.setattr(threading.Thread, "join", join)
+    with pytest.raises(KeyboardInterrupt):
+        services.post_events(b.uow(), events)
+    assert interrupted
+    assert not [t for t in threading.enumerate() if t.name == "backflush-writer"]
+    monkeypatch.setattr(threading.Thread, "join", original_join)
+    monkeypatch.setattr(sql_ledger, "_bulk_events", original_bulk)
+    assert not b.ledger().anything_posted()
+    services.post_events(b.uow(), events)
+    assert _close(b) == reference(master, Policy(), events)
+
+
+def test_a_unique_key_error_with_no_visible_clash_is_refused_not_retried(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The events' unique key fails but no id of the run is visible twice (another
+    transaction took them meanwhile): posting the run again would fail again, forever.
+    The batch is refused as a concurrency error (retrying it later is safe); nothing is
+    posted."""
+    master, events = plant(tmp_path, seed=5, events=600)
+    b = _ledger_with(master)
+    services.post_events(b.uow(), events[:200])
+    before = state(b.ledger())
+    monkeypatch.setattr(SqlLedger, "_clashes", lambda self, run: set())
+    with pytest.raises(ConcurrencyError, match="posted meanwhile"):
+        services.post_events(b.uow(), events[150:])
+    assert state(b.ledger()) == before

@@ -850,10 +850,10 @@ class SqlLedger:
         writer = _Behind(run, summary, touched, c.begin_nested())
         work = (run, summary, entry_of, before, many, list(stock.values()), balances, writer)
         if self._pg and behind is not None and len(run) >= behind:
-            writer.thread = threading.Thread(target=self._write_run, args=work,
-                                             name="backflush-writer", daemon=True)
-            self._behind = writer
-            writer.thread.start()
+            thread = threading.Thread(target=self._write_run, args=work,
+                                      name="backflush-writer", daemon=True)
+            thread.start()
+            writer.thread, self._behind = thread, writer
             return None
         self._write_run(*work)
         self._finish(writer)
@@ -924,21 +924,36 @@ class SqlLedger:
                          {writer.summary.cost_version}
                          if any(d.entry is not None for d in writer.summary.days) else set())
             return
-        if writer.savepoint.is_active:  # (an error after the events: the transaction fails)
-            writer.savepoint.rollback()
         for item in writer.items:
             self._stock.pop(item, None)
         self._held = None
+        if writer.savepoint.is_active:  # (an error after the events: the transaction fails)
+            try:
+                writer.savepoint.rollback()
+            except Exception as exc:
+                raise exc from writer.error
         if writer.clash:
-            self._clashed = (writer.run, self._clashes(writer.run))
-            return
+            clashes = self._clashes(writer.run)
+            if clashes:
+                self._clashed = (writer.run, clashes)
+                return
+            # No id of the run is visible twice: another transaction took them meanwhile,
+            # or the rows broke another rule. Posting the run again would fail again.
+            error: Any = writer.error
+            message = str(getattr(error, "orig", error)).strip()
+            if getattr(getattr(error, "orig", error), "sqlstate", None) == "23505":
+                raise ConcurrencyError(f"events of this batch were posted meanwhile: "
+                                       f"{message}") from error
+            raise StorageError(f"the events could not be stored: {message}") from error
         raise writer.error
 
     def _catch_up(self) -> None:
-        """Wait for the run written behind, and finish it."""
-        writer, self._behind = self._behind, None
+        """Wait for the run written behind, and finish it. (Interrupted while waiting, the
+        writer is still the connection's: :meth:`abandon` waits for it again.)"""
+        writer = self._behind
         assert writer is not None and writer.thread is not None
         writer.thread.join()
+        self._behind = None
         self._finish(writer)
 
     def settle(self) -> tuple[Sequence[Event | Flow], set[str]] | None:
@@ -950,10 +965,17 @@ class SqlLedger:
         return found
 
     def abandon(self) -> None:
-        """The transaction is being rolled back: wait for a writer thread, drop its work."""
-        writer, self._behind = self._behind, None
+        """The transaction is being rolled back: wait for a writer thread, drop its work.
+        Interrupted while waiting, the connection is invalidated (closed, never reused)
+        rather than rolled back under the writer."""
+        writer = self._behind
         if writer is not None and writer.thread is not None:
-            writer.thread.join()
+            try:
+                writer.thread.join()
+            finally:
+                if writer.thread.is_alive():
+                    self._connection.invalidate()
+        self._behind = None
         self._clashed = None
 
     def _refuse_unsettled(self) -> None:
@@ -1302,6 +1324,9 @@ class SqlUnitOfWork(UnitOfWork):
             super().__exit__(exc_type, exc, tb)
         finally:
             if self._conn is not None:
+                ledger = getattr(self, "ledger", None)
+                if isinstance(ledger, SqlLedger):
+                    ledger.abandon()  # (a writer thread left by a caller after its commit)
                 self._conn.close()
                 self._conn = None
         if isinstance(exc, DBAPIError) and _is_concurrency(exc):
