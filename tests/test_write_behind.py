@@ -23,7 +23,7 @@ import pytest
 from backflush.adapters import tabular
 from backflush.adapters.sql import ledger as sql_ledger
 from backflush.adapters.sql.ledger import SqlLedger
-from backflush.domain.errors import BackflushError, DuplicateEventError
+from backflush.domain.errors import BackflushError, DuplicateEventError, Problem, ValidationError
 from backflush.domain.events import Close, Completion, ConversionIncurred, Event, Flow
 from backflush.domain.policy import Journal, Policy
 from backflush.domain.posting import Context
@@ -148,9 +148,9 @@ def test_an_id_reused_with_other_content_in_a_run_written_behind_posts_nothing(
     assert state(b.ledger()) == before
 
 
-def test_a_failure_while_a_run_is_written_behind_posts_nothing(tmp_path: Path) -> None:
-    """The reading thread fails while the writer thread is writing a run: the transaction
-    rolls back (after the writer is done), nothing is posted, and the ledger goes on."""
+def test_a_bad_event_after_runs_written_behind_posts_nothing(tmp_path: Path) -> None:
+    """A bad event after runs written behind: the transaction rolls back, nothing is
+    posted, and the ledger goes on."""
     master, events = plant(tmp_path, seed=5, events=900)
     b = _ledger_with(master)
 
@@ -162,6 +162,40 @@ def test_a_failure_while_a_run_is_written_behind_posts_nothing(tmp_path: Path) -
     with pytest.raises(BackflushError, match="NO-SUCH-ITEM"), b.uow() as uow:
         services.post_events_in(uow, stream(), run_size=97)
         uow.commit()
+    assert not b.ledger().anything_posted()
+    services.post_events(b.uow(), events)
+    assert _close(b) == reference(master, Policy(), events)
+
+
+def test_a_bad_row_read_while_the_writer_is_writing_posts_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file's reader fails (a bad row) while the writer thread is still writing a run:
+    the rollback waits for the writer, nothing is posted, and the ledger goes on."""
+    master, events = plant(tmp_path, seed=5, events=900)
+    b = _ledger_with(master)
+    original = sql_ledger._bulk_events
+
+    def slow(*args: Any) -> None:
+        time.sleep(0.3)
+        original(*args)
+
+    monkeypatch.setattr(sql_ledger, "_bulk_events", slow)
+    writing: list[bool] = []
+
+    def stream() -> Iterator[Event | Flow]:
+        flows = [e for e in events if isinstance(e, Flow)]
+        yield from flows[:300]  # runs of 97: the last full one is being written now
+        yield from flows[300:388]
+        writing.append(any(t.name == "backflush-writer" and t.is_alive()
+                           for t in threading.enumerate()))
+        raise ValidationError([Problem("row 390", "qty", "not a number", "events.csv", 390)])
+
+    with pytest.raises(ValidationError), b.uow() as uow:
+        services.post_events_in(uow, stream(), run_size=97)
+        uow.commit()
+    assert writing == [True]
+    assert not [t for t in threading.enumerate() if t.name == "backflush-writer"]
+    monkeypatch.setattr(sql_ledger, "_bulk_events", original)
     assert not b.ledger().anything_posted()
     services.post_events(b.uow(), events)
     assert _close(b) == reference(master, Policy(), events)
