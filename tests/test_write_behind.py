@@ -60,6 +60,15 @@ def _ledger_with(master: Any, policy: Policy = Policy()) -> Any:
     return b
 
 
+def _nothing_posted_then_all_of_it(b: Any, master: Any, events: list[Event | Flow]) -> None:
+    """Nothing was posted and no writer is left running; the same events then post (the
+    ledger goes on) to the per-event ledger."""
+    assert not [t for t in threading.enumerate() if t.name == "backflush-writer"]
+    assert not b.ledger().anything_posted()
+    services.post_events(b.uow(), events)
+    assert _close(b) == reference(master, Policy(), events)
+
+
 def _close(b: Any) -> dict[str, Any]:
     services.post_events(b.uow(), [Close(id="close", date=date(2026, 11, 30), period="2026-11")])
     assert reports.verify(b.ledger()) == []
@@ -162,9 +171,7 @@ def test_a_bad_event_after_runs_written_behind_posts_nothing(tmp_path: Path) -> 
     with pytest.raises(BackflushError, match="NO-SUCH-ITEM"), b.uow() as uow:
         services.post_events_in(uow, stream(), run_size=97)
         uow.commit()
-    assert not b.ledger().anything_posted()
-    services.post_events(b.uow(), events)
-    assert _close(b) == reference(master, Policy(), events)
+    _nothing_posted_then_all_of_it(b, master, events)
 
 
 def test_a_bad_row_read_while_the_writer_is_writing_posts_nothing(
@@ -194,11 +201,8 @@ def test_a_bad_row_read_while_the_writer_is_writing_posts_nothing(
         services.post_events_in(uow, stream(), run_size=97)
         uow.commit()
     assert writing == [True]
-    assert not [t for t in threading.enumerate() if t.name == "backflush-writer"]
     monkeypatch.setattr(sql_ledger, "_bulk_events", original)
-    assert not b.ledger().anything_posted()
-    services.post_events(b.uow(), events)
-    assert _close(b) == reference(master, Policy(), events)
+    _nothing_posted_then_all_of_it(b, master, events)
 
 
 def test_a_failure_in_the_writer_thread_is_raised_and_nothing_is_posted(
@@ -218,10 +222,8 @@ def test_a_failure_in_the_writer_thread_is_raised_and_nothing_is_posted(
     with pytest.raises(OSError, match="disk full"):
         services.post_events(b.uow(), events)
     assert calls[2] == "backflush-writer"
-    assert not b.ledger().anything_posted()
     monkeypatch.setattr(sql_ledger, "_bulk_events", original)
-    services.post_events(b.uow(), events)
-    assert _close(b) == reference(master, Policy(), events)
+    _nothing_posted_then_all_of_it(b, master, events)
 
 
 def test_an_unreported_clash_refuses_further_writes_and_the_commit(tmp_path: Path) -> None:
@@ -326,12 +328,9 @@ def test_interrupted_while_waiting_for_the_writer_the_rollback_waits_for_it(
     with pytest.raises(KeyboardInterrupt):
         services.post_events(b.uow(), events)
     assert interrupted
-    assert not [t for t in threading.enumerate() if t.name == "backflush-writer"]
     monkeypatch.setattr(threading.Thread, "join", original_join)
     monkeypatch.setattr(sql_ledger, "_bulk_events", original_bulk)
-    assert not b.ledger().anything_posted()
-    services.post_events(b.uow(), events)
-    assert _close(b) == reference(master, Policy(), events)
+    _nothing_posted_then_all_of_it(b, master, events)
 
 
 def test_a_unique_key_error_with_no_visible_clash_is_refused_not_retried(
