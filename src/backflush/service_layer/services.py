@@ -178,14 +178,12 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Event | Flow | FlowRun],
         flush()
         if progress is not None:
             progress(done)
-    while _settle(ledger, result):  # the last run, if written behind
-        pass
+    _settle(ledger, result)  # the last run, if written behind
     return result
 
 
 def _post_single(ledger: LedgerRepository, event: Event | Flow, result: BatchResult) -> None:
-    while _settle(ledger, result):
-        pass
+    _settle(ledger, result)
     full = event.event() if isinstance(event, Flow) else event
     if post_one(ledger, full):
         result.posted += 1
@@ -202,7 +200,7 @@ def _post_run(ledger: LedgerRepository, run: Sequence[Event | Flow], result: Bat
     clashed, it is posted again without them, and this run's summary is worked out afresh.
     """
     summary = summarise(Context(ledger.master, ledger.policy, ledger.costs, ledger), run)
-    while _settle(ledger, result):
+    if _settle(ledger, result):
         summary = summarise(Context(ledger.master, ledger.policy, ledger.costs, ledger), run)
     if summary is None:
         for event in run:
@@ -217,16 +215,17 @@ def _post_run(ledger: LedgerRepository, run: Sequence[Event | Flow], result: Bat
 
 
 def _settle(ledger: LedgerRepository, result: BatchResult) -> bool:
-    """Settle a run written behind; if its ids clashed (nothing of it was kept), post it
-    without them. Whether it clashed."""
-    found = ledger.settle()
-    if found is None:
-        return False
-    run, clashes = found
-    result.posted -= len(run)
-    result.summarised -= len(run)
-    _post_without(ledger, run, clashes, result)
-    return True
+    """Settle what is written behind; a run whose ids clashed (nothing of it was kept) is
+    posted without them (and settled in turn). Whether any clashed: the store's balances
+    are then not those a summary worked out meanwhile saw."""
+    clashed = False
+    while (found := ledger.settle()) is not None:
+        run, clashes = found
+        result.posted -= len(run)
+        result.summarised -= len(run)
+        _post_without(ledger, run, clashes, result)
+        clashed = True
+    return clashed
 
 
 def _post_without(ledger: LedgerRepository, run: Sequence[Event | Flow], clashes: set[str],

@@ -856,9 +856,7 @@ class SqlLedger:
             writer.thread, self._behind = thread, writer
             return None
         self._write_run(*work)
-        self._finish(writer)
-        found, self._clashed = self._clashed, None
-        return found[1] if found is not None else None
+        return self._finish(writer)
 
     def _write_run(self, run: Sequence[Event | Flow], summary: Summary,
                    entry_of: Mapping[date, int], before: int, many: bool,
@@ -914,16 +912,16 @@ class SqlLedger:
         except BaseException as exc:  # kept for the next user of the connection (it raises)
             writer.error = exc
 
-    def _finish(self, writer: _Behind) -> None:
+    def _finish(self, writer: _Behind) -> set[str] | None:
         """After a run's writes; after an error, roll back the savepoint of its events and
-        forget what the run changed in memory (a clash is kept for :meth:`settle`; another
-        error is raised)."""
+        forget what the run changed in memory. The ids that clashed, if any (another error
+        is raised)."""
         if writer.error is None:
             self._posted = True
             self._freeze(set(writer.summary.boms),
                          {writer.summary.cost_version}
                          if any(d.entry is not None for d in writer.summary.days) else set())
-            return
+            return None
         for item in writer.items:
             self._stock.pop(item, None)
         self._held = None
@@ -935,8 +933,7 @@ class SqlLedger:
         if writer.clash:
             clashes = self._clashes(writer.run)
             if clashes:
-                self._clashed = (writer.run, clashes)
-                return
+                return clashes
             # No id of the run is visible twice: another transaction took them meanwhile,
             # or the rows broke another rule. Posting the run again would fail again.
             error: Any = writer.error
@@ -954,7 +951,9 @@ class SqlLedger:
         assert writer is not None and writer.thread is not None
         writer.thread.join()
         self._behind = None
-        self._finish(writer)
+        clashes = self._finish(writer)
+        if clashes:
+            self._clashed = (writer.run, clashes)
 
     def settle(self) -> tuple[Sequence[Event | Flow], set[str]] | None:
         """Wait for a run written behind; if its ids clashed (nothing of it was kept), the
@@ -1324,9 +1323,7 @@ class SqlUnitOfWork(UnitOfWork):
             super().__exit__(exc_type, exc, tb)
         finally:
             if self._conn is not None:
-                ledger = getattr(self, "ledger", None)
-                if isinstance(ledger, SqlLedger):
-                    ledger.abandon()  # (a writer thread left by a caller after its commit)
+                self._abandon_writer()  # (one left by a caller after its commit)
                 self._conn.close()
                 self._conn = None
         if isinstance(exc, DBAPIError) and _is_concurrency(exc):
@@ -1352,8 +1349,12 @@ class SqlUnitOfWork(UnitOfWork):
 
     def rollback(self) -> None:
         if self._conn is not None:
-            ledger = getattr(self, "ledger", None)
-            if isinstance(ledger, SqlLedger):
-                ledger.abandon()  # a writer thread may still be using the connection
+            self._abandon_writer()
             self._conn.rollback()
+
+    def _abandon_writer(self) -> None:
+        """Wait for a writer thread that may still be using the connection, drop its work."""
+        ledger = getattr(self, "ledger", None)  # (None if entering failed before it was made)
+        if isinstance(ledger, SqlLedger):
+            ledger.abandon()
 
