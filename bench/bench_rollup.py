@@ -16,11 +16,14 @@ warm (the same ``Boms`` compiled by an earlier call: e.g. a standard cost change
 of ``--runs`` each (wall clock, and this process's CPU time: on a shared machine the wall
 clock stretches with the other processes' load); then the reference ``roll_up_reference``
 once on the plant of ``--baseline-scale`` (default: the same plant), checks that both agree
-exactly, and prints the ratios.
+exactly, and prints the ratios. It says which level walk ran: the compiled one
+(``_levels.c``, built by ``make install`` where there is a C compiler) or the NumPy arrays;
+``--arrays`` also times the arrays on the same plant, in the same run, for the ratio.
 
     .venv/bin/python bench/bench_rollup.py                 # 100,000 items, ~1,000,000 lines
     .venv/bin/python bench/bench_rollup.py --scale 0.1     # 10,000 items
     .venv/bin/python bench/bench_rollup.py --baseline-scale 0.1 --json
+    .venv/bin/python bench/bench_rollup.py --arrays        # and the NumPy arrays' walk
 """
 
 from __future__ import annotations
@@ -39,10 +42,11 @@ from typing import Any
 
 from common import describe_machine, machine_speed
 
+from backflush.domain import rollup
 from backflush.domain.bom import BomLine, Boms, BomVersion
 from backflush.domain.costing import CostVersion, MasterData, roll_up_reference
 from backflush.domain.items import Item
-from backflush.domain.rollup import clear_compiled_boms, roll_up_levels
+from backflush.domain.rollup import clear_compiled_boms, compiled_kernel, roll_up_levels
 from backflush.domain.routing import Operation, WorkCenter
 
 FULL_ITEMS = 100_000
@@ -193,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3,
                         help="runs of roll_up_levels, cold and warm (median)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--arrays", action="store_true",
+                        help="also time the level walk on NumPy arrays (the compiled walk "
+                             "switched off), for the ratio")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
@@ -210,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         f"in effect on {AS_OF}), depth {plant.depth} [built in "
         f"{time.perf_counter() - start:.1f} s, not timed]")
     runs = max(args.runs, 1)
+    walk = "compiled (_levels.c)" if compiled_kernel() else \
+        "NumPy arrays (the compiled walk is not built here)"
+    say(f"level walk: {walk}")
     cpu: dict[str, list[float]] = {}
     cold, warm, result = _levels(plant, runs, cpu)
     t_cold, t_warm = statistics.median(cold), statistics.median(warm)
@@ -225,8 +235,26 @@ def main(argv: list[str] | None = None) -> int:
         "roll_up_levels_cold_s": round(t_cold, 4), "roll_up_levels_warm_s": round(t_warm, 4),
         "cold_runs_s": [round(t, 4) for t in cold], "warm_runs_s": [round(t, 4) for t in warm],
         "roll_up_levels_cold_cpu_s": round(c_cold, 4),
-        "roll_up_levels_warm_cpu_s": round(c_warm, 4),
+        "roll_up_levels_warm_cpu_s": round(c_warm, 4), "compiled_walk": compiled_kernel(),
     }
+    if args.arrays and compiled_kernel():
+        kernel, rollup._kernel = rollup._kernel, None
+        try:
+            a_cold, a_warm, a_result = _levels(plant, runs)
+        finally:
+            rollup._kernel = kernel
+        same = _same(a_result, result)
+        say(f"the same on NumPy arrays: cold {statistics.median(a_cold):.3f} s "
+            f"({', '.join(f'{t:.3f}' for t in a_cold)}), warm {statistics.median(a_warm):.3f} s "
+            f"({', '.join(f'{t:.3f}' for t in a_warm)}); compiled walk "
+            f"{statistics.median(a_cold) / t_cold:.2f}x cold, "
+            f"{statistics.median(a_warm) / t_warm:.2f}x warm; results identical: {same}")
+        out.update({"arrays_cold_s": round(statistics.median(a_cold), 4),
+                    "arrays_warm_s": round(statistics.median(a_warm), 4),
+                    "arrays_identical": same})
+        if not same:
+            print("the compiled walk differs from the arrays", file=sys.stderr)
+            return 1
     identical = True
     if not args.no_baseline:
         base_scale = args.scale if args.baseline_scale is None else args.baseline_scale

@@ -8,6 +8,8 @@ the reference does when a running sum outgrows the decimal context's 28 digits.
 from __future__ import annotations
 
 import random
+import shutil
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, localcontext
@@ -45,6 +47,29 @@ WORK_CENTERS = {
     "CNV": WorkCenter("CNV", conversion_rate=Decimal("88.125")),
     "ZERO": WorkCenter("ZERO"),
 }
+
+
+@pytest.fixture(autouse=True, scope="module", params=["compiled", "arrays"])
+def walk(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test on both level walks: the compiled one (``_levels.c``, where it was built)
+    and the NumPy arrays (without a C compiler, or above 28 digits)."""
+    kernel = rollup._kernel
+    if request.param == "compiled" and kernel is None:
+        pytest.skip("the compiled level walk is not built here")
+    if request.param == "arrays":
+        rollup._kernel = None
+    try:
+        yield request.param
+    finally:
+        rollup._kernel = kernel
+
+
+def test_the_compiled_walk_is_built_where_a_c_compiler_is() -> None:
+    """``make install`` builds ``_levels.c`` where there is a compiler (as on CI): the
+    roll-up must not silently fall back to the arrays there."""
+    if not (shutil.which("cc") or shutil.which("gcc")):
+        pytest.skip("no C compiler here: the arrays do the work")
+    assert rollup._load_kernel() is not None
 
 
 def assert_same(got: CostVersion, want: CostVersion) -> None:
@@ -227,6 +252,83 @@ def test_fold_rounds_each_partial_sum_as_decimal_addition(
                 want = ctx.add(want, wide.scaleb(Decimal(coef), exp))
             value = sum(int(got.coef[j, r]) * 10**(9 * j) for j in range(got.coef.shape[0]))
             assert wide.scaleb(Decimal(value), int(got.exp[r])) == want
+
+
+def compiled_fold(rows: list[list[tuple[int, int]]], prec: int) -> tuple[list[Decimal], bool]:
+    """Each row's terms (coefficient, exponent) added up by ``backflush_fold_rows``."""
+    assert rollup._kernel is not None
+    coefs = [c for terms in rows for c, _ in terms]
+    limbs = np.array([[c // 10**(9 * j) % 10**9 for c in coefs] for j in range(5)],
+                     np.int64).reshape(5, len(coefs))
+    exps = np.array([e for terms in rows for _, e in terms], np.int64)
+    bounds = np.cumsum([0] + [len(terms) for terms in rows])
+    got, inexact = rollup._kernel.fold_rows(bounds, limbs, exps, prec)
+    wide = Context(prec=100)
+    return [wide.scaleb(Decimal(sum(int(got.coef[j, r]) * 10**(9 * j)
+                                    for j in range(got.coef.shape[0]))), int(got.exp[r]))
+            for r in range(len(rows))], inexact
+
+
+def decimal_fold(rows: list[list[tuple[int, int]]], prec: int) -> tuple[list[Decimal], bool]:
+    """The same with Decimal addition at ``prec`` digits, half even (the reference's)."""
+    wide = Context(prec=100)  # the terms exactly
+    ctx = Context(prec=prec)
+    sums = []
+    for terms in rows:
+        total = Decimal(0)
+        for coef, exp in terms:
+            total = ctx.add(total, wide.scaleb(Decimal(coef), exp))
+        sums.append(total)
+    return sums, bool(ctx.flags[Inexact])
+
+
+def terms_near(draw: st.DrawFn) -> tuple[int, int]:
+    """A term up to 37 digits, often all nines or a five and zeros (carries and ties)."""
+    digits = draw(st.integers(1, 37))
+    coef = draw(st.one_of(st.integers(1, 10**digits - 1), st.just(10**digits - 1),
+                          st.just(5 * 10**(digits - 1)), st.just(10**(digits - 1))))
+    exp = draw(st.one_of(st.integers(-60, 30), st.integers(-3, 3), st.integers(-10**5, 10**5)))
+    return coef, exp
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.composite(lambda draw: terms_near(draw))(), max_size=12),
+                min_size=1, max_size=6),
+       st.sampled_from((28, 28, 27, 19, 9, 2, 1)))
+def test_the_compiled_fold_rounds_each_partial_sum_as_decimal_addition(
+        walk: str, rows: list[list[tuple[int, int]]], prec: int) -> None:
+    """``_levels.c``'s addition against Decimal's: terms up to 37 digits, near and far apart
+    in magnitude (the sticky digit), carries to a new digit, exact ties; and the signal."""
+    if walk != "compiled":
+        pytest.skip("the compiled fold")
+    assert compiled_fold(rows, prec) == decimal_fold(rows, prec)
+
+
+@pytest.mark.parametrize("rows", [
+    [[(10**28 - 1, 0), (5, -1)]],  # 99..9.5: a tie, to even, one digit more
+    [[(10**28 - 1, 0), (5, -60)]],  # far below: sticky, rounds down
+    [[(10**28 - 2, 0), (5, -1)], [(10**28 - 3, 0), (5, -1)]],  # ties to even, both ways
+    [[(5, -1), (10**28 - 3, 0)]],  # the small one first
+    [[(10**27, 5), (5 * 10**20, -10)], [(10**27, 5), (5 * 10**20 + 1, -10)]],
+    [[(10**37 - 1, -40), (10**37 - 1, 0)]],  # 37 digits each, far apart
+    [[(1, 10**5), (1, -10**5)]],
+    # A 37-digit term over a tiny sum: with the sum's digits shifted under the term's last
+    # digit instead of below it, the sticky digit would make an exact tie of ...499999999.
+    [[(5, -5), (10**36 + 15 * 10**8 - 1, 0)]],
+])
+def test_the_compiled_fold_on_the_edges(walk: str, rows: list[list[tuple[int, int]]]) -> None:
+    if walk != "compiled":
+        pytest.skip("the compiled fold")
+    assert compiled_fold(rows, 28) == decimal_fold(rows, 28)
+
+
+def test_the_compiled_walk_refuses_what_it_cannot_hold(walk: str) -> None:
+    """A precision above 28 digits (a term could outgrow 128 bits) is refused, not
+    miscomputed; ``roll_up_levels`` then takes the arrays (see the context tests)."""
+    if walk != "compiled":
+        pytest.skip("the compiled fold")
+    with pytest.raises(rollup._Unsupported):
+        compiled_fold([[(1, 0)]], 29)
 
 
 @settings(max_examples=300, deadline=None)
@@ -418,6 +520,25 @@ def test_costs_far_apart_in_magnitude_still_roll_up_exactly() -> None:
             BomLine("HUGE", Decimal(2)), *(BomLine(f"M{j}", Decimal(1)) for j in range(k)
                                            if j % 97 == 0))))
     master = MasterData(items, Boms.of(versions))
+    assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
+
+
+def test_costs_whose_text_has_an_exponent_roll_up_exactly() -> None:
+    """Own costs and purchased costs that ``str`` writes with an exponent (the compiled walk
+    reads the costs' text)."""
+    items = {"P1": Item("P1", standard_cost=Decimal("2.5E+3")),
+             "P2": Item("P2", standard_cost=Decimal("0.00000012")),
+             "P3": Item("P3", standard_cost=Decimal("1200"))}
+    versions = []
+    for k, extra in enumerate(("1.5E-9", "7E+2", "0.0000001", "12.50", "3")):
+        code = f"M{k}"
+        items[code] = Item(code, made=True, conversion_cost=Decimal(extra))
+        versions.append(BomVersion(code, 1, START, (
+            BomLine("P1", Decimal("0.001")), BomLine("P2", Decimal(3), Decimal("0.02")),
+            BomLine("P3", Decimal(1)), *(BomLine(f"M{j}", Decimal(2)) for j in range(k)))))
+    master = MasterData(items, Boms.of(versions))
+    assert {str(i.standard_cost) for i in items.values() if not i.made} == {
+        "2.5E+3", "1.2E-7", "1200"}
     assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
 
 

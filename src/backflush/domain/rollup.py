@@ -3,26 +3,36 @@
 :func:`backflush.domain.costing.roll_up_reference` walks the BOM graph item by item. Here the
 BOM graph is compiled into integer arrays (NumPy), checked for cycles and cut into levels (an
 item's level is the length of its longest chain of components, over every BOM version), and
-the levels are rolled up bottom-up, each level in a few bulk array passes.
+the levels are rolled up bottom-up: in compiled code where it was built, else on NumPy arrays.
 
 **Exactly the reference's numbers.** The reference multiplies with
 :func:`backflush.domain.numbers.mul` (60 significant digits, exact here) but *adds* in the
 ambient decimal context: 28 significant digits, half even, by default. A deep BOM with scrap
 factors has more digits than that, so the reference rounds its running sums, line after line,
-in BOM order. This module reproduces that rounding digit for digit: a running sum is a
-multi-limb integer (int64 arrays) on a grid fine enough to hold each of its terms exactly, and
-after each addition it is rounded half even to the context's precision, as
-:meth:`decimal.Context.add` does; the sums of a level advance in lockstep, one BOM line
-position at a time (a sum that cannot reach the precision is added up in one go). Only values
-matter (``Decimal`` equality is numeric): a zero term, which cannot change a sum, is skipped,
-and results come back as Decimals without trailing zeros after the decimal point.
+in BOM order. Both walks reproduce that rounding digit for digit. Only values matter
+(``Decimal`` equality is numeric): a zero term, which cannot change a sum, is skipped, and
+results come back as Decimals without trailing zeros after the decimal point.
+
+- **The compiled walk** (``_levels.c``, built by ``make install`` where there is a C compiler
+  with 128-bit integers; loaded with :mod:`ctypes`): item by item, line by line, as the
+  reference, on 128-bit integers. A kept value has at most 28 digits and a gross quantity at
+  most 9, so a term (at most 37) and the exact sum of two numbers near in magnitude fit; when
+  they are far apart, the smaller one's digits far below the rounding position are one
+  "sticky" digit, as libmpdec does (the proof is beside the code). The costs go in as their
+  text. It takes a precision up to 28 digits (the default).
+- **The arrays** (up to 36 digits, or where nothing was compiled): a running sum is a
+  multi-limb integer (int64 arrays) on a grid fine enough to hold each of its terms exactly,
+  and after each addition it is rounded half even to the context's precision, as
+  :meth:`decimal.Context.add` does; the sums of a level advance in lockstep, one BOM line
+  position at a time (a sum that cannot reach the precision is added up in one go).
 
 Done in Decimal, as the reference does it: each item's own conversion (routing hours x
 work-center rates, explicit conversion cost, phantoms' conversion and hours) and the gross
-quantity of each distinct (qty, scrap) pair. What the arrays do not handle (another rounding
+quantity of each distinct (qty, scrap) pair. What neither walk handles (another rounding
 mode, a precision above 36 digits, traps on rounding, a gross quantity with more than 9
-significant digits), and a deep, thin graph (a long chain: a pass per level would cost more
-than it saves), goes item by item in level order, in Decimal.
+significant digits, a negative cost), and, without the compiled walk, a deep, thin graph (a
+long chain: a pass per level would cost more than it saves), goes item by item in level
+order, in Decimal.
 
 **Compiled once.** Reading a million BOM lines costs more than rolling them up, and depends on
 the :class:`Boms` object alone (not on the items, the date or the decimal context); the routing
@@ -41,6 +51,7 @@ The roll-up makes no reference cycles: the cyclic garbage collector is paused wh
 
 from __future__ import annotations
 
+import ctypes
 import gc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
@@ -313,24 +324,29 @@ def _carry(x: Ints, base: int) -> None:
 def _shift_up(x: Ints, s: Ints, limbs: int) -> Ints:
     """Each column (base 10**9) times 10**s, s >= 0, in ``limbs`` limbs (enough of them)."""
     lx, n = x.shape
+    if not n:
+        return np.zeros((limbs, 0), np.int64)
     a, b = np.divmod(s, _D9)
-    # The column times 10**b, carried, between ``limbs`` zero rows below and above: limb j
-    # of the result is then row ``limbs + j - a`` of this, whatever ``a`` (0 <= a <= limbs).
-    ext = np.zeros((2 * limbs + lx + 1, n), np.int64)
-    y = ext[limbs:limbs + lx + 1]
+    np.minimum(a, limbs, out=a)
+    lo, hi = int(a.min()), int(a.max())
+    # The column times 10**b, carried, with ``hi`` zero rows below it and enough above:
+    # limb j of the result is then row ``hi + j - a`` of this.
+    above = max(limbs - lo - lx - 1, 0)
+    ext = np.empty((hi + lx + 1 + above, n), np.int64)
+    ext[:hi] = 0
+    y = ext[hi:hi + lx + 1]
     if b.any():
         np.multiply(x, _POW[b], out=y[:-1])
     else:
         y[:-1] = x
+    y[-1] = 0
+    ext[hi + lx + 1:] = 0
     _carry(y, _B9)
-    if not n:
-        return ext[:limbs]
-    lo, hi = int(a.min()), int(a.max())
     if lo == hi:
-        return ext[limbs - lo:2 * limbs - lo].copy() if lo <= limbs else ext[:limbs].copy()
+        return ext[:limbs].copy()
     out = np.empty((limbs, n), np.int64)
     flat = ext.reshape(-1)
-    at = (limbs - np.minimum(a, limbs)) * n + np.arange(n, dtype=np.int64)
+    at = (hi - a) * n + np.arange(n, dtype=np.int64)
     for j in range(limbs):
         np.take(flat, at, out=out[j])
         at += n
@@ -464,19 +480,24 @@ def _fold(terms: _Nums, row: Ints, n_rows: int, prec: int,
 
     rows = np.flatnonzero(need > prec)
     if rows.size:  # sums that round: a term at a time, in base 10**18
-        rows = rows[np.argsort(-counts[rows], kind="stable")]
         cnt = counts[rows]
-        # Step-major order: step k's terms are the k-th term of each row with more than k.
+        # Step-major order: step k's terms are the k-th term of each row with more than k,
+        # the rows by decreasing number of terms (those still adding are a prefix).
+        by_count = np.argsort(-cnt, kind="stable")
+        place = np.empty(rows.size, np.int64)  # a row's column in the running sums
+        place[by_count] = np.arange(rows.size, dtype=np.int64)
         rank = _ranges(np.zeros(rows.size, np.int64), cnt)
         per_step = np.bincount(rank)
         step_at = np.cumsum(per_step) - per_step
         sel = _ranges(starts[rows], cnt)
-        dest = step_at[rank] + np.repeat(np.arange(rows.size), cnt)
-        order = np.empty(sel.size, np.int64)
-        order[dest] = sel
+        dest = step_at[rank] + np.repeat(place, cnt)
         limbs = (int(need[rows].max()) // _D18 + 1) * 2
-        t9 = _shift_up(_take(terms.coef, order), shift[order], limbs)
-        t = t9[0::2] + t9[1::2] * _B9
+        # Shifted in place (terms read in order), then scattered to step-major order.
+        t9 = _shift_up(_take(terms.coef, sel), shift[sel], limbs)
+        t = np.empty((limbs // 2, sel.size), np.int64)
+        for j in range(limbs // 2):
+            t[j][dest] = t9[2 * j] + t9[2 * j + 1] * _B9
+        rows = rows[by_count]
         acc = np.zeros((limbs // 2, rows.size), np.int64)
         hl, rem = divmod(prec, _D18)
         threshold = _POW[rem]
@@ -666,6 +687,86 @@ def _wide_mul(exact: Context) -> Callable[[Decimal, Decimal], Decimal]:
     return mul
 
 
+# --- the compiled level walk ----------------------------------------------------------------
+
+_I64P = ctypes.POINTER(ctypes.c_int64)
+
+
+def _texts(values: list[Decimal], at: Ints) -> tuple[bytes, Ints, Ints, int]:
+    """The non-zero ``values`` as one ASCII text, where each ends, and their places ``at``
+    (a Decimal's text is cheap to make; ``_levels.c`` reads it)."""
+    keep = np.flatnonzero(np.fromiter(map(bool, values), np.bool_, len(values)))
+    texts = list(map(str, map(values.__getitem__, keep.tolist())))
+    ends = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)))
+    return "".join(texts).encode("ascii"), ends, np.ascontiguousarray(at[keep]), keep.size
+
+
+class _Kernel:
+    """``_levels.c``'s functions (a shared library built with the package where a C compiler
+    with 128-bit integers is at hand), called with NumPy arrays."""
+
+    def __init__(self, path: str) -> None:
+        lib = ctypes.CDLL(path)
+        self._levels = lib.backflush_levels
+        self._levels.restype = ctypes.c_int64
+        self._fold_rows = lib.backflush_fold_rows
+        self._fold_rows.restype = ctypes.c_int64
+
+    @staticmethod
+    def _args(values: Sequence[int | bytes | npt.NDArray[Any]]) -> list[Any]:
+        out: list[Any] = []
+        for v in values:
+            if isinstance(v, np.ndarray):
+                if not v.flags.c_contiguous or v.dtype not in (np.int64, np.uint8):
+                    raise ValueError("the kernel takes C-contiguous int64 or uint8 arrays")
+                out.append(v.ctypes.data_as(_I64P))
+            elif isinstance(v, bytes):
+                out.append(ctypes.c_char_p(v))
+            else:
+                out.append(ctypes.c_int64(v))
+        return out
+
+    def levels(self, *values: int | bytes | npt.NDArray[Any]) -> bool:
+        """``backflush_levels``: the level walk; returns whether a rounding was inexact."""
+        code = int(self._levels(*self._args(values)))
+        if code < 0:
+            raise _Unsupported(f"the compiled level walk refused its input ({code})")
+        return code == 1
+
+    def fold_rows(self, bounds: Ints, coef: Ints, exp: Ints, prec: int) -> tuple[_Nums, bool]:
+        """``backflush_fold_rows``: each row's terms (columns ``bounds[r]:bounds[r + 1]`` of
+        ``coef``, base-10**9 limbs, and ``exp``) added up in order as Decimal addition at
+        ``prec`` digits does; returns the sums and whether a rounding was inexact."""
+        width = -(-prec // _D9)
+        rows = bounds.size - 1
+        out = _Nums(np.zeros((width, rows), np.int64), np.zeros(rows, np.int64))
+        code = int(self._fold_rows(*self._args((
+            rows, np.ascontiguousarray(bounds, np.int64), coef.shape[0],
+            np.ascontiguousarray(coef, np.int64), coef.shape[1],
+            np.ascontiguousarray(exp, np.int64), prec, out.coef, width, out.exp))))
+        if code < 0:
+            raise _Unsupported(f"the compiled fold refused its input ({code})")
+        return out, code == 1
+
+
+def _load_kernel() -> _Kernel | None:
+    """The compiled level walk, or ``None`` (not built here: the arrays do the work)."""
+    try:
+        from backflush.domain import _levels
+    except ImportError:
+        return None
+    path = _levels.__file__
+    return _Kernel(path) if path else None
+
+
+_kernel = _load_kernel()
+
+
+def compiled_kernel() -> bool:
+    """Whether the compiled level walk is here (else the roll-up runs on NumPy arrays)."""
+    return _kernel is not None
+
+
 # --- the roll-up ----------------------------------------------------------------------------
 
 
@@ -681,6 +782,12 @@ def roll_up_levels(master: MasterData, as_of: date, number: int = 1) -> CostVers
     try:
         compiled = _compile(master.boms)
         plan = _Plan(master, as_of, compiled)
+        if _kernel is not None:
+            try:
+                plan.levels_in_kernel(_kernel)
+                return CostVersion(number, as_of, plan.costs())
+            except _Unsupported:
+                plan = _Plan(master, as_of, compiled)
         levels = len(plan.slot_bounds) - 1
         thin = levels > 64 and plan.l_comp.size < 256 * levels
         if not thin:
@@ -876,16 +983,16 @@ class _Plan:
                 low = self.lower[e][i]
                 feed[e][i] = low if phantom else add(self.own[e][i], low)
 
-    def levels_in_arrays(self) -> None:
-        """The level walk on multi-limb integers (see the module docstring)."""
+    def _check_context(self, max_prec: int) -> int:
+        """The context's precision, if the integer walks reproduce its additions."""
         ctx = self.ctx
-        prec = ctx.prec
-        if ctx.rounding != ROUND_HALF_EVEN or prec > 36 or ctx.Emax < 999_999 \
+        if ctx.rounding != ROUND_HALF_EVEN or ctx.prec > max_prec or ctx.Emax < 999_999 \
                 or ctx.Emin > -999_999 or ctx.clamp or any(ctx.traps[s] for s in _SIGNALS):
             raise _Unsupported("decimal context")
-        n = self.n
-        width = -(-prec // _D9)
-        # Gross quantities: coefficient (one limb) and exponent.
+        return ctx.prec
+
+    def _gross_columns(self) -> tuple[Ints, Ints]:
+        """Each gross quantity's coefficient (at most 9 digits: one limb) and exponent."""
         g_coef = np.zeros(len(self.gross), np.int64)
         g_exp = np.zeros(len(self.gross), np.int64)
         wide = Context(prec=200)
@@ -896,25 +1003,75 @@ class _Plan:
                 if coef >= _B9 or not isinstance(exponent, int) or abs(exponent) > 10**5:
                     raise _Unsupported("a gross quantity has more than 9 significant digits")
                 g_coef[k], g_exp[k] = coef, exponent
-        # An element's value of an item is at e * n + item in these columns.
+        return g_coef, g_exp
+
+    def _bought(self, prec: int) -> tuple[Ints, _Nums]:
+        """The purchased items that are not phantoms, with a non-zero material cost, and that
+        cost (``Cost.total``: standard cost + 0) as columns."""
+        bought_at = np.asarray([i for i in self.std if not self.active[i]], np.int64)
+        bought = list(map(self.add, map(self.std.__getitem__, bought_at.tolist()),
+                          repeat(ZERO)))
+        nonzero = np.fromiter(map(bool, bought), np.bool_, len(bought))
+        return bought_at[nonzero], _to_nums(
+            [bought[k] for k in np.flatnonzero(nonzero).tolist()], prec)
+
+    def levels_in_kernel(self, kernel: _Kernel) -> None:
+        """The level walk in compiled code (``_levels.c``), item by item: the same numbers
+        as the arrays, for a precision up to 28 digits. The costs go in as their text."""
+        prec = self._check_context(28)
+        n = self.n
+        g_coef, g_exp = self._gross_columns()
+        # A phantom's own conversion joins its parents' own (in Decimal, as the reference):
+        # a parent's own is read at its level, after all of its lines.
+        for lv in range(len(self.slot_bounds) - 1):
+            s0, s1, a, b = self._level(lv)
+            if s1 > s0:
+                self._phantom_own(a, b)
+        bought_at = np.asarray([i for i in self.std if not self.active[i]], np.int64)
+        bought = list(map(self.add, map(self.std.__getitem__, bought_at.tolist()),
+                          repeat(ZERO)))  # Cost.total: std + 0
+        items = self.order[~self.phantom[self.order]].tolist()  # own material is zero
+        own_at = np.concatenate([e * n + np.asarray(items, np.int64)
+                                 for e in range(1, N_ELEMENTS)])
+        own = [v for o in self.own[1:] for v in map(o.__getitem__, items)]
+        made = np.flatnonzero(self.made)
+        k = made.size
+        lo, hi, exp = (np.zeros(N_ELEMENTS * k, np.int64) for _ in range(3))
+        inexact = kernel.levels(
+            n, prec, *_texts(bought, bought_at), *_texts(own, own_at),
+            self.phantom.astype(np.uint8), len(self.slot_bounds) - 1, self.slot_bounds,
+            self.line_bounds, self.bom_items, self.l_comp, self.g_code, g_coef, g_exp,
+            self.order, self.act_bounds, made, k, lo, hi, exp)
+        if inexact:  # as the reference's additions would have signalled
+            self.ctx.flags[Inexact] = self.ctx.flags[Rounded] = True
+        ints = lo.astype(object)
+        big = np.flatnonzero(hi)
+        if big.size:
+            ints[big] += hi[big].astype(object) * _B18
+        values = list(map(Decimal.scaleb, map(Decimal, ints.tolist()), exp.tolist()))
+        self.made_lower = [values[e * k:(e + 1) * k] for e in range(N_ELEMENTS)]
+
+    def levels_in_arrays(self) -> None:
+        """The level walk on multi-limb integers (see the module docstring)."""
+        prec = self._check_context(36)
+        n = self.n
+        width = -(-prec // _D9)
+        g_coef, g_exp = self._gross_columns()
+        # An element's value of an item is at e * n + item in these rows (a value's limbs
+        # side by side: the rows are read and written at random, a row a time is cheap).
         # feed: what one unit of an item brings to a parent's lower level: a phantom its
         # lower level, anything else its total (this + lower level) standard cost.
-        feed = _Nums(np.zeros((width, N_ELEMENTS * n), np.int64),
+        feed = _Nums(np.zeros((N_ELEMENTS * n, width), np.int64),
                      np.zeros(N_ELEMENTS * n, np.int64))
         feed_nz = np.zeros(N_ELEMENTS * n, np.bool_)
-        lower = _Nums(np.zeros((width, N_ELEMENTS * n), np.int64),
+        lower = _Nums(np.zeros((N_ELEMENTS * n, width), np.int64),
                       np.zeros(N_ELEMENTS * n, np.int64))
         element = np.arange(N_ELEMENTS, dtype=np.int64)[:, None] * n
         feed_nd = np.zeros(N_ELEMENTS * n, np.int64)  # digits of the feed coefficients
         g_nd = _digits(g_coef)
-        bought_at = np.asarray([i for i in self.std if not self.active[i]], np.int64)
-        bought = list(map(self.add, map(self.std.__getitem__, bought_at.tolist()),
-                          repeat(ZERO)))  # Cost.total: std + 0
-        nonzero = np.fromiter(map(bool, bought), np.bool_, len(bought))
-        if nonzero.any():  # material
-            idx = bought_at[nonzero]
-            nums = _to_nums([bought[k] for k in np.flatnonzero(nonzero).tolist()], prec)
-            _put(feed.coef, idx, nums.coef)
+        idx, nums = self._bought(prec)
+        if idx.size:  # material
+            feed.coef[idx] = nums.coef.T
             feed.exp[idx] = nums.exp
             feed_nz[idx] = True
             feed_nd[idx] = _ndigits(nums.coef, _D9)
@@ -929,14 +1086,14 @@ class _Plan:
                 f = elem * n + self.l_comp[a + line]
                 g = self.g_code[a + line]
                 prod = np.zeros((width + 1, at.size), np.int64)
-                prod[:-1] = _take(feed.coef, f) * g_coef[g]
+                prod[:-1] = np.take(feed.coef, f, axis=0).T * g_coef[g]
                 _carry(prod, _B9)
                 sums, rough = _fold(_Nums(prod, feed.exp[f] + g_exp[g]),
                                     elem * n_slots + self.l_slot[a + line] - s0,
                                     N_ELEMENTS * n_slots, prec, feed_nd[f] + g_nd[g])
                 inexact |= rough
                 dest = (element + self.bom_items[s0:s1]).reshape(-1)
-                _put(lower.coef, dest, sums.coef)
+                lower.coef[dest] = sums.coef.T
                 lower.exp[dest] = sums.exp
                 self._phantom_own(a, b)
             items = self._level_items(lv)
@@ -946,7 +1103,7 @@ class _Plan:
             # own + lower (own material is always zero).
             n_at = len(items)
             dest = (element + np.asarray(items, np.int64)).reshape(-1)
-            low = _Nums(_take(lower.coef, dest), lower.exp[dest])
+            low = _Nums(np.take(lower.coef, dest, axis=0).T.copy(), lower.exp[dest])
             ph = np.tile(self.phantom[dest[:n_at]], N_ELEMENTS)
             own_values = [self.own[e][i] for e in range(1, N_ELEMENTS) for i in items]
             own_rows = np.flatnonzero(np.fromiter(map(bool, own_values), np.bool_,
@@ -965,15 +1122,16 @@ class _Plan:
                 _put(total.coef, keep, _take(low.coef, keep))
                 total.exp[ph] = low.exp[ph]
                 low = total
-            _put(feed.coef, dest, low.coef)
+            feed.coef[dest] = low.coef.T
             feed.exp[dest] = low.exp
             feed_nz[dest] = (low.coef != 0).any(axis=0)
             feed_nd[dest] = _ndigits(low.coef, _D9)
         if inexact:  # as the reference's additions would have signalled
-            ctx.flags[Inexact] = ctx.flags[Rounded] = True
+            self.ctx.flags[Inexact] = self.ctx.flags[Rounded] = True
         made = np.flatnonzero(self.made)
         dest = (element + made).reshape(-1)
-        values = _to_decimals(_Nums(_take(lower.coef, dest), lower.exp[dest]))
+        values = _to_decimals(_Nums(np.take(lower.coef, dest, axis=0).T.copy(),
+                                    lower.exp[dest]))
         k = made.size
         self.made_lower = [values[e * k:(e + 1) * k] for e in range(N_ELEMENTS)]
 
