@@ -7,14 +7,17 @@ the reference does when a running sum outgrows the decimal context's 28 digits.
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
-from collections.abc import Iterator
-from dataclasses import replace
+import sysconfig
+from collections.abc import Callable, Iterator
+from dataclasses import astuple, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, localcontext
 from itertools import cycle
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -49,27 +52,75 @@ WORK_CENTERS = {
 }
 
 
+# Tests where the compiled walk may refuse and leave the work to the arrays or to Decimal.
+REFUSED_IN = ("test_other_decimal_contexts", "test_negative_costs",
+              "test_a_gross_quantity_with_many_digits")
+
+
 @pytest.fixture(autouse=True, scope="module", params=["compiled", "arrays"])
 def walk(request: pytest.FixtureRequest) -> Iterator[str]:
     """Every test on both level walks: the compiled one (``_levels.c``, where it was built)
-    and the NumPy arrays (without a C compiler, or above 28 digits)."""
+    and the NumPy arrays (without a C compiler, or above 28 digits). On the compiled one, a
+    roll-up done by another walk (a refusal, or a way round the compiled walk: the tests
+    would pass on the arrays, unseen) fails the module, unless a test of ``REFUSED_IN``
+    asks for it."""
     kernel = rollup._kernel
     if request.param == "compiled" and kernel is None:
         pytest.skip("the compiled level walk is not built here")
     if request.param == "arrays":
         rollup._kernel = None
+    walked: list[str] = []
+    elsewhere: list[str] = []  # refused by the compiled walk, or walked without trying it
+    plan = rollup._Plan
+    methods = {name: getattr(plan, name)
+               for name in ("levels_in_kernel", "levels_in_arrays", "walk_in_decimal")}
+
+    def watched(name: str) -> Callable[..., None]:
+        method = methods[name]
+
+        def run(p: rollup._Plan, *args: Any) -> None:
+            test = os.environ.get("PYTEST_CURRENT_TEST", "?")
+            if name != "levels_in_kernel":
+                if rollup._kernel is not None:  # a walk the compiled one should have done
+                    elsewhere.append(test)
+                return method(p, *args)
+            try:
+                method(p, *args)
+            except rollup._Unsupported:
+                elsewhere.append(test)
+                raise
+            walked.append(test)
+        return run
+
+    for name in methods:
+        setattr(plan, name, watched(name))
     try:
         yield request.param
     finally:
+        for name, method in methods.items():
+            setattr(plan, name, method)
         rollup._kernel = kernel
+    if request.param == "compiled":
+        assert walked or not elsewhere
+        assert not [t for t in elsewhere if not any(name in t for name in REFUSED_IN)], \
+            elsewhere
 
 
 def test_the_compiled_walk_is_built_where_a_c_compiler_is() -> None:
-    """``make install`` builds ``_levels.c`` where there is a compiler (as on CI): the
-    roll-up must not silently fall back to the arrays there."""
-    if not (shutil.which("cc") or shutil.which("gcc")):
-        pytest.skip("no C compiler here: the arrays do the work")
+    """``make install`` builds ``_levels.c`` where there is a compiler and Python's headers
+    (as on CI): the roll-up must not silently fall back to the arrays there."""
+    if not (shutil.which("cc") or shutil.which("gcc")) or not (
+            Path(sysconfig.get_paths()["include"]) / "Python.h").exists():
+        pytest.skip("no C compiler or no Python headers here: the arrays do the work")
     assert rollup._load_kernel() is not None
+
+
+def test_a_build_of_another_version_is_not_called(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stale ``_levels`` library (its functions' arguments may differ) is left alone."""
+    if rollup._load_kernel() is None:
+        pytest.skip("the compiled level walk is not built here")
+    monkeypatch.setattr(rollup._Kernel, "ABI", rollup._Kernel.ABI + 1)
+    assert rollup._load_kernel() is None
 
 
 def assert_same(got: CostVersion, want: CostVersion) -> None:
@@ -315,11 +366,43 @@ def test_the_compiled_fold_rounds_each_partial_sum_as_decimal_addition(
     # A 37-digit term over a tiny sum: with the sum's digits shifted under the term's last
     # digit instead of below it, the sticky digit would make an exact tie of ...499999999.
     [[(5, -5), (10**36 + 15 * 10**8 - 1, 0)]],
+    # The sticky digit in the last digit kept instead of a guard digit below it (found by a
+    # review): ...0002 instead of ...0001.
+    [[(10**27 + 1, 0), (4999999999 * 10**27 + 10**27 - 1, -37)]],
 ])
 def test_the_compiled_fold_on_the_edges(walk: str, rows: list[list[tuple[int, int]]]) -> None:
     if walk != "compiled":
         pytest.skip("the compiled fold")
     assert compiled_fold(rows, 28) == decimal_fold(rows, 28)
+
+
+@st.composite
+def near_the_sticky_bound(draw: st.DrawFn) -> list[list[tuple[int, int]]]:
+    """Two or three terms whose exponents are just about as far apart as the exact path can
+    take (38 digits in all): either side of the switch to the sticky digit."""
+    dx = draw(st.integers(1, 37))
+    x = draw(st.one_of(st.integers(10**(dx - 1), 10**dx - 1), st.just(10**dx - 1),
+                       st.just(10**(dx - 1) + 1)))
+    shift = 38 - dx + draw(st.integers(-3, 3))
+    dy = draw(st.integers(1, 37))
+    y = draw(st.one_of(st.integers(10**(dy - 1), 10**dy - 1), st.just(10**dy - 1),
+                       st.just(5 * 10**(dy - 1)), st.just(5 * 10**(dy - 1) - 1)))
+    ex = draw(st.integers(-40, 40))
+    row = [(x, ex), (y, ex - shift)]
+    if draw(st.booleans()):
+        row.reverse()
+    if draw(st.booleans()):
+        row.insert(0, (draw(st.integers(1, 10**28 - 1)), ex + draw(st.integers(-30, 10))))
+    return [row]
+
+
+@settings(max_examples=500, deadline=None)
+@given(near_the_sticky_bound(), st.sampled_from((28, 28, 27, 20, 9, 1)))
+def test_the_compiled_addition_either_side_of_its_sticky_digit(
+        walk: str, rows: list[list[tuple[int, int]]], prec: int) -> None:
+    if walk != "compiled":
+        pytest.skip("the compiled fold")
+    assert compiled_fold(rows, prec) == decimal_fold(rows, prec)
 
 
 def test_the_compiled_walk_refuses_what_it_cannot_hold(walk: str) -> None:
@@ -329,6 +412,28 @@ def test_the_compiled_walk_refuses_what_it_cannot_hold(walk: str) -> None:
         pytest.skip("the compiled fold")
     with pytest.raises(rollup._Unsupported):
         compiled_fold([[(1, 0)]], 29)
+    with pytest.raises(rollup._Unsupported):  # an exponent beyond what it can add safely
+        compiled_fold([[(1, 2**63 - 1), (1, -1)]], 28)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plants())
+def test_both_walks_write_the_same_text(walk: str, plant: tuple[MasterData, date]) -> None:
+    """The same numbers written alike, whichever walk a machine has (a whole number without
+    an exponent, no trailing zeros after the point)."""
+    if walk != "compiled":
+        pytest.skip("compares the compiled walk with the arrays")
+    master, as_of = plant
+    compiled = roll_up_levels(master, as_of)
+    kernel, rollup._kernel = rollup._kernel, None
+    try:
+        arrays = roll_up_levels(master, as_of)
+    finally:
+        rollup._kernel = kernel
+    for code, std in compiled.costs.items():
+        for mine, theirs in ((std.lower_level, arrays[code].lower_level),
+                             (std.this_level, arrays[code].this_level)):
+            assert [str(v) for v in astuple(mine)] == [str(v) for v in astuple(theirs)], code
 
 
 @settings(max_examples=300, deadline=None)
@@ -536,10 +641,15 @@ def test_costs_whose_text_has_an_exponent_roll_up_exactly() -> None:
         versions.append(BomVersion(code, 1, START, (
             BomLine("P1", Decimal("0.001")), BomLine("P2", Decimal(3), Decimal("0.02")),
             BomLine("P3", Decimal(1)), *(BomLine(f"M{j}", Decimal(2)) for j in range(k)))))
+    items["W"] = Item("W", made=True)  # lower level: 1200 x 1 + 2.5E+3 x 2
+    versions.append(BomVersion("W", 1, START, (BomLine("P3", Decimal(1)),
+                                               BomLine("P1", Decimal(2)))))
     master = MasterData(items, Boms.of(versions))
     assert {str(i.standard_cost) for i in items.values() if not i.made} == {
         "2.5E+3", "1.2E-7", "1200"}
-    assert_same(roll_up_levels(master, DAY), roll_up_reference(master, DAY))
+    got = roll_up_levels(master, DAY)
+    assert_same(got, roll_up_reference(master, DAY))
+    assert str(got["W"].lower_level.material) == "6200"  # as Decimal addition writes it
 
 
 # --- the bulk shortcuts and their fallbacks -------------------------------------------------

@@ -24,15 +24,22 @@
 
 typedef unsigned __int128 u128;
 
-static u128 P10[40];  /* 10**0 .. 10**39 (10**39 overflows: never used as a bound) */
+/* Exponents stay far from int64's ends: their differences and sums cannot overflow. */
+#define EXP_LIMIT 1000000000000000LL
 
-static void init_powers(void) {
-    if (P10[0] == 1)
-        return;
+static u128 P10[40];  /* 10**0 .. 10**38 */
+
+/* Filled when the library is loaded, before any call (calls may run in several threads at
+ * once: ctypes lets go of the GIL). */
+__attribute__((constructor)) static void init_powers(void) {
     P10[0] = 1;
     for (int k = 1; k < 39; k++)
         P10[k] = P10[k - 1] * 10;
 }
+
+/* Raised whenever a function's arguments change: rollup.py loads only the version it
+ * was written for (an out-of-date build is not called, the arrays do the work). */
+int64_t backflush_abi_version(void) { return 2; }
 
 /* Decimal digits of c (at most 39; 0 for 0). */
 static int ndigits(u128 c) {
@@ -166,7 +173,7 @@ static int parse(const char *s, int64_t len, int prec, u128 *coef, int64_t *exp)
             return -3;
         int64_t x = 0;
         for (; i < len; i++) {
-            if (s[i] < '0' || s[i] > '9' || x > 100000000)
+            if (s[i] < '0' || s[i] > '9' || x > 100000000) /* far below EXP_LIMIT */
                 return -3;
             x = x * 10 + (s[i] - '0');
         }
@@ -204,7 +211,7 @@ static int parse_all(const char *text, const int64_t *ends, const int64_t *at, i
  * bom_items[s], lines line_bounds[s]..line_bounds[s+1]) and the costed items
  * order[act_bounds[lv]..act_bounds[lv+1]]. Out: the lower level of the items `made`, element
  * by element (e * n_made + k), as coefficient hi x 10**18 + lo and exponent, without
- * trailing zeros after the decimal point.
+ * trailing zeros (0 for zero).
  *
  * Returns 1 if a rounding was inexact, 0 if not; -1 for a precision it does not take, -2
  * when out of memory, -3 for a text it does not read.
@@ -222,7 +229,6 @@ int64_t backflush_levels(
     const int64_t *made, int64_t n_made, int64_t *out_lo, int64_t *out_hi, int64_t *out_exp) {
     if (prec < 1 || prec > 28 || n < 0)
         return -1;
-    init_powers();
     int p = (int)prec;
     size_t cells = (size_t)(4 * n + 1);
     u128 *feed = calloc(cells, sizeof(u128)), *own = calloc(cells, sizeof(u128));
@@ -292,7 +298,7 @@ int64_t backflush_levels(
             int64_t e = c ? lexp[v] : 0;
             u128 q = c / P10[18];
             uint64_t lo = (uint64_t)(c - q * P10[18]), hi = (uint64_t)q; /* c < 10**28 */
-            while (e < 0 && (lo || hi) && lo % 10 == 0) {
+            while ((lo || hi) && lo % 10 == 0) {
                 lo = lo / 10 + (hi % 10) * 100000000000000000u;
                 hi /= 10;
                 e += 1;
@@ -308,26 +314,28 @@ done:
     return code;
 }
 
-/* Adds up each row of terms (c x 10**e, c given in `width` limbs in base 10**9, at most 37
- * digits) in order, as Decimal addition in a context of `prec` digits does: for tests. */
+/* Adds up each row of terms (c x 10**e, c given in `width` (<= 5) limbs in base 10**9, at
+ * most 37 digits, |e| <= EXP_LIMIT) in order, as Decimal addition in a context of `prec`
+ * digits does: for tests. */
 int64_t backflush_fold_rows(int64_t n_rows, const int64_t *row_bounds, int64_t width,
                             const int64_t *limbs, int64_t n_terms, const int64_t *exps,
                             int64_t prec, int64_t *out_limbs, int64_t out_width,
                             int64_t *out_exp) {
     if (prec < 1 || prec > 28 || width < 1 || width > 5 || out_width != (prec + 8) / 9)
         return -1;
-    init_powers();
     int inexact = 0;
     for (int64_t r = 0; r < n_rows; r++) {
         u128 sum = 0;
         int64_t se = 0;
         for (int64_t k = row_bounds[r]; k < row_bounds[r + 1]; k++) {
+            if (width == 5 && (limbs[4 * n_terms + k] < 0 || limbs[4 * n_terms + k] >= 10))
+                return -1; /* 37 digits at most: no wrap-around in from_limbs */
             u128 t = from_limbs(limbs, width, n_terms, k);
             if (!t)
                 continue;
-            if (t >= P10[37])
-                return -1;
             int64_t te = exps[k];
+            if (t >= P10[37] || te > EXP_LIMIT || te < -EXP_LIMIT)
+                return -1;
             if (!sum) {
                 se = te;
                 sum = round_to(t, &se, (int)prec, &inexact);

@@ -11,7 +11,8 @@ ambient decimal context: 28 significant digits, half even, by default. A deep BO
 factors has more digits than that, so the reference rounds its running sums, line after line,
 in BOM order. Both walks reproduce that rounding digit for digit. Only values matter
 (``Decimal`` equality is numeric): a zero term, which cannot change a sum, is skipped, and
-results come back as Decimals without trailing zeros after the decimal point.
+both walks write results alike, as Decimal addition writes such sums: no trailing zeros after
+the decimal point, a whole number of at most the context's digits without an exponent.
 
 - **The compiled walk** (``_levels.c``, built by ``make install`` where there is a C compiler
   with 128-bit integers; loaded with :mod:`ctypes`): item by item, line by line, as the
@@ -372,8 +373,8 @@ def _shift_down(x: Ints, t: Ints, limbs: int) -> Ints:
     return out
 
 
-def _strip(coef: Ints, exp: Ints, cap: Ints | None = None) -> tuple[Ints, Ints]:
-    """Drop trailing zero digits (at most ``cap`` of them): the same numbers, fewer digits."""
+def _strip(coef: Ints, exp: Ints) -> tuple[Ints, Ints]:
+    """Drop trailing zero digits: the same numbers, fewer digits."""
     limbs, n = coef.shape
     if not n:
         return coef, exp
@@ -385,8 +386,6 @@ def _strip(coef: Ints, exp: Ints, cap: Ints | None = None) -> tuple[Ints, Ints]:
     for k in range(1, _D9):
         tz += limb % _POW[k] == 0
     tz[limb == 0] = 0
-    if cap is not None:
-        tz = np.minimum(tz, np.maximum(cap, 0))
     if not tz.any():
         return coef, exp
     return _shift_down(coef, tz, limbs), exp + tz
@@ -578,22 +577,37 @@ def _to_nums(values: Sequence[Decimal], prec: int) -> _Nums:
     return _Nums(coef, exp)
 
 
-def _to_decimals(nums: _Nums) -> list[Decimal]:
-    """Columns (at most 36 digits) back to Decimals, without trailing zeros beyond the
-    units."""
+def _to_decimals(nums: _Nums, prec: int) -> list[Decimal]:
+    """Columns (at most 36 digits, no trailing zeros) back to Decimals (see
+    :func:`_decimals`)."""
     n = nums.exp.size
     if not n:
         return []
-    coef, exp = _strip(nums.coef, nums.exp, -nums.exp)
+    coef, exp = nums.coef, nums.exp
     width = coef.shape[0]
     hi = np.zeros(n, np.int64)
     for j in range(width - 1, 1, -1):
         hi = hi * _B9 + coef[j]
     lo = coef[1] * _B9 + coef[0] if width > 1 else coef[0]
+    return _decimals(lo, hi, exp, prec)
+
+
+def _decimals(lo: Ints, hi: Ints, exp: Ints, prec: int) -> list[Decimal]:
+    """The Decimals ``(hi * 10**18 + lo) * 10**exp`` (coefficients without trailing zeros),
+    written as Decimal addition writes such a sum: a whole number of at most ``prec``
+    digits without an exponent (``75210``, not ``7.521E+4``). Both walks give the same
+    text."""
     ints = lo.astype(object)
     big = np.flatnonzero(hi)
     if big.size:
         ints[big] += hi[big].astype(object) * _B18
+    up = np.flatnonzero(exp > 0)
+    if up.size:
+        exp = exp.copy()
+        for k in up.tolist():
+            whole = ints[k] * 10 ** int(exp[k])
+            if len(str(whole)) <= prec:
+                ints[k], exp[k] = whole, 0
     return list(map(Decimal.scaleb, map(Decimal, ints.tolist()), exp.tolist()))
 
 
@@ -705,30 +719,44 @@ class _Kernel:
     """``_levels.c``'s functions (a shared library built with the package where a C compiler
     with 128-bit integers is at hand), called with NumPy arrays."""
 
+    ABI = 2  # backflush_abi_version() of the C code these signatures were written for
+    _I = ctypes.c_int64
+    _LEVELS = (_I, _I, ctypes.c_char_p, _I64P, _I64P, _I, ctypes.c_char_p, _I64P, _I64P, _I,
+               ctypes.POINTER(ctypes.c_uint8), _I, _I64P, _I64P, _I64P, _I64P, _I64P,
+               _I64P, _I64P, _I64P, _I64P, _I64P, _I, _I64P, _I64P, _I64P)
+    _FOLD_ROWS = (_I, _I64P, _I, _I64P, _I, _I64P, _I, _I64P, _I, _I64P)
+
     def __init__(self, path: str) -> None:
         lib = ctypes.CDLL(path)
+        version = lib.backflush_abi_version
+        version.restype, version.argtypes = ctypes.c_int64, ()
+        if version() != self.ABI:
+            raise ImportError(f"{path}: built from another version of _levels.c")
         self._levels = lib.backflush_levels
-        self._levels.restype = ctypes.c_int64
+        self._levels.restype, self._levels.argtypes = ctypes.c_int64, self._LEVELS
         self._fold_rows = lib.backflush_fold_rows
-        self._fold_rows.restype = ctypes.c_int64
+        self._fold_rows.restype, self._fold_rows.argtypes = ctypes.c_int64, self._FOLD_ROWS
 
     @staticmethod
-    def _args(values: Sequence[int | bytes | npt.NDArray[Any]]) -> list[Any]:
+    def _args(values: Sequence[int | bytes | npt.NDArray[Any]],
+              types: Sequence[Any]) -> list[Any]:
+        """The arguments as the C function takes them, checked against its signature."""
+        if len(values) != len(types):
+            raise TypeError(f"{len(types)} arguments expected, {len(values)} given")
         out: list[Any] = []
-        for v in values:
+        for v, kind in zip(values, types, strict=True):
             if isinstance(v, np.ndarray):
-                if not v.flags.c_contiguous or v.dtype not in (np.int64, np.uint8):
-                    raise ValueError("the kernel takes C-contiguous int64 or uint8 arrays")
-                out.append(v.ctypes.data_as(_I64P))
-            elif isinstance(v, bytes):
-                out.append(ctypes.c_char_p(v))
+                dtype = np.uint8 if kind is not _I64P else np.int64
+                if not v.flags.c_contiguous or v.dtype != dtype:
+                    raise TypeError(f"a C-contiguous {np.dtype(dtype)} array expected")
+                out.append(v.ctypes.data_as(kind))
             else:
-                out.append(ctypes.c_int64(v))
+                out.append(v)  # an int or bytes: ctypes converts it by argtypes (or refuses)
         return out
 
     def levels(self, *values: int | bytes | npt.NDArray[Any]) -> bool:
         """``backflush_levels``: the level walk; returns whether a rounding was inexact."""
-        code = int(self._levels(*self._args(values)))
+        code = int(self._levels(*self._args(values, self._LEVELS)))
         if code < 0:
             raise _Unsupported(f"the compiled level walk refused its input ({code})")
         return code == 1
@@ -743,7 +771,8 @@ class _Kernel:
         code = int(self._fold_rows(*self._args((
             rows, np.ascontiguousarray(bounds, np.int64), coef.shape[0],
             np.ascontiguousarray(coef, np.int64), coef.shape[1],
-            np.ascontiguousarray(exp, np.int64), prec, out.coef, width, out.exp))))
+            np.ascontiguousarray(exp, np.int64), prec, out.coef, width, out.exp),
+            self._FOLD_ROWS)))
         if code < 0:
             raise _Unsupported(f"the compiled fold refused its input ({code})")
         return out, code == 1
@@ -753,10 +782,10 @@ def _load_kernel() -> _Kernel | None:
     """The compiled level walk, or ``None`` (not built here: the arrays do the work)."""
     try:
         from backflush.domain import _levels
-    except ImportError:
-        return None
-    path = _levels.__file__
-    return _Kernel(path) if path else None
+
+        return _Kernel(_levels.__file__) if _levels.__file__ else None
+    except (ImportError, OSError, AttributeError):  # not built, or out of date: rebuild with
+        return None  # make install
 
 
 _kernel = _load_kernel()
@@ -1005,15 +1034,11 @@ class _Plan:
                 g_coef[k], g_exp[k] = coef, exponent
         return g_coef, g_exp
 
-    def _bought(self, prec: int) -> tuple[Ints, _Nums]:
-        """The purchased items that are not phantoms, with a non-zero material cost, and that
-        cost (``Cost.total``: standard cost + 0) as columns."""
-        bought_at = np.asarray([i for i in self.std if not self.active[i]], np.int64)
-        bought = list(map(self.add, map(self.std.__getitem__, bought_at.tolist()),
-                          repeat(ZERO)))
-        nonzero = np.fromiter(map(bool, bought), np.bool_, len(bought))
-        return bought_at[nonzero], _to_nums(
-            [bought[k] for k in np.flatnonzero(nonzero).tolist()], prec)
+    def _bought(self) -> tuple[Ints, list[Decimal]]:
+        """The purchased items that are not phantoms, and their material cost
+        (``Cost.total``: standard cost + 0)."""
+        at = np.asarray([i for i in self.std if not self.active[i]], np.int64)
+        return at, list(map(self.add, map(self.std.__getitem__, at.tolist()), repeat(ZERO)))
 
     def levels_in_kernel(self, kernel: _Kernel) -> None:
         """The level walk in compiled code (``_levels.c``), item by item: the same numbers
@@ -1027,9 +1052,7 @@ class _Plan:
             s0, s1, a, b = self._level(lv)
             if s1 > s0:
                 self._phantom_own(a, b)
-        bought_at = np.asarray([i for i in self.std if not self.active[i]], np.int64)
-        bought = list(map(self.add, map(self.std.__getitem__, bought_at.tolist()),
-                          repeat(ZERO)))  # Cost.total: std + 0
+        bought_at, bought = self._bought()
         items = self.order[~self.phantom[self.order]].tolist()  # own material is zero
         own_at = np.concatenate([e * n + np.asarray(items, np.int64)
                                  for e in range(1, N_ELEMENTS)])
@@ -1044,11 +1067,7 @@ class _Plan:
             self.order, self.act_bounds, made, k, lo, hi, exp)
         if inexact:  # as the reference's additions would have signalled
             self.ctx.flags[Inexact] = self.ctx.flags[Rounded] = True
-        ints = lo.astype(object)
-        big = np.flatnonzero(hi)
-        if big.size:
-            ints[big] += hi[big].astype(object) * _B18
-        values = list(map(Decimal.scaleb, map(Decimal, ints.tolist()), exp.tolist()))
+        values = _decimals(lo, hi, exp, prec)
         self.made_lower = [values[e * k:(e + 1) * k] for e in range(N_ELEMENTS)]
 
     def levels_in_arrays(self) -> None:
@@ -1069,8 +1088,11 @@ class _Plan:
         element = np.arange(N_ELEMENTS, dtype=np.int64)[:, None] * n
         feed_nd = np.zeros(N_ELEMENTS * n, np.int64)  # digits of the feed coefficients
         g_nd = _digits(g_coef)
-        idx, nums = self._bought(prec)
-        if idx.size:  # material
+        bought_at, bought = self._bought()
+        nonzero = np.flatnonzero(np.fromiter(map(bool, bought), np.bool_, len(bought)))
+        if nonzero.size:  # material
+            idx = bought_at[nonzero]
+            nums = _to_nums([bought[k] for k in nonzero.tolist()], prec)
             feed.coef[idx] = nums.coef.T
             feed.exp[idx] = nums.exp
             feed_nz[idx] = True
@@ -1131,7 +1153,7 @@ class _Plan:
         made = np.flatnonzero(self.made)
         dest = (element + made).reshape(-1)
         values = _to_decimals(_Nums(np.take(lower.coef, dest, axis=0).T.copy(),
-                                    lower.exp[dest]))
+                                    lower.exp[dest]), prec)
         k = made.size
         self.made_lower = [values[e * k:(e + 1) * k] for e in range(N_ELEMENTS)]
 
