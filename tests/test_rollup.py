@@ -284,40 +284,36 @@ def test_a_gross_quantity_with_many_digits_takes_the_decimal_walk() -> None:
 def test_fold_rounds_each_partial_sum_as_decimal_addition(
         rows: list[list[tuple[int, int]]], prec: int) -> None:
     """``S = round(S + term)`` per row, against Decimal addition, terms up to 37 digits."""
-    coefs, exps, row = [], [], []
-    for r, terms in enumerate(rows):
-        for coef, exp in terms:
-            coefs.append(coef)
-            exps.append(exp)
-            row.append(r)
-    limbs = np.array([[c // 10**(9 * j) % 10**9 for c in coefs] for j in range(5)],
-                     np.int64).reshape(5, len(coefs))
-    got, _ = rollup._fold(rollup._Nums(limbs, np.array(exps, np.int64)),
+    coefs = [c for terms in rows for c, _ in terms]
+    exps = [e for terms in rows for _, e in terms]
+    row = [r for r, terms in enumerate(rows) for _ in terms]
+    got, _ = rollup._fold(rollup._Nums(limbs_of(coefs), np.array(exps, np.int64)),
                           np.array(row, np.int64), len(rows), prec)
-    wide = Context(prec=100)  # the terms and the results exactly
-    with localcontext() as ctx:
-        ctx.prec = prec
-        for r, terms in enumerate(rows):
-            want = Decimal(0)
-            for coef, exp in terms:
-                want = ctx.add(want, wide.scaleb(Decimal(coef), exp))
-            value = sum(int(got.coef[j, r]) * 10**(9 * j) for j in range(got.coef.shape[0]))
-            assert wide.scaleb(Decimal(value), int(got.exp[r])) == want
+    assert as_decimals(got) == decimal_fold(rows, prec)[0]
+
+
+def limbs_of(coefs: list[int]) -> np.ndarray:
+    """Coefficients up to 45 digits as 5 limbs in base 10**9, a column each."""
+    return np.array([[c // 10**(9 * j) % 10**9 for c in coefs] for j in range(5)],
+                    np.int64).reshape(5, len(coefs))
+
+
+def as_decimals(nums: rollup._Nums) -> list[Decimal]:
+    """Columns of limbs and exponents as exact Decimals."""
+    wide = Context(prec=100)
+    return [wide.scaleb(Decimal(sum(int(nums.coef[j, r]) * 10**(9 * j)
+                                    for j in range(nums.coef.shape[0]))), int(nums.exp[r]))
+            for r in range(nums.exp.size)]
 
 
 def compiled_fold(rows: list[list[tuple[int, int]]], prec: int) -> tuple[list[Decimal], bool]:
     """Each row's terms (coefficient, exponent) added up by ``backflush_fold_rows``."""
     assert rollup._kernel is not None
     coefs = [c for terms in rows for c, _ in terms]
-    limbs = np.array([[c // 10**(9 * j) % 10**9 for c in coefs] for j in range(5)],
-                     np.int64).reshape(5, len(coefs))
     exps = np.array([e for terms in rows for _, e in terms], np.int64)
     bounds = np.cumsum([0] + [len(terms) for terms in rows])
-    got, inexact = rollup._kernel.fold_rows(bounds, limbs, exps, prec)
-    wide = Context(prec=100)
-    return [wide.scaleb(Decimal(sum(int(got.coef[j, r]) * 10**(9 * j)
-                                    for j in range(got.coef.shape[0]))), int(got.exp[r]))
-            for r in range(len(rows))], inexact
+    got, inexact = rollup._kernel.fold_rows(bounds, limbs_of(coefs), exps, prec)
+    return as_decimals(got), inexact
 
 
 def decimal_fold(rows: list[list[tuple[int, int]]], prec: int) -> tuple[list[Decimal], bool]:

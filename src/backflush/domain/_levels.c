@@ -124,10 +124,17 @@ static u128 from_limbs(const int64_t *limbs, int64_t width, int64_t stride, int6
     return c;
 }
 
+/* c < 10**36 as hi x 10**18 + lo. */
+static void split18(u128 c, uint64_t *hi, uint64_t *lo) {
+    u128 q = c / P10[18];
+    *lo = (uint64_t)(c - q * P10[18]);
+    *hi = (uint64_t)q;
+}
+
 /* c < 10**36 into `width` (<= 4) limbs in base 10**9. */
 static void to_limbs(u128 c, int64_t *limbs, int64_t width, int64_t stride, int64_t at) {
-    u128 q = c / P10[18];
-    uint64_t lo = (uint64_t)(c - q * P10[18]), hi = (uint64_t)q;
+    uint64_t hi, lo;
+    split18(c, &hi, &lo);
     int64_t four[4] = {(int64_t)(lo % 1000000000u), (int64_t)(lo / 1000000000u),
                        (int64_t)(hi % 1000000000u), (int64_t)(hi / 1000000000u)};
     for (int64_t j = 0; j < width; j++)
@@ -296,8 +303,8 @@ int64_t backflush_levels(
             int64_t v = el * n + made[k], at = el * n_made + k;
             u128 c = lower[v];
             int64_t e = c ? lexp[v] : 0;
-            u128 q = c / P10[18];
-            uint64_t lo = (uint64_t)(c - q * P10[18]), hi = (uint64_t)q; /* c < 10**28 */
+            uint64_t hi, lo;
+            split18(c, &hi, &lo); /* c < 10**28 */
             while ((lo || hi) && lo % 10 == 0) {
                 lo = lo / 10 + (hi % 10) * 100000000000000000u;
                 hi /= 10;

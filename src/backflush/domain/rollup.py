@@ -986,9 +986,9 @@ class _Plan:
         (a long chain), where a pass per level costs more than it saves."""
         n, add, mul = self.n, self.add, self.mul
         feed = [[ZERO] * n for _ in range(N_ELEMENTS)]
-        for i, s in self.std.items():
-            if not self.active[i]:
-                feed[0][i] = add(s, ZERO)
+        bought_at, bought = self._bought()
+        for i, v in zip(bought_at.tolist(), bought, strict=True):
+            feed[0][i] = v
         gross = self.gross
         comps = self.l_comp.tolist()
         g_codes = self.g_code.tolist()
@@ -1046,12 +1046,10 @@ class _Plan:
         prec = self._check_context(28)
         n = self.n
         g_coef, g_exp = self._gross_columns()
-        # A phantom's own conversion joins its parents' own (in Decimal, as the reference):
-        # a parent's own is read at its level, after all of its lines.
-        for lv in range(len(self.slot_bounds) - 1):
-            s0, s1, a, b = self._level(lv)
-            if s1 > s0:
-                self._phantom_own(a, b)
+        # A phantom's own conversion joins its parents' own (in Decimal, as the reference),
+        # every line at once: the lines are in level order, and a parent's own is read only
+        # at its level, after all of its lines.
+        self._phantom_own(0, int(self.line_bounds[-1]))
         bought_at, bought = self._bought()
         items = self.order[~self.phantom[self.order]].tolist()  # own material is zero
         own_at = np.concatenate([e * n + np.asarray(items, np.int64)
@@ -1065,10 +1063,7 @@ class _Plan:
             self.phantom.astype(np.uint8), len(self.slot_bounds) - 1, self.slot_bounds,
             self.line_bounds, self.bom_items, self.l_comp, self.g_code, g_coef, g_exp,
             self.order, self.act_bounds, made, k, lo, hi, exp)
-        if inexact:  # as the reference's additions would have signalled
-            self.ctx.flags[Inexact] = self.ctx.flags[Rounded] = True
-        values = _decimals(lo, hi, exp, prec)
-        self.made_lower = [values[e * k:(e + 1) * k] for e in range(N_ELEMENTS)]
+        self._keep_lower(_decimals(lo, hi, exp, prec), inexact)
 
     def levels_in_arrays(self) -> None:
         """The level walk on multi-limb integers (see the module docstring)."""
@@ -1148,13 +1143,16 @@ class _Plan:
             feed.exp[dest] = low.exp
             feed_nz[dest] = (low.coef != 0).any(axis=0)
             feed_nd[dest] = _ndigits(low.coef, _D9)
-        if inexact:  # as the reference's additions would have signalled
+        dest = (element + np.flatnonzero(self.made)).reshape(-1)
+        self._keep_lower(_to_decimals(_Nums(np.take(lower.coef, dest, axis=0).T.copy(),
+                                            lower.exp[dest]), prec), inexact)
+
+    def _keep_lower(self, values: list[Decimal], inexact: bool) -> None:
+        """The made items' lower levels from an integer walk (element by element, in item
+        order), and the signals the reference's additions would have raised."""
+        if inexact:
             self.ctx.flags[Inexact] = self.ctx.flags[Rounded] = True
-        made = np.flatnonzero(self.made)
-        dest = (element + made).reshape(-1)
-        values = _to_decimals(_Nums(np.take(lower.coef, dest, axis=0).T.copy(),
-                                    lower.exp[dest]), prec)
-        k = made.size
+        k = len(values) // N_ELEMENTS
         self.made_lower = [values[e * k:(e + 1) * k] for e in range(N_ELEMENTS)]
 
     def costs(self) -> dict[str, StandardCost]:
