@@ -2,8 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Reinstalled when the project's metadata or the compiled level walk changes.
-BUILD_INPUTS := pyproject.toml setup.py src/backflush/domain/_levels.c
+# Reinstalled when the project's metadata changes.
+BUILD_INPUTS := pyproject.toml
 STAMP := $(VENV)/.installed-$(shell cat $(BUILD_INPUTS) | cksum | cut -d' ' -f1)
 
 .PHONY: demo test lint install clean
@@ -34,4 +34,3 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build
-	find src -name "*.so" -delete

@@ -1,1 +1,1 @@
-"""Adapters: ledger storage (memory; SQL to come) and file formats (scenario YAML/JSON)."""
+"""Adapters: storage (memory, SQL) and files (scenarios, CSV, JSON Lines, XLSX)."""

@@ -1,29 +1,54 @@
-"""An in-memory ledger: the default for ``backflush run`` and for fast tests."""
+"""A ledger in memory: the default for ``backflush run`` and for fast tests.
+
+The four stores share one :class:`_State`; the unit of work snapshots it when it begins
+(containers copied, immutable records shared) and puts the snapshot back on rollback.
+"""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-from backflush.domain.costing import CostVersion, MasterData
-from backflush.domain.events import Event, Flow, Reversal
+from backflush.domain.costs import CostVersion
+from backflush.domain.errors import LedgerError
+from backflush.domain.events import Event
 from backflush.domain.journal import (
     Alert,
     Finding,
     JournalEntry,
-    Posting,
+    PendingChange,
     StockMove,
     queue_after,
 )
-from backflush.domain.numbers import ZERO
+from backflush.domain.masterdata import MasterData
+from backflush.domain.numbers import ZERO, add
 from backflush.domain.policy import Policy
-from backflush.domain.posting import Context, PostedEvent
-from backflush.domain.summary import Summary, share
-from backflush.service_layer.repository import StoredEntry
+from backflush.service_layer.ports import EventRows, IdsTaken, StoredEntry, StoredEvent
 from backflush.service_layer.unit_of_work import UnitOfWork
+
+
+@dataclass
+class _Row:
+    """An event in the log: the event itself, or a template and its id (bulk rows)."""
+
+    seq: int
+    event: Event | None
+    template: Event | None
+    event_id: str
+    cost_version: int
+    summary: int | None
+    reversed_by: str | None = None
+
+    def stored(self) -> StoredEvent:
+        event = self.event
+        if event is None:
+            assert self.template is not None
+            event = replace(self.template, id=self.event_id)
+        return StoredEvent(event, self.seq, self.cost_version, self.summary, self.reversed_by)
 
 
 @dataclass
@@ -31,91 +56,252 @@ class _State:
     master: MasterData | None = None
     policy: Policy | None = None
     costs: CostVersion | None = None
-    posted: dict[str, PostedEvent] = field(default_factory=dict)
+    opened_on: date | None = None
     cost_history: dict[int, CostVersion] = field(default_factory=dict)
-    entries: list[StoredEntry] = field(default_factory=list)
-    moves: list[tuple[date, StockMove, str]] = field(default_factory=list)
-    stock: dict[tuple[str, str], Decimal] = field(default_factory=dict)
-    totals: dict[str, Decimal] = field(default_factory=dict)
-    pending: dict[tuple[str, str], list[tuple[str, Decimal]]] = field(default_factory=dict)
-    pending_tot: dict[str, Decimal] = field(default_factory=dict)
-    balances: dict[str, Decimal] = field(default_factory=dict)
-    reversed_by: dict[str, str] = field(default_factory=dict)
     locked_through: date | None = None
     closed: list[date] = field(default_factory=list)
+    events: dict[str, _Row] = field(default_factory=dict)
+    entries: list[tuple[int | None, JournalEntry]] = field(default_factory=list)
+    balances: dict[str, Decimal] = field(default_factory=dict)
+    moves: list[tuple[int | None, date, StockMove]] = field(default_factory=list)
+    stock: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    totals: dict[str, Decimal] = field(default_factory=dict)
+    pending_changes: list[tuple[int, PendingChange]] = field(default_factory=list)
+    pending: dict[tuple[str, str], list[tuple[str, Decimal]]] = field(default_factory=dict)
+    pending_tot: dict[str, Decimal] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
+    def snapshot(self) -> _State:
+        clone = copy.copy(self)
+        for name in ("cost_history", "events", "balances", "stock", "totals", "pending_tot"):
+            setattr(clone, name, dict(getattr(self, name)))
+        for name in ("closed", "entries", "moves", "pending_changes", "alerts", "findings"):
+            setattr(clone, name, list(getattr(self, name)))
+        clone.events = {k: copy.copy(v) for k, v in self.events.items()}
+        clone.pending = {k: list(v) for k, v in self.pending.items()}
+        return clone
 
-class InMemoryLedger:
-    def __init__(self) -> None:
-        self.s = _State()
 
-    # ---- setup and master data
-    def setup(self, master: MasterData, policy: Policy, costs: CostVersion) -> None:
-        self.s.master, self.s.policy, self.s.costs = master, policy, costs
-        self.s.cost_history[costs.number] = costs
+class _Part:
+    def __init__(self, ledger: MemoryLedger) -> None:
+        self.ledger = ledger
 
     @property
+    def s(self) -> _State:
+        return self.ledger.state
+
+
+class MemoryMaster(_Part):
     def ready(self) -> bool:
-        return self.s.master is not None
+        return self.s.policy is not None
 
-    @property
+    def _need(self) -> _State:
+        if self.s.policy is None:
+            raise LedgerError("no ledger is set up here")
+        return self.s
+
+    def setup(self, master: MasterData, policy: Policy, costs: CostVersion,
+              opened_on: date) -> None:
+        if self.ready():
+            raise LedgerError("this ledger is already set up")
+        s = self.s
+        s.master, s.policy, s.costs, s.opened_on = master, policy, costs, opened_on
+        s.cost_history[costs.number] = costs
+
     def master(self) -> MasterData:
-        assert self.s.master is not None, "ledger not set up"
-        return self.s.master
+        master = self._need().master
+        assert master is not None
+        return master
 
-    @property
     def policy(self) -> Policy:
-        assert self.s.policy is not None, "ledger not set up"
-        return self.s.policy
+        policy = self._need().policy
+        assert policy is not None
+        return policy
 
-    @property
     def costs(self) -> CostVersion:
-        assert self.s.costs is not None, "ledger not set up"
-        return self.s.costs
+        costs = self._need().costs
+        assert costs is not None
+        return costs
+
+    def cost_version(self, number: int) -> CostVersion:
+        return self.s.cost_history[number]
+
+    def opened_on(self) -> date:
+        opened = self._need().opened_on
+        assert opened is not None
+        return opened
+
+    def locked_through(self) -> date | None:
+        return self.s.locked_through
 
     def replace_master(self, master: MasterData, costs: CostVersion) -> None:
         self.s.master, self.s.costs = master, costs
         self.s.cost_history[costs.number] = costs
 
-    def save_policy(self, policy: Policy) -> None:
-        self.s.policy = policy
+    def add_cost_version(self, costs: CostVersion, master: MasterData, event_id: str) -> None:
+        self.replace_master(master, costs)
 
-    def cost_version_used(self) -> bool:
-        return any(st.entry.cost_version == self.costs.number for st in self.s.entries)
+    def lock(self, through: date, period: str, event_id: str) -> None:
+        s = self.s
+        s.locked_through = max(through, s.locked_through or date.min)
+        s.closed.append(through)
 
-    def anything_posted(self) -> bool:
-        return bool(self.s.posted)
+    def closed_periods(self) -> list[date]:
+        return list(self.s.closed)
 
-    def entries_of(self, event_id: str) -> list[StoredEntry]:
-        return [st for st in self.s.entries if st.entry.event_id == event_id]
+    def frozen(self) -> bool:
+        return bool(self.s.events)
+
+
+class MemoryEvents(_Part):
+    def get(self, event_id: str) -> StoredEvent | None:
+        row = self.s.events.get(event_id)
+        return row.stored() if row is not None else None
+
+    def find(self, ids: Sequence[str]) -> Mapping[str, StoredEvent]:
+        rows = self.s.events
+        return {i: rows[i].stored() for i in ids if i in rows}
+
+    def append(self, event: Event, cost_version: int, summary: int | None = None) -> int:
+        s = self.s
+        if event.id in s.events:
+            raise IdsTaken([event.id])
+        seq = len(s.events) + 1
+        s.events[event.id] = _Row(seq, event, None, event.id, cost_version, summary)
+        return seq
+
+    def append_many(self, rows: EventRows, cost_version: int) -> None:
+        s = self.s
+        taken = [i for i in rows.ids if i in s.events]
+        if taken or len(set(rows.ids)) != len(rows.ids):
+            raise IdsTaken(taken)
+        seq = len(s.events)
+        for event_id, t in zip(rows.ids, rows.index, strict=True):
+            seq += 1
+            s.events[event_id] = _Row(seq, None, rows.templates[t], event_id, cost_version,
+                                      rows.entries[t])
+
+    def mark_reversed(self, of: str, by: str) -> None:
+        self.s.events[of].reversed_by = by
+
+    def count(self) -> int:
+        return len(self.s.events)
+
+    def all(self) -> Iterator[StoredEvent]:
+        return (row.stored() for row in list(self.s.events.values()))
+
+    def summarised_reversed(self, kind: str, start: date, end: date) -> list[StoredEvent]:
+        out = []
+        for row in self.s.events.values():
+            if row.summary is not None and row.reversed_by is not None:
+                stored = row.stored()
+                if stored.event.type == kind and start <= stored.event.date <= end:
+                    out.append(stored)
+        return out
+
+    def add_alerts(self, event_seq: int | None, alerts: Sequence[Alert]) -> None:
+        self.s.alerts.extend(alerts)
+
+    def alerts(self) -> list[Alert]:
+        return list(self.s.alerts)
+
+    def add_findings(self, event_seq: int, findings: Sequence[Finding]) -> None:
+        self.s.findings.extend(findings)
+
+    def findings(self) -> list[Finding]:
+        return list(self.s.findings)
+
+
+class MemoryJournal(_Part):
+    def append(self, event_seq: int | None, entries: Sequence[JournalEntry]) -> list[int]:
+        s = self.s
+        seqs = []
+        for entry in entries:
+            s.entries.append((event_seq, entry))
+            seqs.append(len(s.entries))
+            for ln in entry.lines:
+                s.balances[ln.account] = add(s.balances.get(ln.account, ZERO), ln.net)
+        return seqs
 
     def entry(self, seq: int) -> StoredEntry | None:
-        return self.s.entries[seq - 1] if 0 < seq <= len(self.s.entries) else None
+        entries = self.s.entries
+        return StoredEntry(seq, entries[seq - 1][1]) if 0 < seq <= len(entries) else None
 
-    # ---- LedgerView
-    @property
-    def locked_through(self) -> date | None:
-        return self.s.locked_through
+    def entries(self) -> Iterator[StoredEntry]:
+        return (StoredEntry(i, e) for i, (_, e) in enumerate(list(self.s.entries), 1))
 
-    def prefetch(self, items: Iterable[str]) -> None:
-        pass
+    def entries_of(self, event_id: str) -> list[StoredEntry]:
+        return [StoredEntry(i, e) for i, (_, e) in enumerate(self.s.entries, 1)
+                if e.event_id == event_id and e.type != "summary"]
 
+    def balances(self) -> Mapping[str, Decimal]:
+        return dict(self.s.balances)
+
+    def balance(self, account: str, as_of: date | None = None) -> Decimal:
+        if as_of is None:
+            return self.s.balances.get(account, ZERO)
+        return sum((ln.net for _, e in self.s.entries if e.date <= as_of
+                    for ln in e.lines if ln.account == account), ZERO)
+
+    def family_balance(self, family: str, account: str, as_of: date | None = None) -> Decimal:
+        return sum((ln.net for _, e in self.s.entries if as_of is None or e.date <= as_of
+                    for ln in e.lines if ln.account == account and ln.family == family), ZERO)
+
+    def cogs_content(self, start: date, end: date) -> tuple[Decimal, Decimal]:
+        material = conversion = ZERO
+        for _, e in self.s.entries:
+            if start <= e.date <= end:
+                material += e.cogs_material
+                conversion += e.cogs_conversion
+        return material, conversion
+
+
+class MemoryStock(_Part):
     def on_hand(self, item: str, location: str) -> Decimal:
         return self.s.stock.get((item, location), ZERO)
 
     def on_hand_total(self, item: str) -> Decimal:
         return self.s.totals.get(item, ZERO)
 
-    def stock_totals(self, as_of: date | None = None) -> Mapping[str, Decimal]:
+    def totals(self, as_of: date | None = None) -> Mapping[str, Decimal]:
         if as_of is None:
             return {k: v for k, v in self.s.totals.items() if v}
         out: dict[str, Decimal] = {}
-        for when, m, _ in self.s.moves:
+        for _, when, m in self.s.moves:
             if when <= as_of:
                 out[m.item] = out.get(m.item, ZERO) + m.qty
         return {k: v for k, v in out.items() if v}
+
+    def balances(self) -> Mapping[tuple[str, str], Decimal]:
+        return dict(self.s.stock)
+
+    def prefetch(self, items: Sequence[str]) -> None:
+        pass
+
+    def apply(self, event_seq: int | None, day: date, moves: Sequence[StockMove],
+              pending: Sequence[PendingChange] = ()) -> None:
+        s = self.s
+        for m in moves:
+            s.moves.append((event_seq, day, m))
+            key = (m.item, m.location)
+            s.stock[key] = add(s.stock.get(key, ZERO), m.qty)
+            s.totals[m.item] = add(s.totals.get(m.item, ZERO), m.qty)
+        for p in pending:
+            assert event_seq is not None, "summaries park nothing"
+            s.pending_changes.append((event_seq, p))
+            s.pending_tot[p.item] = add(s.pending_tot.get(p.item, ZERO), p.qty)
+            key = (p.item, p.location)
+            s.pending[key] = queue_after(s.pending.get(key, []), p)
+
+    def moves(self) -> Iterator[StockMove]:
+        return (m for _, _, m in list(self.s.moves))
+
+    def moves_of(self, event_seq: int) -> list[StockMove]:
+        return [m for seq, _, m in self.s.moves if seq == event_seq]
+
+    def pending_of(self, event_seq: int) -> list[PendingChange]:
+        return [p for seq, p in self.s.pending_changes if seq == event_seq]
 
     def pending_at(self, item: str, location: str) -> Sequence[tuple[str, Decimal]]:
         return tuple(self.s.pending.get((item, location), ()))
@@ -126,197 +312,72 @@ class InMemoryLedger:
     def pending_totals(self) -> Mapping[str, Decimal]:
         return {k: v for k, v in self.s.pending_tot.items() if v}
 
-    def posted(self, event_id: str) -> PostedEvent | None:
-        found = self.s.posted.get(event_id)
-        if found is None or found.summary is None:
-            return found
-        costs = self.s.cost_history[found.posting.cost_version]
-        posting = share(Context(self.master, self.policy, costs, self), found.event)
-        return PostedEvent(found.event, replace(posting, cost_version=costs.number),
-                           found.summary)
-
-    def reversed_by(self, event_id: str) -> str | None:
-        return self.s.reversed_by.get(event_id)
-
-    def balance(self, account: str, as_of: date | None = None) -> Decimal:
-        if as_of is None:
-            return self.s.balances.get(account, ZERO)
-        return sum((ln.net for st in self.s.entries if st.entry.date <= as_of
-                    for ln in st.entry.lines if ln.account == account), ZERO)
-
-    def family_balance(self, family: str, account: str, as_of: date | None = None) -> Decimal:
-        return sum((ln.net for st in self.s.entries
-                    if as_of is None or st.entry.date <= as_of
-                    for ln in st.entry.lines if ln.account == account and ln.family == family),
-                   ZERO)
-
-    def cogs_content(self, start: date, end: date) -> tuple[Decimal, Decimal]:
-        material = conversion = ZERO
-        for st in self.s.entries:
-            if start <= st.entry.date <= end:
-                material += st.entry.cogs_material
-                conversion += st.entry.cogs_conversion
-        return material, conversion
-
     def backflushed(self, component: str, start: date, end: date) -> Mapping[str, Decimal]:
+        s = self.s
+        by_seq = {row.seq: row for row in s.events.values()}
         out: dict[str, Decimal] = {}
-        for pe in self.s.posted.values():
-            ev = pe.event
-            if ev.type != "completion" or not start <= ev.date <= end \
-                    or ev.id in self.s.reversed_by:
+
+        def count(parent: str, qty: Decimal) -> None:
+            out[parent] = out.get(parent, ZERO) + qty
+
+        for seq, when, m in s.moves:
+            if m.item != component or m.kind != "backflush" or not start <= when <= end:
                 continue
-            parent: str = getattr(ev, "item")  # noqa: B009 - any completion has an item
-            used = sum((-m.qty for m in pe.posting.moves
-                        if m.item == component and m.kind == "backflush"), ZERO)
-            used += sum((p.qty for p in pe.posting.pending
-                         if p.item == component and p.qty > 0), ZERO)
-            if used:
-                out[parent] = out.get(parent, ZERO) + used
-        # Summary moves carry their parent; reversed events are taken out by their share.
-        for when, m, _ in self.s.moves:
-            if m.parent and m.item == component and m.kind == "backflush" \
-                    and start <= when <= end:
-                out[m.parent] = out.get(m.parent, ZERO) - m.qty
-        for pe in self.s.posted.values():
-            ev = pe.event
-            if pe.summary is not None and ev.type == "completion" \
-                    and ev.id in self.s.reversed_by and start <= ev.date <= end:
-                undone = self.posted(ev.id)
-                assert undone is not None
-                parent = getattr(ev, "item")  # noqa: B009
-                out[parent] = out.get(parent, ZERO) + sum(
-                    (m.qty for m in undone.posting.moves
-                     if m.item == component and m.kind == "backflush"), ZERO)
+            if m.parent:  # a summary's move names its parent
+                count(m.parent, -m.qty)
+                continue
+            row = by_seq.get(seq) if seq is not None else None
+            if row is not None and row.event is not None and row.event.type == "completion" \
+                    and row.reversed_by is None:
+                count(str(getattr(row.event, "item")), -m.qty)  # noqa: B009
+        for seq, p in s.pending_changes:
+            row = by_seq.get(seq)
+            if p.item == component and p.qty > 0 and row is not None and row.event is not None \
+                    and row.event.type == "completion" and row.reversed_by is None \
+                    and start <= row.event.date <= end:
+                count(str(getattr(row.event, "item")), p.qty)  # noqa: B009
         return {k: v for k, v in out.items() if v}
 
-    # ---- writing
-    def stored_event(self, event_id: str) -> Event | None:
-        found = self.s.posted.get(event_id)
-        return found.event if found is not None else None
 
-    def settle(self) -> tuple[Sequence[Event | Flow], set[str]] | None:
-        return None  # summaries are written at once
+class MemoryLedger:
+    """One ledger's state, and its four stores."""
 
-    def record_summary(self, run: Sequence[Event | Flow], summary: Summary) -> set[str] | None:
-        s = self.s
-        seen: set[str] = set()
-        clashes: set[str] = set()
-        for ev in run:
-            if ev.id in s.posted or ev.id in seen:
-                clashes.add(ev.id)
-            seen.add(ev.id)
-        if clashes:
-            return clashes
-        entry_of: dict[date, int] = {}
-        for day in summary.days:
-            entry_of[day.date] = 0
-            if day.entry is not None:
-                self._add_entry(day.entry)
-                entry_of[day.date] = len(s.entries)
-            for m in day.moves:
-                self._add_move(day.date, m, "")
-        for ev in run:
-            event = ev.event() if isinstance(ev, Flow) else ev
-            s.posted[ev.id] = PostedEvent(event, Posting(cost_version=summary.cost_version),
-                                          entry_of[ev.date])
-        s.alerts.extend(alert for _, alert in summary.alerts)
-        return None
-
-    def _add_entry(self, entry: JournalEntry) -> None:
-        s = self.s
-        s.entries.append(StoredEntry(len(s.entries) + 1, entry))
-        for ln in entry.lines:
-            s.balances[ln.account] = s.balances.get(ln.account, ZERO) + ln.net
-
-    def _add_move(self, when: date, m: StockMove, event_id: str) -> None:
-        s = self.s
-        s.moves.append((when, m, event_id))
-        s.stock[(m.item, m.location)] = s.stock.get((m.item, m.location), ZERO) + m.qty
-        s.totals[m.item] = s.totals.get(m.item, ZERO) + m.qty
-
-    def record(self, event: Event, posting: Posting) -> None:
-        s = self.s
-        s.posted[event.id] = PostedEvent(event, posting)
-        for entry in posting.entries:
-            self._add_entry(entry)
-        for m in posting.moves:
-            self._add_move(event.date, m, event.id)
-        for p in posting.pending:
-            s.pending_tot[p.item] = s.pending_tot.get(p.item, ZERO) + p.qty
-            key = (p.item, p.location)
-            s.pending[key] = queue_after(s.pending.get(key, []), p)
-        if isinstance(event, Reversal):
-            s.reversed_by[event.of] = event.id
-        if posting.new_cost_version is not None:
-            s.costs = posting.new_cost_version
-            s.cost_history[s.costs.number] = s.costs
-        if posting.new_master is not None:
-            s.master = posting.new_master
-        if posting.locks_through is not None:
-            s.locked_through = max(posting.locks_through, s.locked_through or date.min)
-            s.closed.append(posting.locks_through)
-        s.alerts.extend(posting.alerts)
-        s.findings.extend(posting.findings)
-
-    # ---- reading
-    def entries(self) -> Iterator[StoredEntry]:
-        return iter(self.s.entries)
-
-    def moves(self) -> Iterator[StockMove]:
-        return (m for _, m, _ in self.s.moves)
-
-    def events(self) -> Iterator[Event]:
-        return (pe.event for pe in self.s.posted.values())
-
-    def event_ids(self) -> set[str]:
-        return set(self.s.posted)
-
-    def stock(self) -> Mapping[tuple[str, str], Decimal]:
-        return dict(self.s.stock)
-
-    def balances(self) -> Mapping[str, Decimal]:
-        return dict(self.s.balances)
-
-    def alerts(self) -> list[Alert]:
-        return list(self.s.alerts)
-
-    def findings(self) -> list[Finding]:
-        return list(self.s.findings)
-
-    def closed_periods(self) -> list[date]:
-        return list(self.s.closed)
+    def __init__(self) -> None:
+        self.state = _State()
+        self.master = MemoryMaster(self)
+        self.events = MemoryEvents(self)
+        self.journal = MemoryJournal(self)
+        self.stock = MemoryStock(self)
 
 
-class InMemoryUnitOfWork(UnitOfWork):
+class MemoryUnitOfWork(UnitOfWork):
     """Rolls back to the state at ``__enter__`` unless committed."""
 
-    ledger: InMemoryLedger
-
-    def __init__(self, ledger: InMemoryLedger | None = None) -> None:
-        self.ledger = ledger or InMemoryLedger()
+    def __init__(self, ledger: MemoryLedger | None = None) -> None:
+        self.ledger = ledger or MemoryLedger()
+        self.master, self.events = self.ledger.master, self.ledger.events
+        self.journal, self.stock = self.ledger.journal, self.ledger.stock
         self._snapshot: _State | None = None
 
-    def __enter__(self) -> InMemoryUnitOfWork:
-        super().__enter__()
-        self._snapshot = _snapshot(self.ledger.s)
-        return self
+    def _begin(self) -> None:
+        self._snapshot = self.ledger.state.snapshot()
 
     def _commit(self) -> None:
-        self._snapshot = _snapshot(self.ledger.s)
+        self._snapshot = None
 
     def rollback(self) -> None:
         if self._snapshot is not None:
-            self.ledger.s = self._snapshot
-            self._snapshot = _snapshot(self._snapshot)
+            self.ledger.state = self._snapshot
+            self._snapshot = None
 
+    def _end(self) -> None:
+        self._snapshot = None
 
-def _snapshot(state: _State) -> _State:
-    """Containers copied, immutable records shared."""
-    clone = copy.copy(state)
-    for name in ("posted", "cost_history", "stock", "totals", "pending_tot", "balances",
-                 "reversed_by"):
-        setattr(clone, name, dict(getattr(state, name)))
-    for name in ("entries", "moves", "closed", "alerts", "findings"):
-        setattr(clone, name, list(getattr(state, name)))
-    clone.pending = {k: list(v) for k, v in state.pending.items()}
-    return clone
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        saved = self.ledger.state.snapshot()
+        try:
+            yield
+        except BaseException:
+            self.ledger.state = saved
+            raise

@@ -12,31 +12,42 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from backflush.domain import text
 from backflush.domain.errors import BomCycleError, NumberError
 from backflush.domain.items import Item
-from backflush.domain.numbers import ONE, ZERO, mul, to_decimal
+from backflush.domain.numbers import EXACT, FACTOR, ONE, QUANTITY, ZERO, add, mul, to_decimal
+
+GROSS_PLACES = 12  # a gross quantity has at most 6 + 6 decimal places
 
 
 @dataclass(frozen=True, slots=True)
 class BomLine:
+    """``qty`` of ``component`` per unit of the parent, ``scrap`` the planned loss.
+
+    ``gross_qty`` = qty × (1 + scrap), exact; ``gross_e12`` is the same number × 10**12 as an
+    integer, what the roll-up sums with (worked out once, when the line is made).
+    """
+
     component: str
     qty: Decimal
     scrap: Decimal = ZERO
+    gross_qty: Decimal = field(init=False, repr=False, compare=False)
+    gross_e12: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "qty", to_decimal(self.qty, f"BOM line {self.component}: qty"))
-        object.__setattr__(
-            self, "scrap", to_decimal(self.scrap, f"BOM line {self.component}: scrap")
-        )
-        if self.qty <= 0:
-            raise NumberError(f"BOM line {self.component}: qty must be positive")
-        if self.scrap < 0 or self.scrap >= 1:
-            raise NumberError(f"BOM line {self.component}: scrap must be in [0, 1)")
-
-    @property
-    def gross_qty(self) -> Decimal:
-        """Quantity per parent including the planned scrap."""
-        return mul(self.qty, ONE + self.scrap)
+        text.code(self.component, "BOM line component")
+        what = f"BOM line {self.component}"
+        qty = to_decimal(self.qty, f"{what}: qty", QUANTITY)
+        scrap = to_decimal(self.scrap, f"{what}: scrap", FACTOR)
+        if qty <= 0:
+            raise NumberError(f"{what}: qty must be positive")
+        if scrap < 0 or scrap >= 1:
+            raise NumberError(f"{what}: scrap must be in [0, 1)")
+        gross = mul(qty, add(ONE, scrap)) if scrap else qty
+        object.__setattr__(self, "qty", qty)
+        object.__setattr__(self, "scrap", scrap)
+        object.__setattr__(self, "gross_qty", gross)
+        object.__setattr__(self, "gross_e12", int(gross.scaleb(GROSS_PLACES, EXACT)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +56,13 @@ class BomVersion:
     version: int
     effective_from: date
     lines: tuple[BomLine, ...]
+
+    def __post_init__(self) -> None:
+        text.code(self.parent, "BOM parent")
+        if isinstance(self.version, bool) or not isinstance(self.version, int) \
+                or not 1 <= self.version < 10**6:
+            raise NumberError(f"bom {self.parent}: version must be a whole number from 1")
+        object.__setattr__(self, "lines", tuple(self.lines))
 
     @property
     def key(self) -> str:
@@ -60,6 +78,9 @@ class Boms:
     _parents: Mapping[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        ordered = {p: tuple(sorted(vs, key=lambda v: (v.effective_from, v.version)))
+                   for p, vs in self.versions.items()}
+        object.__setattr__(self, "versions", ordered)
         parents: dict[str, set[str]] = {}
         for p, vs in self.versions.items():
             for v in vs:
@@ -72,10 +93,10 @@ class Boms:
         by_parent: dict[str, list[BomVersion]] = {}
         for v in versions:
             by_parent.setdefault(v.parent, []).append(v)
-        return Boms(
-            {p: tuple(sorted(vs, key=lambda v: (v.effective_from, v.version)))
-             for p, vs in by_parent.items()}
-        )
+        return Boms({p: tuple(vs) for p, vs in by_parent.items()})
+
+    def all(self) -> list[BomVersion]:
+        return [v for vs in self.versions.values() for v in vs]
 
     def has(self, parent: str) -> bool:
         return parent in self.versions
@@ -93,6 +114,8 @@ class Boms:
         for v in versions:
             if v.effective_from <= when:
                 chosen = v
+            else:
+                break
         return chosen
 
     def parents_of(self, component: str) -> tuple[str, ...]:
@@ -101,28 +124,29 @@ class Boms:
 
 def find_cycle(edges: Mapping[str, Iterable[str]]) -> tuple[str, ...] | None:
     """Return one cycle as a path (first node repeated at the end), or ``None``."""
-    WHITE, GREY, BLACK = 0, 1, 2
+    white, grey, black = 0, 1, 2
     colour: dict[str, int] = {}
     for root in sorted(edges):
-        if colour.get(root, WHITE) != WHITE:
+        if colour.get(root, white) != white:
             continue
-        stack: list[tuple[str, list[str]]] = [(root, sorted(set(edges.get(root, ()))))]
+        stack: list[tuple[str, list[str]]] = [(root, sorted(set(edges.get(root, ())),
+                                                            reverse=True))]
         path = [root]
-        colour[root] = GREY
+        colour[root] = grey
         while stack:
             node, children = stack[-1]
             if children:
-                child = children.pop(0)
-                state = colour.get(child, WHITE)
-                if state == GREY:
+                child = children.pop()
+                state = colour.get(child, white)
+                if state == grey:
                     start = path.index(child)
                     return (*path[start:], child)
-                if state == WHITE:
-                    colour[child] = GREY
+                if state == white:
+                    colour[child] = grey
                     path.append(child)
-                    stack.append((child, sorted(set(edges.get(child, ())))))
+                    stack.append((child, sorted(set(edges.get(child, ())), reverse=True)))
             else:
-                colour[node] = BLACK
+                colour[node] = black
                 path.pop()
                 stack.pop()
     return None
@@ -135,29 +159,6 @@ def check_acyclic(boms: Boms) -> None:
         raise BomCycleError(cycle)
 
 
-def topological_order(items: Iterable[str], boms: Boms) -> list[str]:
-    """Components before parents (every version's components count)."""
-    children = {p: {line.component for v in vs for line in v.lines}
-                for p, vs in boms.versions.items()}
-    order: list[str] = []
-    done: set[str] = set()
-    for root in sorted(items):
-        if root in done:
-            continue
-        stack = [(root, iter(sorted(children.get(root, ()))))]
-        while stack:
-            node, it = stack[-1]
-            nxt = next((c for c in it if c not in done), None)
-            if nxt is None:
-                stack.pop()
-                if node not in done:
-                    done.add(node)
-                    order.append(node)
-            else:
-                stack.append((nxt, iter(sorted(children.get(nxt, ())))))
-    return order
-
-
 @dataclass(frozen=True, slots=True)
 class Requirement:
     """A component quantity derived by exploding one level (through phantoms)."""
@@ -166,6 +167,7 @@ class Requirement:
     qty: Decimal
     via: tuple[str, ...]  # the phantoms exploded through, outermost first
     bom: str  # the BOM version key of the line that produced it
+    per: Decimal  # the quantity per unit of the exploded item, scrap included
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +175,6 @@ class Explosion:
     parent: str
     bom: str
     requirements: tuple[Requirement, ...]
-    phantoms: Mapping[str, Decimal]  # phantom code -> quantity of it exploded through
     # Each phantom met on the way, with the key of its BOM version in effect ("" for none):
     # with the parent's own version, what makes another date's explosion the same.
     versions: tuple[tuple[str, str], ...] = ()
@@ -181,7 +182,7 @@ class Explosion:
     def totals(self) -> dict[str, Decimal]:
         out: dict[str, Decimal] = {}
         for r in self.requirements:
-            out[r.component] = out.get(r.component, ZERO) + r.qty
+            out[r.component] = add(out.get(r.component, ZERO), r.qty)
         return out
 
 
@@ -190,27 +191,44 @@ def explode(parent: str, qty: Decimal, when: date, boms: Boms,
     """Component requirements for ``qty`` of ``parent`` one level down, through phantoms."""
     top = boms.on(parent, when)
     if top is None:
-        return Explosion(parent, "", (), {})
+        return Explosion(parent, "", ())
     reqs: list[Requirement] = []
-    phantoms: dict[str, Decimal] = {}
     versions: list[tuple[str, str]] = []
 
-    def walk(version: BomVersion, multiplier: Decimal, via: tuple[str, ...]) -> None:
-        key = version.key
+    def walk(version: BomVersion, per_unit: Decimal, via: tuple[str, ...]) -> None:
         for line in version.lines:
-            need = mul(multiplier, line.gross_qty)
+            per = mul(per_unit, line.gross_qty)
             comp = items[line.component]
             sub = boms.on(comp.code, when) if comp.phantom else None
             if comp.phantom:
                 versions.append((comp.code, sub.key if sub is not None else ""))
             if comp.phantom and sub is not None:
-                phantoms[comp.code] = phantoms.get(comp.code, ZERO) + need
-                walk(sub, need, (*via, comp.code))
+                walk(sub, per, (*via, comp.code))
             else:
-                reqs.append(Requirement(comp.code, need, via, key))
+                reqs.append(Requirement(comp.code, mul(per, qty), via, version.key, per))
 
-    walk(top, qty, ())
-    return Explosion(parent, top.key, tuple(reqs), phantoms, tuple(versions))
+    walk(top, ONE, ())
+    return Explosion(parent, top.key, tuple(reqs), tuple(versions))
+
+
+def signature(parent: str, when: date, boms: Boms, items: Mapping[str, Item]
+              ) -> tuple[str, ...]:
+    """The BOM versions an explosion of ``parent`` on ``when`` uses (phantoms included):
+    two dates with the same signature explode alike."""
+    keys: list[str] = []
+
+    def walk(code: str) -> None:
+        version = boms.on(code, when)
+        if version is None:
+            return
+        keys.append(version.key)
+        for line in version.lines:
+            comp = items.get(line.component)
+            if comp is not None and comp.phantom:
+                walk(line.component)
+
+    walk(parent)
+    return tuple(keys)
 
 
 def lines_feeding(parent: str, component: str, when: date, boms: Boms,

@@ -1,7 +1,9 @@
 """The events the engine accepts (posting-rules §3), as immutable records.
 
-Every event has an external ``id`` (idempotency key) and a ``date``. Quantities and amounts
-are Decimals; floats are refused when an event is built.
+Every event has an external ``id`` (the idempotency key) and a ``date``. Quantities and
+amounts are Decimals within their field's limits (:mod:`.numbers`); codes and ids follow
+:mod:`.text`. An event that breaks a rule cannot be built: ``NumberError`` (or its subclass
+``TextError``) names the field.
 """
 
 from __future__ import annotations
@@ -9,34 +11,49 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
-from itertools import chain, compress
-from operator import ne
-from typing import NamedTuple, overload
 
+from backflush.domain import text
 from backflush.domain.errors import NumberError
-from backflush.domain.numbers import ZERO, to_decimal
+from backflush.domain.numbers import (
+    AMOUNT,
+    HOURS,
+    PRICE,
+    QUANTITY,
+    ZERO,
+    Limit,
+    add,
+    fmt_qty,
+    to_decimal,
+)
 
 DEFAULT_LOCATION = "stores"
 ELEMENTS_INCURRED = ("labor", "overhead", "conversion")
+FIRST_YEAR, LAST_YEAR = 1900, 2199  # dates outside are refused (a mistyped year, most likely)
 
 
-def _dec(event: object, name: str, *, positive: bool = False, non_negative: bool = False,
-         optional: bool = False) -> None:
+def _number(event: Event, name: str, limit: Limit, *, positive: bool = False,
+            optional: bool = False) -> None:
     value = getattr(event, name)
     if value is None and optional:
         return
-    ident = getattr(event, "id", "?")
-    number = to_decimal(value, f"event {ident}: {name}")
+    number = to_decimal(value, name, limit)
     if positive and number <= 0:
-        raise NumberError(f"event {ident}: {name} must be positive, got {number}")
-    if non_negative and number < 0:
-        raise NumberError(f"event {ident}: {name} must not be negative, got {number}")
+        raise NumberError(f"{name}: must be positive, got {fmt_qty(number)}")
+    if number < 0:
+        raise NumberError(f"{name}: must not be negative, got {fmt_qty(number)}")
     object.__setattr__(event, name, number)
+
+
+def _code(event: Event, name: str) -> None:
+    text.code(getattr(event, name), name)
+
+
+def _free(event: Event, name: str) -> None:
+    text.free(getattr(event, name), name)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,32 +63,39 @@ class Event:
 
     type = "event"
 
+    def __post_init__(self) -> None:
+        text.ident(self.id)
+        if not isinstance(self.date, date):
+            raise NumberError(f"date: expected a date, got {type(self.date).__name__}")
+        if not FIRST_YEAR <= self.date.year <= LAST_YEAR:
+            raise NumberError(f"date: {self.date.isoformat()} is outside the years "
+                              f"{FIRST_YEAR}-{LAST_YEAR}")
+
     def content(self) -> dict[str, object]:
-        """The canonical content, the basis of the idempotency hash."""
+        """The canonical content, the basis of the idempotency comparison."""
         out: dict[str, object] = {"type": self.type}
         for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "id":
-                continue
-            out[f.name] = _canonical(value)
+            if f.name != "id":
+                out[f.name] = canonical(getattr(self, f.name))
         return out
 
     def content_hash(self) -> str:
-        text = json.dumps(self.content(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        data = json.dumps(self.content(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(data.encode()).hexdigest()
 
 
-def _canonical(value: object) -> object:
+def canonical(value: object) -> object:
+    """A value as plain JSON data: decimals normalised (1.50 and 1.5 are the same content)."""
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value != 0 else "0"
+        return fmt_qty(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, tuple | list):
-        return [_canonical(v) for v in value]
+        return [canonical(v) for v in value]
     if isinstance(value, Mapping):
-        return {str(k): _canonical(v) for k, v in sorted(value.items())}
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _canonical(getattr(value, f.name)) for f in fields(value)}
+        return {str(k): canonical(v) for k, v in sorted(value.items())}
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: canonical(getattr(value, f.name)) for f in fields(value)}  # type: ignore[arg-type]
     return value
 
 
@@ -85,8 +109,12 @@ class Receipt(Event):
     type = "receipt"
 
     def __post_init__(self) -> None:
-        _dec(self, "qty", positive=True)
-        _dec(self, "unit_price", non_negative=True)
+        Event.__post_init__(self)
+        _code(self, "item")
+        _code(self, "location")
+        _free(self, "supplier")
+        _number(self, "qty", QUANTITY, positive=True)
+        _number(self, "unit_price", PRICE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,10 +125,13 @@ class ConversionIncurred(Event):
     type = "conversion_incurred"
 
     def __post_init__(self) -> None:
-        _dec(self, "amount", positive=True)
+        Event.__post_init__(self)
+        _number(self, "amount", AMOUNT, positive=True)
         if self.element not in ELEMENTS_INCURRED:
-            raise NumberError(f"event {self.id}: element must be one of "
-                              f"{', '.join(ELEMENTS_INCURRED)}, got {self.element!r}")
+            raise NumberError(f"element: must be one of {', '.join(ELEMENTS_INCURRED)}, got "
+                              f"{text.safe(str(self.element))}")
+        if self.credit is not None:
+            _code(self, "credit")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,15 +146,27 @@ class Completion(Event):
     type = "completion"
 
     def __post_init__(self) -> None:
-        _dec(self, "qty", non_negative=True)
-        _dec(self, "scrap_qty", non_negative=True)
-        if self.qty + self.scrap_qty <= 0:
-            raise NumberError(f"event {self.id}: qty + scrap_qty must be positive")
+        Event.__post_init__(self)
+        _code(self, "item")
+        _code(self, "location")
+        if self.output_location is not None:
+            _code(self, "output_location")
+        if self.order:
+            text.ident(self.order, "order")
+        _number(self, "qty", QUANTITY)
+        _number(self, "scrap_qty", QUANTITY)
+        if add(self.qty, self.scrap_qty) <= 0:
+            raise NumberError("qty: qty + scrap_qty must be positive")
         hours = []
+        seen = set()
         for wc, h in self.hours:
-            number = to_decimal(h, f"event {self.id}: hours {wc}")
+            text.code(wc, "hours")
+            if wc in seen:
+                raise NumberError(f"hours: work center {wc} appears twice")
+            seen.add(wc)
+            number = to_decimal(h, f"hours.{wc}", HOURS)
             if number < 0:
-                raise NumberError(f"event {self.id}: hours {wc} must not be negative")
+                raise NumberError(f"hours.{wc}: must not be negative")
             hours.append((wc, number))
         object.__setattr__(self, "hours", tuple(sorted(hours)))
 
@@ -141,7 +184,11 @@ class Scrap(Event):
     type = "scrap"
 
     def __post_init__(self) -> None:
-        _dec(self, "qty", positive=True)
+        Event.__post_init__(self)
+        _code(self, "item")
+        _code(self, "location")
+        _free(self, "reason")
+        _number(self, "qty", QUANTITY, positive=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,8 +201,12 @@ class Sale(Event):
     type = "sale"
 
     def __post_init__(self) -> None:
-        _dec(self, "qty", positive=True)
-        _dec(self, "unit_price", non_negative=True, optional=True)
+        Event.__post_init__(self)
+        _code(self, "item")
+        _code(self, "location")
+        _free(self, "customer")
+        _number(self, "qty", QUANTITY, positive=True)
+        _number(self, "unit_price", PRICE, optional=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,9 +218,13 @@ class Transfer(Event):
     type = "transfer"
 
     def __post_init__(self) -> None:
-        _dec(self, "qty", positive=True)
+        Event.__post_init__(self)
+        _code(self, "item")
+        _code(self, "from_location")
+        _code(self, "to_location")
+        _number(self, "qty", QUANTITY, positive=True)
         if self.from_location == self.to_location:
-            raise NumberError(f"event {self.id}: a transfer needs two different locations")
+            raise NumberError("to: a transfer needs two different locations")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,7 +235,10 @@ class Count(Event):
     type = "count"
 
     def __post_init__(self) -> None:
-        _dec(self, "qty", non_negative=True)
+        Event.__post_init__(self)
+        _code(self, "item")
+        _code(self, "location")
+        _number(self, "qty", QUANTITY)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,13 +249,21 @@ class Release(Event):
     type = "release"
 
     def __post_init__(self) -> None:
-        _dec(self, "qty", positive=True)
+        Event.__post_init__(self)
+        _code(self, "item")
+        _number(self, "qty", QUANTITY, positive=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reversal(Event):
     of: str
+    reason: str = ""
     type = "reversal"
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        text.ident(self.of, "of")
+        _free(self, "reason")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -208,11 +274,13 @@ class CostChange(Event):
     type = "cost_change"
 
     def __post_init__(self) -> None:
-        _dec(self, "standard_cost", non_negative=True, optional=True)
-        _dec(self, "conversion_cost", non_negative=True, optional=True)
+        Event.__post_init__(self)
+        _code(self, "item")
+        _number(self, "standard_cost", PRICE, optional=True)
+        _number(self, "conversion_cost", PRICE, optional=True)
         if (self.standard_cost is None) == (self.conversion_cost is None):
-            raise NumberError(f"event {self.id}: give exactly one of standard_cost "
-                              "and conversion_cost")
+            raise NumberError("standard_cost: give exactly one of standard_cost and "
+                              "conversion_cost")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -220,187 +288,65 @@ class Close(Event):
     period: str
     type = "close"
 
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        period_bounds(self.period)  # a malformed period is refused
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningStock:
+    item: str
+    qty: Decimal
+    location: str = DEFAULT_LOCATION
+
+    def __post_init__(self) -> None:
+        text.code(self.item, "item")
+        text.code(self.location, "location")
+        qty = to_decimal(self.qty, "qty", QUANTITY)
+        if qty < 0:
+            raise NumberError("qty: must not be negative")
+        object.__setattr__(self, "qty", qty)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Opening(Event):
+    """Balances brought forward. Stock is valued at standard on the policy's accounts."""
+
+    stock: tuple[OpeningStock, ...] = ()
+    balances: Mapping[str, Decimal] = field(default_factory=dict)
+    type = "opening"
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        object.__setattr__(self, "stock", tuple(self.stock))
+        balances = {}
+        for name, amount in self.balances.items():
+            text.code(name, "balances")
+            balances[name] = to_decimal(amount, f"balances.{name}", AMOUNT)
+        object.__setattr__(self, "balances", balances)
+
 
 def period_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
 def period_bounds(period: str) -> tuple[date, date]:
-    """First and last day of a ``YYYY-MM`` period; ValueError when malformed."""
-    parts = period.split("-")
-    if len(parts) != 2 or len(parts[0]) != 4 or len(parts[1]) != 2:
-        raise ValueError(f"period must look like 2026-11, got {period!r}")
+    """First and last day of a ``YYYY-MM`` period; NumberError when malformed."""
+    parts = period.split("-") if isinstance(period, str) else []
+    if len(parts) != 2 or len(parts[0]) != 4 or len(parts[1]) != 2 \
+            or not all(p.isdigit() and p.isascii() for p in parts):
+        raise NumberError(f"period: must look like 2026-11, got {text.safe(str(period))}")
     year, month = int(parts[0]), int(parts[1])
-    if not 1 <= month <= 12:
-        raise ValueError(f"period must look like 2026-11, got {period!r}")
+    if not 1 <= month <= 12 or not FIRST_YEAR <= year <= LAST_YEAR:
+        raise NumberError(f"period: must look like 2026-11, got {text.safe(period)}")
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
 EVENT_TYPES: Mapping[str, type[Event]] = {
     cls.type: cls
     for cls in (Receipt, ConversionIncurred, Completion, Scrap, Sale, Transfer, Count,
-                Release, Reversal, CostChange, Close)
+                Release, Reversal, CostChange, Close, Opening)
 }
 
-
+# The events a batch may post in one summary entry per day (see domain.summary).
 FLOW_TYPES = ("completion", "receipt", "sale")
-
-
-class Flow(NamedTuple):
-    """A completion, receipt or sale read in bulk, every other field at its default.
-
-    The high-volume events of a plant, already checked by the reader (positive quantity,
-    non-negative price, a price on a receipt). :meth:`event` builds the full event.
-    """
-
-    id: str
-    type: str
-    date: date
-    item: str
-    qty: Decimal
-    unit_price: Decimal | None = None
-
-    def event(self) -> Event:
-        if self.type == "completion":
-            return Completion(id=self.id, date=self.date, item=self.item, qty=self.qty)
-        if self.type == "receipt":
-            assert self.unit_price is not None, "a receipt flow has a price"
-            return Receipt(id=self.id, date=self.date, item=self.item, qty=self.qty,
-                           unit_price=self.unit_price)
-        return Sale(id=self.id, date=self.date, item=self.item, qty=self.qty,
-                    unit_price=self.unit_price)
-
-
-FlowKey = tuple[str, date, str, Decimal]  # type, date, item, qty: what a flow's shape needs
-
-
-class FlowRun(Sequence[Flow]):
-    """Consecutive completions, receipts and sales in columns, as the bulk reader hands them
-    over: the same events as the :class:`Flow` s it yields one by one, without an object each.
-
-    ``rows`` is row-major, ``width`` values an event: id, date, type, item and qty as their
-    canonical text (``date.isoformat()``, ``format(qty, "f")``) and, when ``width`` is 6, the
-    stored payload: ``""`` or ``{"unit_price": "<canonical price>"}``. ``dates``,
-    ``numbers`` and ``payloads`` map each text to its value. ``counts`` holds how many events
-    share each (type, date, item, qty); ``days`` the run's stretches of one date, in order,
-    as (first, stop, date text).
-    """
-
-    __slots__ = ("counts", "dates", "days", "numbers", "payloads", "priced", "rows", "width")
-
-    def __init__(self, rows: list[str], width: int, dates: Mapping[str, date],
-                 numbers: Mapping[str, Decimal], payloads: Mapping[str, Decimal] | None = None
-                 ) -> None:
-        if width not in (5, 6) or len(rows) % width:
-            raise ValueError("a flow run has 5 or 6 values an event")
-        self.rows = rows
-        self.width = width
-        self.dates = dates
-        self.numbers = numbers
-        self.payloads: Mapping[str, Decimal] = payloads or {}
-        w = width
-        counts: Counter[FlowKey] = Counter()
-        keys = (rows[1::w], rows[2::w], rows[3::w], rows[4::w])  # date, type, item, qty
-        # Counted as joined strings (cheaper to hash than tuples), unless a value holds the
-        # separator: then some key splits into more than four parts.
-        joined = Counter(map(_SEPARATOR.join, zip(*keys, strict=True)))
-        parts = [key.split(_SEPARATOR) for key in joined]
-        by_key: Iterable[tuple[Sequence[str], int]] = (
-            zip(parts, joined.values(), strict=True) if all(len(p) == 4 for p in parts)
-            else Counter(zip(*keys, strict=True)).items())
-        for (day, kind, item, qty), n in by_key:
-            counts[(kind, dates[day], item, numbers[qty])] += n
-        self.counts: Mapping[FlowKey, int] = counts
-        column = rows[1::w]
-        starts = [0, *compress(range(1, len(column)), map(ne, column[1:], column[:-1]))]
-        ends = [*starts[1:], len(column)]
-        self.days = tuple((a, b, column[a]) for a, b in zip(starts, ends, strict=True)
-                          if b > a)
-        self.priced = w == 6 and any(rows[5::w])
-
-    def __len__(self) -> int:
-        return len(self.rows) // self.width
-
-    def __reduce__(self) -> tuple[object, ...]:
-        """Pickled as one string (values joined by a separator none of them holds) when it
-        can be: much less work on both sides than a string object per value."""
-        state = (self.width, self.dates, self.numbers, self.payloads, self.counts, self.days,
-                 self.priced)
-        joined = _SEPARATOR.join(self.rows)
-        if joined.count(_SEPARATOR) == len(self.rows) - 1:
-            return (_flow_run, (joined, *state))
-        return (_flow_run, (self.rows, *state))
-
-    @overload
-    def __getitem__(self, index: int) -> Flow: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> FlowRun: ...
-
-    def __getitem__(self, index: int | slice) -> Flow | FlowRun:
-        w = self.width
-        if isinstance(index, slice):
-            start, stop, step = index.indices(len(self))
-            if step != 1:
-                raise ValueError("a flow run is sliced in one piece")
-            return FlowRun(self.rows[start * w:max(start, stop) * w], w, self.dates,
-                           self.numbers, self.payloads)
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        return self._flow(index * w)
-
-    def _flow(self, at: int) -> Flow:
-        r = self.rows
-        return Flow(r[at], r[at + 2], self.dates[r[at + 1]], r[at + 3], self.numbers[r[at + 4]],
-                    self.payloads.get(r[at + 5]) if self.width == 6 else None)
-
-    def __iter__(self) -> Iterator[Flow]:
-        return map(self._flow, range(0, len(self.rows), self.width))
-
-    def ids(self) -> list[str]:
-        return self.rows[0::self.width]
-
-    @staticmethod
-    def join(runs: Sequence[FlowRun]) -> FlowRun:
-        """One run of consecutive runs (of one width), without counting them again."""
-        if len(runs) == 1:
-            return runs[0]
-        width = runs[0].width
-        if any(r.width != width for r in runs):
-            raise ValueError("flow runs of different widths are not joined")
-        counts: Counter[FlowKey] = Counter()
-        days: list[tuple[int, int, str]] = []
-        dates: dict[str, date] = {}
-        numbers: dict[str, Decimal] = {}
-        payloads: dict[str, Decimal] = {}
-        at = 0
-        for r in runs:
-            counts.update(r.counts)
-            dates.update(r.dates)
-            numbers.update(r.numbers)
-            payloads.update(r.payloads)
-            for a, b, day in r.days:
-                if days and days[-1][1] == at + a and days[-1][2] == day:
-                    days[-1] = (days[-1][0], at + b, day)
-                else:
-                    days.append((at + a, at + b, day))
-            at += len(r)
-        return _flow_run(list(chain.from_iterable(r.rows for r in runs)), width, dates,
-                         numbers, payloads, counts, tuple(days), any(r.priced for r in runs))
-
-
-_SEPARATOR = "\x1f"  # the ASCII unit separator
-
-
-def _flow_run(rows: str | list[str], width: int, dates: Mapping[str, date],
-              numbers: Mapping[str, Decimal], payloads: Mapping[str, Decimal],
-              counts: Mapping[FlowKey, int], days: tuple[tuple[int, int, str], ...],
-              priced: bool) -> FlowRun:
-    """A pickled FlowRun back, without counting it again."""
-    run = FlowRun.__new__(FlowRun)
-    run.rows = rows.split(_SEPARATOR) if isinstance(rows, str) else rows
-    run.width, run.dates, run.numbers, run.payloads = width, dates, numbers, payloads
-    run.counts, run.days, run.priced = counts, days, priced
-    return run

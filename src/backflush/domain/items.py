@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from backflush.domain.errors import NumberError
-from backflush.domain.numbers import to_decimal
+from backflush.domain import text
+from backflush.domain.numbers import PRICE, to_decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +32,14 @@ class Item:
     description: str = ""
 
     def __post_init__(self) -> None:
-        if not self.code or not isinstance(self.code, str):
-            raise NumberError("item code must be a non-empty string")
+        text.code(self.code, "item code")
+        what = f"item {self.code}"
+        text.code(self.uom, f"{what}: uom")
+        text.free(self.description, f"{what}: description")
         for name in ("standard_cost", "conversion_cost"):
             value = getattr(self, name)
             if value is not None:
-                object.__setattr__(self, name, to_decimal(value, f"item {self.code}: {name}"))
+                object.__setattr__(self, name, to_decimal(value, f"{what}: {name}", PRICE))
 
     @property
     def purchased(self) -> bool:

@@ -1,4 +1,5 @@
-"""Journal entries, stock movements and the other effects of posting one event."""
+"""What posting writes: journal entries with their audit trail, stock moves, parked issues,
+alerts and findings. Immutable records."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from backflush.domain.costing import CostVersion, MasterData
+from backflush.domain.costs import CostVersion
+from backflush.domain.masterdata import MasterData
 from backflush.domain.numbers import ZERO, fmt_qty
 from backflush.domain.policy import Role
 
@@ -32,7 +34,7 @@ class Derivation:
 
     item: str
     qty: Decimal
-    basis: str  # e.g. "standard 5.00 x 9800", "BOM STOOL@v1: 3 x 1.00 x 9800"
+    basis: str  # e.g. "standard 5.00 x 9800", "1 per (STOOL@v1) x 9800 at 5.00"
     amount: Decimal
     account: str
     bom: str = ""
@@ -71,7 +73,7 @@ class StockMove:
     item: str
     location: str
     qty: Decimal  # signed: + adds to stock
-    kind: str  # opening, receipt, completion, backflush, sale, scrap, count, transfer
+    kind: str  # opening, receipt, completion, backflush, sale, scrap, count, transfer, reversal
     parent: str = ""  # summary moves: the item a backflush was for (per event: the event's)
 
 
@@ -85,9 +87,9 @@ class PendingChange:
     source: str  # the completion whose backflush was short
 
 
-def queue_after(queue: list[tuple[str, Decimal]], change: PendingChange
-                ) -> list[tuple[str, Decimal]]:
-    """A location's pending queue (source, qty) after parking or clearing ``change``."""
+def queue_after(queue: tuple[tuple[str, Decimal], ...] | list[tuple[str, Decimal]],
+                change: PendingChange) -> list[tuple[str, Decimal]]:
+    """A location's pending queue (source, qty), oldest first, after ``change``."""
     if change.qty > 0:
         return [*queue, (change.source, change.qty)]
     left = -change.qty
@@ -133,7 +135,7 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Posting:
-    """Everything one event does to the ledger. Applied atomically by the service layer."""
+    """Everything one event (or one summarised day) does to the ledger, applied atomically."""
 
     entries: tuple[JournalEntry, ...] = ()
     moves: tuple[StockMove, ...] = ()

@@ -107,8 +107,10 @@ FAMILY_ROLES: Mapping[str, tuple[Role, ...]] = {
 
 
 class Journal(StrEnum):
-    """Journal granularity: an entry per event, or one summary entry per batch and day."""
+    """Journal granularity: an entry per event, or summary entries (one per day of a run of
+    completions, receipts and sales); ``auto`` summarises a batch of 1,000 events or more."""
 
+    AUTO = "auto"
     PER_EVENT = "per_event"
     SUMMARY = "summary"
 
@@ -126,8 +128,8 @@ class Policy:
     currency: str = "USD"
     # A count difference above this share of what was backflushed points at a wrong BOM line.
     count_tolerance: Decimal = Decimal("0.02")
-    # Completions, receipts and sales posted in bulk: per event, or summarised per day.
-    journal: Journal = Journal.PER_EVENT
+    # Completions, receipts and sales: an entry each, or summarised per day of a batch.
+    journal: Journal = Journal.AUTO
 
     def __post_init__(self) -> None:
         # Sale is always a trigger point; the sequential method triggers at every stage.

@@ -1,1 +1,1 @@
-"""Use cases: load master data, post events, close periods, report. Owns the transaction."""
+"""Use cases over the ports: set-up, imports, posting (one by one or summarised), reports."""

@@ -1,17 +1,19 @@
-"""Reports read from a ledger: trial balance, stock, variances, journal, verification."""
+"""Reports read from a ledger: trial balance, stock, variances, journal, verification,
+the audit trail of an event, and backflush against sequential tracking."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from backflush.domain.books import Books
 from backflush.domain.events import Event
 from backflush.domain.invariants import check_ledger
 from backflush.domain.journal import JournalEntry, PendingChange, StockMove
 from backflush.domain.numbers import ZERO
 from backflush.domain.policy import FAMILIES, FAMILY_ROLES, Role
-from backflush.service_layer.repository import LedgerRepository
+from backflush.domain.valuation import Books
+from backflush.service_layer.unit_of_work import UnitOfWork
+from backflush.service_layer.view import StoreView
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,38 +25,48 @@ class StockRow:
     account: str
 
 
-def books_of(ledger: LedgerRepository) -> Books:
-    return Books(ledger.master, ledger.policy, ledger.costs)
+def books_of(uow: UnitOfWork) -> Books:
+    m = uow.master
+    return Books(m.master(), m.policy(), m.costs())
 
 
-def trial_balance(ledger: LedgerRepository) -> list[tuple[str, Decimal]]:
+def chart_order(uow: UnitOfWork) -> dict[str, int]:
+    """Accounts in the chart's order: the policy's roles first, in the order of the roles."""
+    policy = uow.master.policy()
+    order: dict[str, int] = {}
+    for role in Role:
+        order.setdefault(policy.name(role), len(order))
+    return order
+
+
+def trial_balance(uow: UnitOfWork) -> list[tuple[str, Decimal]]:
     """Every account with a non-zero balance, debit positive, in chart order."""
-    order = {ledger.policy.name(r): i for i, r in enumerate(Role)}
-    rows = [(a, b) for a, b in ledger.balances().items() if b != 0]
+    order = chart_order(uow)
+    rows = [(a, b) for a, b in uow.journal.balances().items() if b != 0]
     return sorted(rows, key=lambda r: (order.get(r[0], len(order)), r[0]))
 
 
-def stock_report(ledger: LedgerRepository) -> list[StockRow]:
+def stock_report(uow: UnitOfWork) -> list[StockRow]:
     """Quantity by item and location, valued as the policy has it on the books."""
-    books = books_of(ledger)
+    books = books_of(uow)
     rows = []
-    for (item, location), qty in sorted(ledger.stock().items()):
+    for (item, location), qty in sorted(uow.stock.balances().items()):
         if qty == 0:
             continue
         role = books.role(item)
         rows.append(StockRow(item, location, qty, books.valuation(item, qty),
-                             ledger.policy.name(role) if role else "(off the books)"))
+                             books.name(role) if role else "(off the books)"))
     return rows
 
 
-def variance_report(ledger: LedgerRepository) -> dict[str, Decimal]:
+def variance_report(uow: UnitOfWork) -> dict[str, Decimal]:
     """Variances measured by family (before any disposal at close), non-zero only.
 
     Conversion is Control − Applied plus the efficiency variance: positive is under-applied.
     """
-    policy = ledger.policy
+    policy = uow.master.policy()
     net: dict[str, Decimal] = {}
-    for stored in ledger.entries():
+    for stored in uow.journal.entries():
         if stored.entry.type != "close":
             for ln in stored.entry.lines:
                 net[ln.account] = net.get(ln.account, ZERO) + ln.net
@@ -67,15 +79,16 @@ def variance_report(ledger: LedgerRepository) -> dict[str, Decimal]:
     return out
 
 
-def journal(ledger: LedgerRepository) -> list[tuple[int, JournalEntry]]:
-    return [(s.seq, s.entry) for s in ledger.entries()]
+def journal(uow: UnitOfWork) -> list[tuple[int, JournalEntry]]:
+    return [(s.seq, s.entry) for s in uow.journal.entries()]
 
 
-def verify(ledger: LedgerRepository) -> list[str]:
-    """Check every invariant of posting-rules §5; an empty list when all hold."""
-    return check_ledger(books_of(ledger), (s.entry for s in ledger.entries()), ledger.moves(),
-                        ledger.stock(), ledger.pending_totals(), ledger.event_ids(),
-                        ledger.balances())
+def verify(uow: UnitOfWork) -> list[str]:
+    """Check every invariant of posting-rules §5 and the limits; an empty list when all hold."""
+    ids = {stored.event.id for stored in uow.events.all()}
+    return check_ledger(books_of(uow), (s.entry for s in uow.journal.entries()),
+                        uow.stock.moves(), uow.stock.balances(), uow.stock.pending_totals(),
+                        ids, uow.journal.balances())
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +104,10 @@ class Comparison:
         return sum((seq for name, _, seq in self.balances if name == "Work in Process"), ZERO)
 
 
-def compare(backflush: LedgerRepository, sequential: LedgerRepository) -> Comparison:
+def compare(backflush: UnitOfWork, sequential: UnitOfWork) -> Comparison:
     counts = []
-    for ledger in (backflush, sequential):
-        entries = [s.entry for s in ledger.entries()]
+    for uow in (backflush, sequential):
+        entries = [s.entry for s in uow.journal.entries()]
         counts.append((len(entries), sum(len(e.lines) for e in entries)))
     b, s = dict(trial_balance(backflush)), dict(trial_balance(sequential))
     names = list(dict.fromkeys([*b, *s]))
@@ -119,22 +132,22 @@ class Explanation:
     summary: int | None = None
 
 
-def explain(ledger: LedgerRepository, key: str) -> Explanation | None:
+def explain(uow: UnitOfWork, key: str) -> Explanation | None:
     """By event id, or by journal entry number (``42`` or ``#42``)."""
-    posted = ledger.posted(key)
-    if posted is None and key.lstrip("#").isdigit():
-        stored = ledger.entry(int(key.lstrip("#")))
-        if stored is not None and stored.entry.type == "summary":
-            return Explanation(None, [(stored.seq, stored.entry)], [], [], None, stored.seq)
-        if stored is not None:
-            posted = ledger.posted(stored.entry.event_id)
-    if posted is None:
+    view = StoreView(uow)
+    stored = uow.events.get(key)
+    if stored is None and key.lstrip("#").isdigit():
+        entry = uow.journal.entry(int(key.lstrip("#")))
+        if entry is not None and entry.entry.type == "summary":
+            return Explanation(None, [(entry.seq, entry.entry)], [], [], None, entry.seq)
+        if entry is not None:
+            stored = uow.events.get(entry.entry.event_id)
+    if stored is None:
         return None
-    event_id = posted.event.id
-    if posted.summary is not None:
-        return Explanation(posted.event, [(posted.summary, e) for e in posted.posting.entries],
-                           list(posted.posting.moves), [], ledger.reversed_by(event_id),
-                           posted.summary)
-    entries = [(s.seq, s.entry) for s in ledger.entries_of(event_id)]
-    return Explanation(posted.event, entries, list(posted.posting.moves),
-                       list(posted.posting.pending), ledger.reversed_by(event_id))
+    if stored.summary is not None:
+        share = view.share(stored)
+        return Explanation(stored.event, [(stored.summary, e) for e in share.entries],
+                           list(share.moves), [], stored.reversed_by, stored.summary)
+    entries = [(s.seq, s.entry) for s in uow.journal.entries_of(stored.event.id)]
+    return Explanation(stored.event, entries, uow.stock.moves_of(stored.seq),
+                       uow.stock.pending_of(stored.seq), stored.reversed_by)

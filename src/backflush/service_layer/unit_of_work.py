@@ -6,20 +6,58 @@ import abc
 import random
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import TypeVar
 
-from backflush.domain.errors import BackflushError
-from backflush.service_layer.repository import LedgerRepository
+from backflush.domain.errors import ConcurrencyError
+from backflush.service_layer.ports import EventLog, Journal, MasterStore, Stock
 
 T = TypeVar("T")
 
 
-class ConcurrencyError(BackflushError):
-    """Another transaction got there first (serialization failure, deadlock, busy lock).
+class UnitOfWork(abc.ABC):
+    """The four stores of one ledger, in one transaction. ``with uow: ... uow.commit()``;
+    leaving the block without a commit rolls everything back."""
 
-    Nothing of the unit of work was kept; running it again is safe.
-    """
+    master: MasterStore
+    events: EventLog
+    journal: Journal
+    stock: Stock
+
+    def __enter__(self) -> UnitOfWork:
+        self._committed = False
+        self._begin()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if not self._committed:
+                self.rollback()
+        finally:
+            self._end()
+
+    def commit(self) -> None:
+        self._commit()
+        self._committed = True
+
+    @abc.abstractmethod
+    def _begin(self) -> None: ...
+
+    @abc.abstractmethod
+    def _commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+    @abc.abstractmethod
+    def _end(self) -> None:
+        """Release what the transaction held (a connection)."""
+
+    @abc.abstractmethod
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested transaction: what is written inside is undone if the block raises."""
 
 
 def with_retries(use_case: Callable[[], T], attempts: int = 200,
@@ -38,26 +76,3 @@ def with_retries(use_case: Callable[[], T], attempts: int = 200,
                 on_retry(exc)
             time.sleep(min(0.2, 0.002 * attempt) * (0.5 + random.random()))
     raise AssertionError("unreachable")
-
-
-class UnitOfWork(abc.ABC):
-    ledger: LedgerRepository
-
-    def __enter__(self) -> UnitOfWork:
-        self._committed = False
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if not self._committed:
-            self.rollback()
-
-    def commit(self) -> None:
-        self._commit()
-        self._committed = True
-
-    @abc.abstractmethod
-    def _commit(self) -> None: ...
-
-    @abc.abstractmethod
-    def rollback(self) -> None: ...

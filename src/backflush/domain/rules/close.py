@@ -1,0 +1,94 @@
+"""Period close (posting-rules §4): dispose of the variances, then lock the period.
+
+1. Conversion: under/over-applied = Control − Applied (with the efficiency variance from
+   reported hours). Written off to cost of goods sold, or prorated over the accounts that hold
+   this period's applied conversion (ending RIP, ending FG and this period's COGS) in
+   proportion to the standard conversion in each. Control and Applied end at zero.
+2. Material families (purchase price, usage, scrap, revaluation): write-off, proration in
+   proportion to standard material content, or keep (left open, carried forward).
+3. Lock: no event dated on or before the period's last day can post afterwards.
+
+Prorated amounts that belong to inventory go to the *capitalized variances* accounts beside
+RIP and FG, never into RIP or FG themselves, so the inventory accounts keep equalling the
+stock subledger at standard. The capitalized balance of a family is re-spread at the next
+close together with that period's variances (a weighted average that follows the stock).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from backflush.domain.drafts import Draft, DraftMaker
+from backflush.domain.events import Close, period_bounds
+from backflush.domain.numbers import ZERO, largest_remainder, mul
+from backflush.domain.policy import FAMILIES, FAMILY_ROLES, Disposition, Role
+from backflush.domain.rules.context import RuleContext
+
+CAPITALIZED = {Role.MATERIALS: Role.MATERIALS_CAPITALIZED_VARIANCES,
+               Role.RAW_MATERIALS: Role.MATERIALS_CAPITALIZED_VARIANCES,
+               Role.FINISHED_GOODS: Role.FINISHED_GOODS_CAPITALIZED_VARIANCES}
+TARGETS = (Role.MATERIALS_CAPITALIZED_VARIANCES, Role.FINISHED_GOODS_CAPITALIZED_VARIANCES,
+           Role.COST_OF_GOODS_SOLD)
+
+
+def proration_basis(ctx: RuleContext, start: date, end: date, family: str
+                    ) -> list[tuple[Role, Decimal]]:
+    """Standard content by destination: capitalized RIP, capitalized FG, this period's COGS."""
+    books = ctx.books
+    conversion_family = family == "conversion"
+    held: dict[Role, Decimal] = {}
+    for code, qty in ctx.view.stock_totals(end).items():
+        role = books.role(code)
+        if role is None or qty <= 0:
+            continue
+        material, conv = books.content(code)
+        target = CAPITALIZED[role]
+        held[target] = held.get(target, ZERO) + mul(qty, conv if conversion_family else material)
+    cogs_material, cogs_conv = ctx.view.cogs_content(start, end)
+    held[Role.COST_OF_GOODS_SOLD] = cogs_conv if conversion_family else cogs_material
+    return [(role, max(held.get(role, ZERO), ZERO)) for role in TARGETS]
+
+
+def close(ctx: RuleContext, ev: Close) -> Draft:
+    start, end = period_bounds(ev.period)
+    policy, view = ctx.policy, ctx.view
+    d = DraftMaker(ctx.books)
+    e = d.entry("close", f"Close of period {ev.period}", when=end)
+    for family in FAMILIES:
+        disposition = policy.disposition[family]
+        if disposition is Disposition.KEEP:
+            continue
+        names = list(dict.fromkeys(policy.name(r) for r in FAMILY_ROLES[family]))
+        role_of = {policy.name(r): r for r in reversed(FAMILY_ROLES[family])}
+        pool = ZERO
+        for name in names:
+            balance = view.balance(name, end)
+            if balance:
+                e.add_money(role_of[name], -balance, f"{family} variance closed", account=name)
+                pool += balance
+        if disposition is Disposition.PRORATE:
+            for cap in TARGETS[:2]:
+                held = view.family_balance(family, policy.name(cap), end)
+                if held:
+                    e.add_money(cap, -held, f"{family} capitalized last period, re-spread",
+                                family=family)
+                    pool += held
+        if pool == 0:
+            continue
+        if disposition is Disposition.WRITE_OFF:
+            e.add_money(Role.COST_OF_GOODS_SOLD, pool, f"{family} variance written off")
+            continue
+        basis = proration_basis(ctx, start, end, family)
+        weights = [w for _, w in basis]
+        if sum(weights, ZERO) <= 0:
+            e.add_money(Role.COST_OF_GOODS_SOLD, pool, f"{family} variance written off: "
+                        "nothing holds this period's standard content to prorate over")
+            d.alert("proration_fallback", f"{family}: no ending inventory or cost of sales to "
+                    "prorate over; written off to COGS")
+            continue
+        parts = largest_remainder(pool, weights, policy.minor_unit)
+        for (role, weight), part in zip(basis, parts, strict=True):
+            e.add_money(role, part, f"{family} variance prorated ({weight:f} standard content)",
+                        family=None if role is Role.COST_OF_GOODS_SOLD else family)
+    return d.draft(locks_through=end)

@@ -1,0 +1,83 @@
+"""The negative-stock policy (posting-rules §3), applied to every draft in one place.
+
+A withdrawal that would take more than is on hand at its location is, by the policy:
+``reject``: refused, the whole event; ``allow``: posted, with an alert; ``queue``: for a
+completion's backflush, the short part is parked until stock arrives (the made item still
+posts), with an alert; sales, scrap, transfers and reversals cannot be parked, so under
+``queue`` they are posted as under ``allow``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from decimal import Decimal
+
+from backflush.domain.drafts import Draft, Move, Park
+from backflush.domain.errors import NegativeStockError
+from backflush.domain.events import Event
+from backflush.domain.numbers import ZERO, fmt_qty
+from backflush.domain.policy import NegativeStock
+from backflush.domain.rules.context import RuleContext
+
+Short = tuple[str, str, Decimal, Decimal]  # item, location, needs, has
+
+
+def shortages(moves: Iterable[Move], have: Callable[[str, str], Decimal],
+              running: dict[tuple[str, str], Decimal]) -> list[Short]:
+    """The withdrawals among ``moves`` that take more than is on hand, in order; ``running``
+    (the stock at each place as moves are applied, filled from ``have``) is kept up to date."""
+    found = []
+    for m in moves:
+        key = (m.item, m.location)
+        on_hand = running[key] if key in running else have(*key)
+        if m.qty < 0 and -m.qty > on_hand:
+            found.append((m.item, m.location, -m.qty, on_hand))
+        running[key] = on_hand + m.qty
+    return found
+
+
+def words(shorts: Iterable[Short]) -> str:
+    return "; ".join(f"{item} at {loc}: needs {fmt_qty(need)}, has {fmt_qty(have)}"
+                     for item, loc, need, have in shorts)
+
+
+def shortage_alert(shorts: list[Short]) -> tuple[str, str]:
+    return "negative_stock", "stock went below zero: " + words(shorts)
+
+
+def apply_policy(ctx: RuleContext, event: Event, draft: Draft) -> Draft:
+    """``draft`` with the negative-stock policy applied (or NegativeStockError)."""
+    policy = ctx.policy.negative_stock
+    have = ctx.view.on_hand
+    parkable = policy is NegativeStock.QUEUE and event.type == "completion"
+    running: dict[tuple[str, str], Decimal] = {}
+    moves: list[Move] = []
+    parks: list[Park] = []
+    queued: list[tuple[str, str]] = []
+    shorts: list[Short] = []
+    for m in draft.moves:
+        key = (m.item, m.location)
+        on_hand = running[key] if key in running else have(*key)
+        if m.qty < 0 and -m.qty > on_hand:
+            if parkable and m.kind == "backflush":
+                take = max(min(-m.qty, on_hand), ZERO)
+                park = -m.qty - take
+                if take:
+                    basis = m.basis + f", {fmt_qty(park)} parked" if m.basis else m.basis
+                    moves.append(replace(m, qty=-take, basis=basis))
+                parks.append(Park(m.item, m.location, park, event.id, m.entry))
+                queued.append(("queued", f"{fmt_qty(park)} {m.item} short at {m.location}: "
+                               "issue parked until stock arrives"))
+                running[key] = on_hand - take
+                continue
+            shorts.append((m.item, m.location, -m.qty, on_hand))
+        running[key] = on_hand + m.qty
+        moves.append(m)
+    if not shorts and not queued:
+        return draft
+    if shorts and policy is NegativeStock.REJECT:
+        raise NegativeStockError(event.id, "stock would go below zero: " + words(shorts), "qty")
+    alerts = ([shortage_alert(shorts)] if shorts else []) + queued
+    return replace(draft, moves=tuple(moves), parks=(*draft.parks, *parks),
+                   alerts=(*alerts, *draft.alerts))

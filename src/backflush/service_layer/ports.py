@@ -1,0 +1,201 @@
+"""The ports: what the use cases need of a ledger's storage, and nothing backend-specific.
+
+Four narrow stores, all inside one :class:`~backflush.service_layer.unit_of_work.UnitOfWork`
+(one transaction): the master data and settings, the event log, the journal, the stock
+subledger. Adapters implement them in memory and in SQL (SQLite, PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Protocol
+
+from backflush.domain.costs import CostVersion
+from backflush.domain.events import Event
+from backflush.domain.journal import Alert, Finding, JournalEntry, PendingChange, StockMove
+from backflush.domain.masterdata import MasterData
+from backflush.domain.policy import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as the log keeps it."""
+
+    event: Event
+    seq: int
+    cost_version: int  # the standards it was posted at
+    summary: int | None = None  # posted in a summary: its entry's number (0: none written)
+    reversed_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    seq: int
+    entry: JournalEntry
+
+
+@dataclass(frozen=True, slots=True)
+class EventRows:
+    """Many events at once, for the bulk path: ``ids[i]`` is the id of an event otherwise
+    equal to ``templates[index[i]]`` (each template's own id is a placeholder); an event of
+    template ``t`` was posted in summary entry ``entries[t]`` (0: the summary had none)."""
+
+    ids: Sequence[str]
+    index: Sequence[int]
+    templates: Sequence[Event]
+    entries: Sequence[int]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class IdsTaken(Exception):
+    """Raised by :meth:`EventLog.append_many` when ids of the rows were posted before (or
+    come twice among them): nothing of the rows was written."""
+
+
+class MasterStore(Protocol):
+    """Master data, policy, cost versions and the ledger's settings (first day, lock)."""
+
+    def ready(self) -> bool:
+        """Is a ledger set up in this store?"""
+        ...
+
+    def setup(self, master: MasterData, policy: Policy, costs: CostVersion,
+              opened_on: date) -> None: ...
+
+    def master(self) -> MasterData: ...
+
+    def policy(self) -> Policy: ...
+
+    def costs(self) -> CostVersion:
+        """The cost version in force."""
+        ...
+
+    def cost_version(self, number: int) -> CostVersion:
+        """A cost version, current or earlier (what an event was posted at)."""
+        ...
+
+    def opened_on(self) -> date: ...
+
+    def locked_through(self) -> date | None: ...
+
+    def replace_master(self, master: MasterData, costs: CostVersion) -> None:
+        """New master data and the cost version rolled up from it (same or next number)."""
+        ...
+
+    def add_cost_version(self, costs: CostVersion, master: MasterData, event_id: str) -> None:
+        """A cost change posted: the new version is in force from now on."""
+        ...
+
+    def lock(self, through: date, period: str, event_id: str) -> None: ...
+
+    def closed_periods(self) -> list[date]: ...
+
+    def frozen(self) -> bool:
+        """Has anything been posted (standards and BOMs in force may not change)?"""
+        ...
+
+
+class EventLog(Protocol):
+    """Every event posted, once, by its id; what it raised (alerts, findings)."""
+
+    def get(self, event_id: str) -> StoredEvent | None: ...
+
+    def find(self, ids: Sequence[str]) -> Mapping[str, StoredEvent]:
+        """Those of ``ids`` that were posted."""
+        ...
+
+    def append(self, event: Event, cost_version: int, summary: int | None = None) -> int:
+        """Log one event; its sequence number."""
+        ...
+
+    def append_many(self, rows: EventRows, cost_version: int) -> None:
+        """Log many events at once (all or none: :class:`IdsTaken` when an id was taken)."""
+        ...
+
+    def mark_reversed(self, of: str, by: str) -> None: ...
+
+    def count(self) -> int: ...
+
+    def all(self) -> Iterator[StoredEvent]: ...
+
+    def summarised_reversed(self, kind: str, start: date, end: date) -> list[StoredEvent]:
+        """Events of ``kind`` posted in summaries, dated in [start, end], since reversed."""
+        ...
+
+    def add_alerts(self, event_seq: int | None, alerts: Sequence[Alert]) -> None: ...
+
+    def alerts(self) -> list[Alert]: ...
+
+    def add_findings(self, event_seq: int, findings: Sequence[Finding]) -> None: ...
+
+    def findings(self) -> list[Finding]: ...
+
+
+class Journal(Protocol):
+    """Journal entries, their lines and derivations, and the account balances."""
+
+    def append(self, event_seq: int | None, entries: Sequence[JournalEntry]) -> list[int]:
+        """Add entries (of one event; None: summary entries) and update the balances."""
+        ...
+
+    def entry(self, seq: int) -> StoredEntry | None: ...
+
+    def entries(self) -> Iterator[StoredEntry]:
+        """Every entry in posting order, with its lines (derivations left out)."""
+        ...
+
+    def entries_of(self, event_id: str) -> list[StoredEntry]:
+        """The entries one event posted, with their derivations."""
+        ...
+
+    def balances(self) -> Mapping[str, Decimal]: ...
+
+    def balance(self, account: str, as_of: date | None = None) -> Decimal: ...
+
+    def family_balance(self, family: str, account: str, as_of: date | None = None) -> Decimal: ...
+
+    def cogs_content(self, start: date, end: date) -> tuple[Decimal, Decimal]: ...
+
+
+class Stock(Protocol):
+    """Quantities by item and location, the moves behind them, and parked issues."""
+
+    def on_hand(self, item: str, location: str) -> Decimal: ...
+
+    def on_hand_total(self, item: str) -> Decimal: ...
+
+    def totals(self, as_of: date | None = None) -> Mapping[str, Decimal]:
+        """Every item's total on hand (as of the end of a day), non-zero only."""
+        ...
+
+    def balances(self) -> Mapping[tuple[str, str], Decimal]: ...
+
+    def prefetch(self, items: Sequence[str]) -> None:
+        """A hint: the stock of these items is about to be read."""
+        ...
+
+    def apply(self, event_seq: int | None, day: date, moves: Sequence[StockMove],
+              pending: Sequence[PendingChange] = ()) -> None: ...
+
+    def moves(self) -> Iterator[StockMove]: ...
+
+    def moves_of(self, event_seq: int) -> list[StockMove]: ...
+
+    def pending_of(self, event_seq: int) -> list[PendingChange]: ...
+
+    def pending_at(self, item: str, location: str) -> Sequence[tuple[str, Decimal]]: ...
+
+    def pending_total(self, item: str) -> Decimal: ...
+
+    def pending_totals(self) -> Mapping[str, Decimal]: ...
+
+    def backflushed(self, component: str, start: date, end: date) -> Mapping[str, Decimal]:
+        """What was backflushed of ``component`` in [start, end] by parent item: per-event
+        completions not reversed (their backflush moves and parked issues), and summary
+        moves (which name their parent)."""
+        ...

@@ -1,0 +1,183 @@
+"""Posting events: one at a time, or a plant's file in summary entries.
+
+:func:`post_events` posts a batch in one transaction, all or nothing. Each event goes
+through the posting rules (:func:`backflush.domain.rules.post`) and its posting is written;
+an id posted before with the same content is a duplicate (skipped and reported), with other
+content a refusal. Under ``journal: summary`` (and ``auto`` for a batch of
+:data:`AUTO_FROM` events or more) consecutive completions, receipts and sales are gathered
+into runs and written as one summary entry per day of a run (:mod:`.summarising`); every
+other event gets an entry of its own, in its place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from backflush.domain import rules
+from backflush.domain.errors import PostingError
+from backflush.domain.events import FLOW_TYPES, Event, Reversal
+from backflush.domain.journal import Posting
+from backflush.domain.numbers import MONEY, STOCK, fmt_qty
+from backflush.domain.policy import Journal, Method
+from backflush.domain.valuation import Books
+from backflush.service_layer.batch import BatchResult, Flows, Item, Located
+from backflush.service_layer.duplicates import refuse_changed, same
+from backflush.service_layer.summarising import Summariser
+from backflush.service_layer.unit_of_work import UnitOfWork
+from backflush.service_layer.view import StoreView
+
+RUN_SIZE = 100_000  # events summarised together (bounded memory, whatever the file's size)
+AUTO_FROM = 1_000  # journal: auto summarises batches of this many events or more
+
+
+@dataclass
+class Session:
+    """One posting call: the books in force, the shapes worked out so far, the run being
+    gathered, and what was posted."""
+
+    uow: UnitOfWork
+    progress: Callable[[int], None] | None = None
+    result: BatchResult = field(default_factory=BatchResult)
+    summarise: bool = False
+    done: int = 0
+
+    def __post_init__(self) -> None:
+        self.view = StoreView(self.uow)
+        self.books = self._books()
+        self.run: list[Event | Located | Flows] = []
+        self.run_size = 0
+        self.summariser = Summariser(self)
+
+    def _books(self) -> Books:
+        m = self.uow.master
+        return Books(m.master(), m.policy(), m.costs())
+
+    @property
+    def journal(self) -> Journal:
+        policy = self.books.policy
+        if policy.method is Method.SEQUENTIAL:
+            return Journal.PER_EVENT  # its point is the WIP trail of every completion
+        return policy.journal
+
+    # ---------------------------------------------------------------- feeding
+    def feed(self, item: Item) -> None:
+        if isinstance(item, Flows):
+            if not self.summarise:
+                for i in range(len(item)):
+                    self.single(item.located(i))
+                return
+            self.run.append(item)
+            self.run_size += len(item)
+        else:
+            event = item.event if isinstance(item, Located) else item
+            if not self.summarise or event.type not in FLOW_TYPES:
+                self.flush()
+                self.single(item)
+                return
+            self.run.append(item)
+            self.run_size += 1
+        if self.run_size >= RUN_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.run:
+            run, self.run, self.run_size = self.run, [], 0
+            self.summariser.post(run)
+            self._tick()
+
+    def _tick(self) -> None:
+        if self.progress is not None:
+            self.progress(self.done)
+
+    # ---------------------------------------------------------------- one event
+    def single(self, item: Event | Located) -> None:
+        located = item if isinstance(item, Located) else Located(item)
+        event = located.event
+        try:
+            stored = self.uow.events.get(event.id)
+            if stored is not None:
+                if not same(stored.event, event):
+                    raise refuse_changed(event)
+                self.result.duplicate(event.id)
+            else:
+                self.write(event, rules.post(self.books, self.view, event))
+        except PostingError as exc:
+            if exc.source is None and exc.entry is None:
+                exc.locate(located.source, located.line, located.entry)
+            raise
+        self.done += 1
+        if self.done % 1_000 == 0:
+            self._tick()
+
+    def write(self, event: Event, posting: Posting) -> None:
+        uow = self.uow
+        seq = uow.events.append(event, posting.cost_version)
+        uow.journal.append(seq, posting.entries)
+        uow.stock.apply(seq, event.date, posting.moves, posting.pending)
+        if posting.alerts:
+            uow.events.add_alerts(seq, posting.alerts)
+        if posting.findings:
+            uow.events.add_findings(seq, posting.findings)
+        if isinstance(event, Reversal):
+            uow.events.mark_reversed(event.of, event.id)
+        if posting.new_cost_version is not None:
+            assert posting.new_master is not None
+            uow.master.add_cost_version(posting.new_cost_version, posting.new_master, event.id)
+            self.books = self._books()
+            self.summariser.forget()
+        if posting.locks_through is not None:
+            uow.master.lock(posting.locks_through, getattr(event, "period", ""), event.id)
+        self.check_limits(event.id, {ln.account for e in posting.entries for ln in e.lines},
+                          {m.item for m in posting.moves})
+        self.result.posted += 1
+
+    def check_limits(self, event_id: str, accounts: set[str], items: set[str]) -> None:
+        """Running totals stay within the ledger's limits, or the batch is refused."""
+        for name in accounts:
+            balance = self.uow.journal.balance(name)
+            if MONEY.problem(balance) is not None:
+                raise PostingError(event_id, f"the balance of {name} would be {balance}, "
+                                   "beyond the 15 digits an amount may have", "qty")
+        for item in items:
+            total = self.uow.stock.on_hand_total(item)
+            if STOCK.problem(total) is not None:
+                raise PostingError(event_id, f"{item} on hand would be {fmt_qty(total)}, "
+                                   "beyond the 15 digits stock may have", "qty")
+
+
+def post_events(uow: UnitOfWork, events: Iterable[Item],
+                progress: Callable[[int], None] | None = None) -> BatchResult:
+    """Post a batch atomically: every event or none. Duplicates are skipped and reported."""
+    with uow:
+        result = post_events_in(uow, events, progress)
+        uow.commit()
+    return result
+
+
+def post_events_in(uow: UnitOfWork, events: Iterable[Item],
+                   progress: Callable[[int], None] | None = None) -> BatchResult:
+    """:func:`post_events` inside the caller's transaction. ``events`` may be a stream
+    (memory stays bounded by the run size)."""
+    session = Session(uow, progress)
+    journal = session.journal
+    stream = iter(events)
+    head: list[Item] = []
+    if journal is Journal.AUTO:
+        # Decide on the batch's size: read ahead until it is known to be large enough.
+        size = 0
+        for item in stream:
+            head.append(item)
+            size += len(item) if isinstance(item, Flows) else 1
+            if size >= AUTO_FROM:
+                break
+        session.summarise = size >= AUTO_FROM
+    else:
+        session.summarise = journal is Journal.SUMMARY
+    for item in head:
+        session.feed(item)
+    for item in stream:
+        session.feed(item)
+    session.flush()
+    session._tick()
+    return session.result

@@ -1,0 +1,98 @@
+"""Test helpers shared by the tiers: a ledger on a backend, read through its stores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from backflush.domain.costs import CostVersion
+from backflush.domain.journal import Alert, Finding, StockMove
+from backflush.service_layer.ports import StoredEntry
+from backflush.service_layer.unit_of_work import UnitOfWork
+
+
+class Reader:
+    """What a test reads of a ledger, each call in a unit of work of its own (a fresh
+    transaction on SQL backends, so it sees every commit)."""
+
+    def __init__(self, make: Callable[[], UnitOfWork]) -> None:
+        self.make = make
+
+    @contextmanager
+    def uow(self) -> Iterator[UnitOfWork]:
+        with self.make() as uow:
+            yield uow
+
+    def _read(self, fn: Callable[[UnitOfWork], Any]) -> Any:
+        with self.uow() as uow:
+            return fn(uow)
+
+    def balances(self) -> Mapping[str, Decimal]:
+        return dict(self._read(lambda u: u.journal.balances()))
+
+    def balance(self, account: str, as_of: date | None = None) -> Decimal:
+        return self._read(lambda u: u.journal.balance(account, as_of))  # type: ignore[no-any-return]
+
+    def family_balance(self, family: str, account: str) -> Decimal:
+        return self._read(lambda u: u.journal.family_balance(family, account))  # type: ignore[no-any-return]
+
+    def stock(self) -> Mapping[tuple[str, str], Decimal]:
+        return dict(self._read(lambda u: u.stock.balances()))
+
+    def on_hand(self, item: str, location: str) -> Decimal:
+        return self._read(lambda u: u.stock.on_hand(item, location))  # type: ignore[no-any-return]
+
+    def on_hand_total(self, item: str) -> Decimal:
+        return self._read(lambda u: u.stock.on_hand_total(item))  # type: ignore[no-any-return]
+
+    def pending_at(self, item: str, location: str) -> Sequence[tuple[str, Decimal]]:
+        return tuple(self._read(lambda u: u.stock.pending_at(item, location)))
+
+    def pending_totals(self) -> Mapping[str, Decimal]:
+        return dict(self._read(lambda u: u.stock.pending_totals()))
+
+    def entries(self) -> list[StoredEntry]:
+        return list(self._read(lambda u: list(u.journal.entries())))
+
+    def entries_of(self, event_id: str) -> list[StoredEntry]:
+        return list(self._read(lambda u: u.journal.entries_of(event_id)))
+
+    def moves(self) -> list[StockMove]:
+        return list(self._read(lambda u: list(u.stock.moves())))
+
+    def event_ids(self) -> set[str]:
+        return set(self._read(lambda u: {s.event.id for s in u.events.all()}))
+
+    def alerts(self) -> list[Alert]:
+        return list(self._read(lambda u: u.events.alerts()))
+
+    def findings(self) -> list[Finding]:
+        return list(self._read(lambda u: u.events.findings()))
+
+    @property
+    def locked_through(self) -> date | None:
+        return self._read(lambda u: u.master.locked_through())  # type: ignore[no-any-return]
+
+    @property
+    def costs(self) -> CostVersion:
+        return self._read(lambda u: u.master.costs())  # type: ignore[no-any-return]
+
+    def verify(self) -> list[str]:
+        from backflush.service_layer import reports
+
+        return list(self._read(reports.verify))
+
+
+def net_lines(entries: Sequence[StoredEntry], event_id: str,
+              type_: str | None = None) -> dict[str, Decimal]:
+    """Net amount (debit positive) by account over the entries of one event."""
+    out: dict[str, Decimal] = {}
+    for stored in entries:
+        e = stored.entry
+        if e.event_id == event_id and (type_ is None or e.type == type_):
+            for ln in e.lines:
+                out[ln.account] = out.get(ln.account, Decimal(0)) + ln.net
+    return {k: v for k, v in out.items() if v}
