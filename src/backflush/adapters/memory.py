@@ -31,7 +31,7 @@ from backflush.service_layer.ports import EventRows, IdsTaken, StoredEntry, Stor
 from backflush.service_layer.unit_of_work import UnitOfWork
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Row:
     """An event in the log: the event itself, or a template and its id (bulk rows)."""
 
@@ -78,7 +78,6 @@ class _State:
             setattr(clone, name, dict(getattr(self, name)))
         for name in ("closed", "entries", "moves", "pending_changes", "alerts", "findings"):
             setattr(clone, name, list(getattr(self, name)))
-        clone.events = {k: copy.copy(v) for k, v in self.events.items()}
         clone.pending = {k: list(v) for k, v in self.pending.items()}
         return clone
 
@@ -183,10 +182,14 @@ class MemoryEvents(_Part):
                                       rows.entries[t])
 
     def mark_reversed(self, of: str, by: str) -> None:
-        self.s.events[of].reversed_by = by
+        self.s.events[of] = replace(self.s.events[of], reversed_by=by)
 
     def count(self) -> int:
         return len(self.s.events)
+
+    def last_date(self) -> date | None:
+        dates = [row.stored().event.date for row in self.s.events.values()]
+        return max(dates) if dates else None
 
     def all(self) -> Iterator[StoredEvent]:
         return (row.stored() for row in list(self.s.events.values()))

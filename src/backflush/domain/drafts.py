@@ -14,7 +14,7 @@ sum of the drafts of a day's events, settled once (:mod:`.summary`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -203,7 +203,7 @@ def build_entry(books: Books, event_id: str, day: date, draft: DraftEntry,
         found = memos.get((name, role, family), [])
         memo = found[0] if len(found) == 1 else "; ".join(dict.fromkeys(found))
         if not is_money(value, minor) or MONEY.problem(value) is not None:
-            raise PostingError(event_id, f"{name}: {value} cannot be posted (beyond the "
+            raise PostingError(event_id, f"{name}: {value:f} cannot be posted (beyond the "
                                "money limit of 15 digits, or not in the currency's minor "
                                "unit)", "qty")
         if value > 0:
@@ -235,7 +235,12 @@ def settle(books: Books, draft: Draft, event_id: str, day: date,
     stock: dict[str, Decimal] = {}
     pending: dict[str, Decimal] = {}
     extra: list[list[Amount]] = [[] for _ in draft.entries]
+    net: dict[tuple[str, int], Decimal] = {}  # a summary's moves: valued by item, once
     for m in draft.moves:
+        if m.basis is None:
+            key = (m.item, m.entry)
+            net[key] = net.get(key, ZERO) + m.qty
+            continue
         old = stock[m.item] if m.item in stock else on_hand(m.item)
         new = stock[m.item] = old + m.qty
         held = books.held(m.item)
@@ -246,11 +251,21 @@ def settle(books: Books, draft: Draft, event_id: str, day: date,
         if amount:
             basis = ""
             if detail:
-                basis = (f"{m.basis} at {unit}" if m.basis else
-                         f"on hand {fmt_qty(old)} -> {fmt_qty(new)} at {unit}"
-                         if m.basis is None else f"{fmt_qty(m.qty)} x {unit}")
+                basis = f"{m.basis} at {unit:f}" if m.basis else f"{fmt_qty(m.qty)} x {unit:f}"
             extra[m.entry].append(Amount(role, books.name(role), amount, m.memo, None, m.item,
                                          m.qty, basis, m.bom, m.location))
+    for (item, target), qty in net.items():
+        old = stock[item] if item in stock else on_hand(item)
+        new = stock[item] = old + qty
+        held = books.held(item)
+        if held is None or target < 0:
+            continue
+        role, unit = held
+        amount = change_at(unit, minor, old, new)
+        if amount:
+            extra[target].append(Amount(role, books.name(role), amount, "summary", None, item,
+                                       qty, f"on hand {fmt_qty(old)} -> {fmt_qty(new)} at "
+                                       f"{unit:f}"))
     for p in draft.parks:
         old = pending[p.item] if p.item in pending else parked(p.item)
         new = pending[p.item] = old + p.qty
@@ -279,13 +294,6 @@ def settle(books: Books, draft: Draft, event_id: str, day: date,
                    tuple(Alert(event_id, code, message) for code, message in draft.alerts),
                    draft.findings, draft.locks_through, draft.new_cost_version,
                    draft.new_master, books.costs.number)
-
-
-def net_by_location(moves: Sequence[Move]) -> Mapping[tuple[str, str], Decimal]:
-    out: dict[tuple[str, str], Decimal] = {}
-    for m in moves:
-        out[(m.item, m.location)] = out.get((m.item, m.location), ZERO) + m.qty
-    return out
 
 
 @dataclass

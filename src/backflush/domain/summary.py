@@ -40,48 +40,65 @@ from backflush.domain.view import LedgerView
 SUMMARY = "summary"
 
 
+MoveKey = tuple[str, str, str, str]  # item, location, kind, parent
+AmountKey = tuple[str, Role | None, str | None, str]  # account, role, family, item
+
+
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """The draft of events of one shape, with what the summary needs to know of them."""
+    """The draft of events of one shape, with what the summary adds up of it: its moves and
+    amounts by the keys they are summed by (worked out once, when the shape is made)."""
 
     kind: str  # the event type
     item: str  # the event's item (a completion's item: the parent of what it backflushes)
     draft: Draft
+    summarisable: bool
+    moves: tuple[tuple[MoveKey, Decimal], ...]
+    amounts: tuple[tuple[AmountKey, Decimal, Decimal], ...]  # key, value, qty
+    cogs: tuple[Decimal, Decimal]
 
-    @property
-    def summarisable(self) -> bool:
-        """Nothing but one entry (or none), moves and alerts: the sum of such drafts is
-        exact. A draft that parks or clears issues depends on stock: event by event."""
-        d = self.draft
-        return len(d.entries) <= 1 and not d.parks and not d.findings \
-            and d.new_cost_version is None and d.locks_through is None \
-            and all(e.balance_to is Role.ROUNDING and e.carry_to is None for e in d.entries)
+    @staticmethod
+    def of(kind: str, item: str, draft: Draft) -> Shape:
+        """A draft with nothing but one entry (or none), moves and alerts sums exactly; one
+        that parks or clears issues depends on stock, and is posted event by event."""
+        summarisable = len(draft.entries) <= 1 and not draft.parks and not draft.findings \
+            and draft.new_cost_version is None and draft.locks_through is None \
+            and all(e.balance_to is Role.ROUNDING and e.carry_to is None
+                    for e in draft.entries)
+        parent = item if kind == "completion" else ""
+        moves = tuple(((m.item, m.location, m.kind, parent if m.kind == "backflush" else ""),
+                       m.qty) for m in draft.moves)
+        amounts = tuple(((a.account, a.role, a.family, a.item), a.value, a.qty)
+                        for e in draft.entries for a in e.amounts)
+        cogs = (sum((e.cogs_material for e in draft.entries), ZERO),
+                sum((e.cogs_conversion for e in draft.entries), ZERO))
+        return Shape(kind, item, draft, summarisable, moves, amounts, cogs)
 
 
 def aggregate(day: date, shapes: Iterable[tuple[Shape, int]]) -> Draft:
     """One draft for a day's events: each shape's amounts and moves times the number of the
     day's events of that shape. Moves are summed by item, location, kind and the parent they
     were backflushed for; amounts by account and item (the summary's derivations)."""
-    amounts: dict[tuple[str, Role | None, str | None, str], list[Decimal]] = {}
-    moves: dict[tuple[str, str, str, str], Decimal] = {}
+    amounts: dict[AmountKey, list[Decimal]] = {}
+    moves: dict[MoveKey, Decimal] = {}
     kinds = dict.fromkeys(FLOW_TYPES, 0)
     material = conversion = ZERO
+    get = moves.get
     with localcontext(EXACT):
         for shape, n in shapes:
             kinds[shape.kind] = kinds.get(shape.kind, 0) + n
-            for entry in shape.draft.entries:
-                material += entry.cogs_material * n
-                conversion += entry.cogs_conversion * n
-                for a in entry.amounts:
-                    found = amounts.setdefault((a.account, a.role, a.family, a.item),
-                                               [ZERO, ZERO, ZERO])
-                    found[0] += a.value * n
-                    found[1] += a.qty * n
-                    found[2] += n
-            parent = shape.item if shape.kind == "completion" else ""
-            for m in shape.draft.moves:
-                key = (m.item, m.location, m.kind, parent if m.kind == "backflush" else "")
-                moves[key] = moves.get(key, ZERO) + m.qty * n
+            if shape.cogs[0] or shape.cogs[1]:
+                material += shape.cogs[0] * n
+                conversion += shape.cogs[1] * n
+            for key, value, qty in shape.amounts:
+                found = amounts.get(key)
+                if found is None:
+                    found = amounts[key] = [ZERO, ZERO, ZERO]
+                found[0] += value * n
+                found[1] += qty * n
+                found[2] += n
+            for move_key, qty in shape.moves:
+                moves[move_key] = get(move_key, ZERO) + qty * n
     total = sum(kinds.values())
     what = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in kinds.items() if n)
     summary = DraftEntry(

@@ -30,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from backflush.domain.costs import CostVersion
 from backflush.domain.masterdata import MasterData
-from backflush.domain.numbers import EXACT, ROUNDING, ZERO, quantum
+from backflush.domain.numbers import EXACT, ROUNDING, ZERO, add, quantum
 from backflush.domain.policy import Policy, Role, Stage
 
 HOLDING_ROLES = frozenset({Role.MATERIALS, Role.RAW_MATERIALS, Role.FINISHED_GOODS,
@@ -47,6 +47,8 @@ class Books:
     costs: CostVersion
     _held: dict[str, tuple[Role, Decimal] | None] = field(default_factory=dict, init=False,
                                                          repr=False, compare=False)
+    _content: dict[str, tuple[Decimal, Decimal, Decimal, Decimal]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def role(self, code: str) -> Role | None:
         held = self.held(code)
@@ -65,22 +67,31 @@ class Books:
             return p.materials_role
         return None
 
+    def _values(self, code: str) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """(material, conversion at full standard, conversion at the item's stage, value)."""
+        try:
+            return self._content[code]
+        except KeyError:
+            std = self.costs[code]
+            material = std.material
+            conv = std.conversion if self.policy.inventories_conversion else ZERO
+            staged = ZERO if self.master.items[code].made \
+                and not self.policy.triggered(Stage.COMPLETION) else conv
+            found = self._content[code] = (material, conv, staged, add(material, staged))
+            return found
+
     def inventoriable(self, code: str) -> tuple[Decimal, Decimal]:
         """(material, conversion) per unit that the product carries at full standard."""
-        std = self.costs[code]
-        conv = std.conversion if self.policy.inventories_conversion else ZERO
-        return std.material, conv
+        material, conv, _, _ = self._values(code)
+        return material, conv
 
     def content(self, code: str) -> tuple[Decimal, Decimal]:
         """(material, conversion) per unit of the value at the item's stage."""
-        material, conv = self.inventoriable(code)
-        if self.master.items[code].made and not self.policy.triggered(Stage.COMPLETION):
-            return material, ZERO
-        return material, conv
+        material, _, staged, _ = self._values(code)
+        return material, staged
 
     def std_value(self, code: str) -> Decimal:
-        material, conv = self.content(code)
-        return material + conv
+        return self._values(code)[3]
 
     def held(self, code: str) -> tuple[Role, Decimal] | None:
         """(role, unit value) of an item on the books; None when it is off the books."""

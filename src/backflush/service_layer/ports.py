@@ -121,6 +121,10 @@ class EventLog(Protocol):
 
     def count(self) -> int: ...
 
+    def last_date(self) -> date | None:
+        """The latest date of any event posted (None: nothing posted)."""
+        ...
+
     def all(self) -> Iterator[StoredEvent]: ...
 
     def summarised_reversed(self, kind: str, start: date, end: date) -> list[StoredEvent]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from backflush.domain import rules
 from backflush.domain.errors import PostingError
@@ -29,6 +30,8 @@ from backflush.service_layer.view import StoreView
 
 RUN_SIZE = 100_000  # events summarised together (bounded memory, whatever the file's size)
 AUTO_FROM = 1_000  # journal: auto summarises batches of this many events or more
+MONEY_BOUND = Decimal(10) ** MONEY.digits
+STOCK_BOUND = Decimal(10) ** STOCK.digits
 
 
 @dataclass
@@ -133,17 +136,19 @@ class Session:
         self.result.posted += 1
 
     def check_limits(self, event_id: str, accounts: set[str], items: set[str]) -> None:
-        """Running totals stay within the ledger's limits, or the batch is refused."""
+        """Running totals stay within the ledger's limits, or the batch is refused (their
+        places are bounded by the values added up; their size is checked here)."""
         for name in accounts:
             balance = self.uow.journal.balance(name)
-            if MONEY.problem(balance) is not None:
+            if abs(balance) >= MONEY_BOUND:
                 raise PostingError(event_id, f"the balance of {name} would be {balance}, "
-                                   "beyond the 15 digits an amount may have", "qty")
+                                   f"beyond the {MONEY.digits} digits an amount may have",
+                                   "qty")
         for item in items:
             total = self.uow.stock.on_hand_total(item)
-            if STOCK.problem(total) is not None:
+            if abs(total) >= STOCK_BOUND:
                 raise PostingError(event_id, f"{item} on hand would be {fmt_qty(total)}, "
-                                   "beyond the 15 digits stock may have", "qty")
+                                   f"beyond the {STOCK.digits} digits stock may have", "qty")
 
 
 def post_events(uow: UnitOfWork, events: Iterable[Item],

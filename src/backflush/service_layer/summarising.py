@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date
 from decimal import Decimal, localcontext
+from operator import attrgetter
 from typing import Protocol
 
 from backflush.domain import rules
@@ -73,7 +74,8 @@ class _Run:
         numbered: dict[Event, int] = {}
         for item in items:
             if isinstance(item, Flows):
-                mapping = [numbered.setdefault(t, len(numbered)) for t in item.templates]
+                mapping = {t: numbered.setdefault(item.templates[t], len(numbered))
+                           for t in dict.fromkeys(item.index)}  # the templates used, only
                 self.index.extend(map(mapping.__getitem__, item.index))
                 self.ids.extend(item.ids)
             else:
@@ -105,38 +107,61 @@ class _Run:
                       self.templates)] if keep else []
 
 
+def _fields(cls: type[Event]) -> attrgetter[tuple[object, ...]]:
+    """The fields that make an event's shape: all but its id and date."""
+    return attrgetter(*(f.name for f in fields(cls) if f.name not in ("id", "date")))
+
+
 class Summariser:
     def __init__(self, session: Poster) -> None:
         self.session = session
         self.shapes: dict[Hashable, Shape] = {}
+        self.signatures: dict[tuple[str, date], tuple[str, ...]] = {}
+        self.fields: dict[type[Event], attrgetter[tuple[object, ...]]] = {}
 
     def forget(self) -> None:
         """The books changed (a cost change): shapes are worked out afresh."""
         self.shapes.clear()
+        self.signatures.clear()
 
     # ---------------------------------------------------------------- shapes
-    def shape(self, template: Event) -> Shape:
+    def shapes_of(self, templates: Sequence[Event]) -> list[Shape]:
+        """The shape of each template; NotSummarisable when one cannot be summarised."""
         session = self.session
-        books, view = session.books, session.view
-        ctx = RuleContext(books, view, detail=False)
-        try:
-            check_open(ctx, template)
-        except PostingError as exc:
-            raise NotSummarisable(str(exc)) from None
+        ctx = RuleContext(session.books, session.view, detail=False)
+        if templates:  # the period and first-day checks, at the run's first and last dates
+            days = [t.date for t in templates]
+            for day in (min(days), max(days)):
+                try:
+                    check_open(ctx, replace(templates[0], date=day))
+                except PostingError as exc:
+                    raise NotSummarisable(str(exc)) from None
+        return [self.shape(ctx, t) for t in templates]
+
+    def shape(self, ctx: RuleContext, template: Event) -> Shape:
+        books = ctx.books
         item = str(getattr(template, "item", ""))
         sig: tuple[str, ...] = ()
         if template.type == "completion" and item in books.master.items:
-            sig = signature(item, template.date, books.master.boms, books.master.items)
-        content = template.content()
-        del content["date"]
-        key = (template.type, tuple(sorted((k, repr(v)) for k, v in content.items())), sig)
+            at = (item, template.date)
+            found_sig = self.signatures.get(at)
+            if found_sig is None:
+                found_sig = self.signatures[at] = signature(item, template.date,
+                                                            books.master.boms,
+                                                            books.master.items)
+            sig = found_sig
+        cls = type(template)
+        getter = self.fields.get(cls)
+        if getter is None:
+            getter = self.fields[cls] = _fields(cls)
+        key = (cls, getter(template), sig)
         found = self.shapes.get(key)
         if found is None:
             try:
                 draft = rules.draft(ctx, template)
             except PostingError as exc:
                 raise NotSummarisable(str(exc)) from None
-            found = Shape(template.type, item, draft)
+            found = Shape.of(template.type, item, draft)
             if len(self.shapes) >= SHAPES_KEPT:
                 self.shapes.clear()
             self.shapes[key] = found
@@ -152,7 +177,7 @@ class Summariser:
         if not len(run):
             return
         try:
-            shapes = [self.shape(t) for t in run.templates]
+            shapes = self.shapes_of(run.templates)
             alerts = self._alerts(run, shapes)
         except NotSummarisable:
             self._one_by_one(run)
@@ -222,12 +247,15 @@ class Summariser:
         short and the policy does not allow it, or parked issues wait for a received item."""
         session = self.session
         view, policy = session.view, session.books.policy
-        counts = Counter(run.index)
+        per_shape: dict[int, tuple[Shape, int]] = {}
+        for t, n in Counter(run.index).items():
+            shape = shapes[t]
+            _, before = per_shape.get(id(shape), (shape, 0))
+            per_shape[id(shape)] = (shape, before + n)
         losses: dict[tuple[str, str], Decimal] = {}
         items: set[str] = set()
         with localcontext(EXACT):
-            for t, n in counts.items():
-                shape = shapes[t]
+            for shape, n in per_shape.values():
                 if shape.kind == "receipt" and view.pending_total(shape.item):
                     raise NotSummarisable("the receipt clears parked issues")
                 for m in shape.draft.moves:

@@ -45,7 +45,7 @@ def cost_change(ctx: RuleContext, ev: CostChange) -> Draft:
             continue
         delta = new.valuation(code, qty) - old.valuation(code, qty)
         e.add_money(role, delta, f"{code} revalued", item=code, qty=qty,
-                    basis=f"{old.unit_value(code)} -> {new.unit_value(code)}")
+                    basis=f"{old.unit_value(code):f} -> {new.unit_value(code):f}")
     for code, qty in sorted(ctx.view.pending_totals().items()):
         delta = -(new.valuation(code, qty) - old.valuation(code, qty))
         e.add_money(Role.PENDING_BACKFLUSH, delta, f"{code} pending revalued")
