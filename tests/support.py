@@ -2,16 +2,56 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from backflush.adapters.sql import SqlLedger, head_revision, init_schema
+from backflush.adapters.sql.schema import LEDGER_TABLES
 from backflush.domain.costs import CostVersion
 from backflush.domain.journal import Alert, Finding, StockMove
 from backflush.service_layer.ports import StoredEntry
 from backflush.service_layer.unit_of_work import UnitOfWork
+
+PG_SERVER = os.environ.get("BACKFLUSH_TEST_PG_URL",
+                           "postgresql+psycopg://backflush:backflush@localhost:5432/backflush_test")
+SCHEMA = "backflush_tests"
+PG_URL = make_url(PG_SERVER).update_query_dict(
+    {"options": f"-csearch_path={SCHEMA}"}).render_as_string(hide_password=False)
+
+
+def reset_postgres(engine: Engine) -> None:
+    """The tests' schema empty (no ledger, no version table)."""
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+
+
+def truncate_postgres(engine: Engine) -> None:
+    """The ledger's tables emptied (much faster than dropping and migrating again)."""
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(LEDGER_TABLES)} RESTART IDENTITY CASCADE"))
+
+
+def fresh_postgres(engine: Engine) -> SqlLedger:
+    """An empty ledger in the session's schema (every table emptied)."""
+    with engine.connect() as conn:
+        tables = {r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))}
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar() \
+            if "alembic_version" in tables else None
+        conn.rollback()
+    if version != head_revision() or not set(LEDGER_TABLES) <= tables:  # (a migration test)
+        reset_postgres(engine)
+        init_schema(engine)
+    truncate_postgres(engine)
+    return SqlLedger(engine)
 
 
 class Reader:

@@ -45,3 +45,21 @@ class _InMemory:
 def memory_ledger() -> Ledger:
     """A new, empty ledger in memory (``backflush run`` and tests)."""
     return _InMemory()
+
+
+def open_ledger(url: str | None = None) -> Ledger:
+    """The ledger kept in the database at ``url`` (default: ``$BACKFLUSH_DB``, else
+    ``sqlite:///backflush.db``). It must hold a ledger: nothing is created or changed here
+    (``LedgerError`` or ``StorageError`` otherwise)."""
+    from backflush.adapters.sql import SqlLedger
+
+    return SqlLedger.open(url)
+
+
+def create_ledger(url: str | None = None, *, force: bool = False) -> Ledger:
+    """``backflush init``: the database at ``url`` with a ledger's schema, created or
+    upgraded (a SQLite file is created if need be). A database that holds another
+    application's tables is refused unless ``force``."""
+    from backflush.adapters.sql import SqlLedger
+
+    return SqlLedger.create(url, force=force)

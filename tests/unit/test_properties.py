@@ -30,14 +30,32 @@ with no WIP at the same inventory + COGS as backflush, writing at least as many 
 from __future__ import annotations
 
 import dataclasses
-import os
 from datetime import date
 from decimal import Decimal
 
-import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.harness import Run, run_stream
+
+from backflush.bootstrap import memory_ledger
+from backflush.domain.bom import BomLine, Boms, BomVersion
+from backflush.domain.events import (
+    Completion,
+    CostChange,
+    Event,
+    Receipt,
+    Reversal,
+)
+from backflush.domain.items import Item
+from backflush.domain.masterdata import MasterData
+from backflush.domain.policy import (
+    ConversionMode,
+    Method,
+    NegativeStock,
+    Policy,
+)
+from backflush.service_layer.posting import post_events
+from backflush.service_layer.setup import set_up_ledger
+from tests.harness import SETTINGS, Run, run_stream
 from tests.model import (
     AP,
     CAPITALIZED,
@@ -61,55 +79,14 @@ from tests.model import (
 )
 from tests.support import Reader
 
-from backflush.bootstrap import memory_ledger
-from backflush.domain.bom import BomLine, Boms, BomVersion
-from backflush.domain.events import (
-    Completion,
-    CostChange,
-    Event,
-    Receipt,
-    Reversal,
-)
-from backflush.domain.items import Item
-from backflush.domain.masterdata import MasterData
-from backflush.domain.policy import (
-    ConversionMode,
-    Method,
-    NegativeStock,
-    Policy,
-)
-from backflush.service_layer.posting import post_events
-from backflush.service_layer.setup import set_up_ledger
-
 # =========================================================================== the properties
 
-
-# Shrinking a failing month of events can take minutes (each attempt replays whole ledgers),
-# so by default a failure is reported as drawn, and replayed first on the next run from the
-# example database. Set BACKFLUSH_SHRINK=1 to shrink it to a minimal stream.
-PHASES = tuple(Phase) if os.environ.get("BACKFLUSH_SHRINK") else tuple(
-    phase for phase in Phase if phase is not Phase.shrink)
-SETTINGS = settings(max_examples=600, deadline=None, phases=PHASES,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 @SETTINGS
 @given(data=st.data(), plant=plants(), policy=policies())
 def test_invariants_hold_after_every_event_for_every_policy(
         data: st.DataObject, plant: Plant, policy: Policy) -> None:
-    events = data.draw(streams(plant))
-    run_stream(plant, policy, events)
-
-
-@pytest.mark.skip("moves to tests/integration once the SQL adapter lands")
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
-@settings(SETTINGS, max_examples=int(os.environ.get("BACKFLUSH_SQL_EXAMPLES", "25")),
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.function_scoped_fixture])
-@given(data=st.data(), plant=plants(), policy=policies())
-def test_invariants_hold_after_every_event_in_sqlite_and_postgresql(
-        backend: str, data: st.DataObject, plant: Plant, policy: Policy) -> None:
-    """The same property, on the stored ledgers (fewer examples: each event is a commit)."""
     events = data.draw(streams(plant))
     run_stream(plant, policy, events)
 

@@ -7,11 +7,12 @@ The four stores share one :class:`_State`; the unit of work snapshots it when it
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from backflush.domain.costs import CostVersion
 from backflush.domain.errors import LedgerError
@@ -25,10 +26,12 @@ from backflush.domain.journal import (
     queue_after,
 )
 from backflush.domain.masterdata import MasterData
-from backflush.domain.numbers import ZERO, add
+from backflush.domain.numbers import ZERO, add, total
 from backflush.domain.policy import Policy
 from backflush.service_layer.ports import EventRows, IdsTaken, StoredEntry, StoredEvent
 from backflush.service_layer.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +74,13 @@ class _State:
     pending_tot: dict[str, Decimal] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    derived: dict[str, object] = field(default_factory=dict)  # dropped when the books change
+    last_date: date | None = None
 
     def snapshot(self) -> _State:
         clone = copy.copy(self)
-        for name in ("cost_history", "events", "balances", "stock", "totals", "pending_tot"):
+        for name in ("cost_history", "events", "balances", "stock", "totals", "pending_tot",
+                     "derived"):
             setattr(clone, name, dict(getattr(self, name)))
         for name in ("closed", "entries", "moves", "pending_changes", "alerts", "findings"):
             setattr(clone, name, list(getattr(self, name)))
@@ -107,6 +113,7 @@ class MemoryMaster(_Part):
         s = self.s
         s.master, s.policy, s.costs, s.opened_on = master, policy, costs, opened_on
         s.cost_history[costs.number] = costs
+        s.derived = {}
 
     def master(self) -> MasterData:
         master = self._need().master
@@ -137,6 +144,7 @@ class MemoryMaster(_Part):
     def replace_master(self, master: MasterData, costs: CostVersion) -> None:
         self.s.master, self.s.costs = master, costs
         self.s.cost_history[costs.number] = costs
+        self.s.derived = {}
 
     def add_cost_version(self, costs: CostVersion, master: MasterData, event_id: str) -> None:
         self.replace_master(master, costs)
@@ -151,6 +159,12 @@ class MemoryMaster(_Part):
 
     def frozen(self) -> bool:
         return bool(self.s.events)
+
+    def derived(self, key: str, make: Callable[[], T]) -> T:
+        found = self.s.derived.get(key)
+        if found is None:
+            found = self.s.derived[key] = make()
+        return found  # type: ignore[return-value]
 
 
 class MemoryEvents(_Part):
@@ -168,6 +182,7 @@ class MemoryEvents(_Part):
             raise IdsTaken([event.id])
         seq = len(s.events) + 1
         s.events[event.id] = _Row(seq, event, None, event.id, cost_version, summary)
+        s.last_date = max(event.date, s.last_date or event.date)
         return seq
 
     def append_many(self, rows: EventRows, cost_version: int) -> None:
@@ -176,6 +191,9 @@ class MemoryEvents(_Part):
         if taken or len(set(rows.ids)) != len(rows.ids):
             raise IdsTaken(taken)
         seq = len(s.events)
+        for t in set(rows.index):
+            day = rows.templates[t].date
+            s.last_date = max(day, s.last_date or day)
         for event_id, t in zip(rows.ids, rows.index, strict=True):
             seq += 1
             s.events[event_id] = _Row(seq, None, rows.templates[t], event_id, cost_version,
@@ -188,8 +206,7 @@ class MemoryEvents(_Part):
         return len(self.s.events)
 
     def last_date(self) -> date | None:
-        dates = [row.stored().event.date for row in self.s.events.values()]
-        return max(dates) if dates else None
+        return self.s.last_date
 
     def all(self) -> Iterator[StoredEvent]:
         return (row.stored() for row in list(self.s.events.values()))
@@ -244,20 +261,17 @@ class MemoryJournal(_Part):
     def balance(self, account: str, as_of: date | None = None) -> Decimal:
         if as_of is None:
             return self.s.balances.get(account, ZERO)
-        return sum((ln.net for _, e in self.s.entries if e.date <= as_of
-                    for ln in e.lines if ln.account == account), ZERO)
+        return total([ln.net for _, e in self.s.entries if e.date <= as_of
+                      for ln in e.lines if ln.account == account])
 
     def family_balance(self, family: str, account: str, as_of: date | None = None) -> Decimal:
-        return sum((ln.net for _, e in self.s.entries if as_of is None or e.date <= as_of
-                    for ln in e.lines if ln.account == account and ln.family == family), ZERO)
+        return total([ln.net for _, e in self.s.entries if as_of is None or e.date <= as_of
+                      for ln in e.lines if ln.account == account and ln.family == family])
 
     def cogs_content(self, start: date, end: date) -> tuple[Decimal, Decimal]:
-        material = conversion = ZERO
-        for _, e in self.s.entries:
-            if start <= e.date <= end:
-                material += e.cogs_material
-                conversion += e.cogs_conversion
-        return material, conversion
+        dated = [e for _, e in self.s.entries if start <= e.date <= end]
+        return (total([e.cogs_material for e in dated]),
+                total([e.cogs_conversion for e in dated]))
 
 
 class MemoryStock(_Part):
@@ -273,7 +287,7 @@ class MemoryStock(_Part):
         out: dict[str, Decimal] = {}
         for _, when, m in self.s.moves:
             if when <= as_of:
-                out[m.item] = out.get(m.item, ZERO) + m.qty
+                out[m.item] = add(out.get(m.item, ZERO), m.qty)
         return {k: v for k, v in out.items() if v}
 
     def balances(self) -> Mapping[tuple[str, str], Decimal]:
@@ -290,8 +304,10 @@ class MemoryStock(_Part):
             key = (m.item, m.location)
             s.stock[key] = add(s.stock.get(key, ZERO), m.qty)
             s.totals[m.item] = add(s.totals.get(m.item, ZERO), m.qty)
+        if pending and event_seq is None:
+            raise ValueError("a summary parks nothing")
         for p in pending:
-            assert event_seq is not None, "summaries park nothing"
+            assert event_seq is not None
             s.pending_changes.append((event_seq, p))
             s.pending_tot[p.item] = add(s.pending_tot.get(p.item, ZERO), p.qty)
             key = (p.item, p.location)
@@ -321,7 +337,7 @@ class MemoryStock(_Part):
         out: dict[str, Decimal] = {}
 
         def count(parent: str, qty: Decimal) -> None:
-            out[parent] = out.get(parent, ZERO) + qty
+            out[parent] = add(out.get(parent, ZERO), qty)
 
         for seq, when, m in s.moves:
             if m.item != component or m.kind != "backflush" or not start <= when <= end:

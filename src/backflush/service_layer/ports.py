@@ -7,17 +7,19 @@ subledger. Adapters implement them in memory and in SQL (SQLite, PostgreSQL).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from backflush.domain.costs import CostVersion
 from backflush.domain.events import Event
 from backflush.domain.journal import Alert, Finding, JournalEntry, PendingChange, StockMove
 from backflush.domain.masterdata import MasterData
 from backflush.domain.policy import Policy
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,11 @@ class MasterStore(Protocol):
 
     def frozen(self) -> bool:
         """Has anything been posted (standards and BOMs in force may not change)?"""
+        ...
+
+    def derived(self, key: str, make: Callable[[], T]) -> T:
+        """What the caller works out from the master data, policy and cost version in force
+        (``make()``), kept with them for the next transactions too, until they change."""
         ...
 
 

@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from backflush.domain import rules
+from backflush.domain.bom import explode
 from backflush.domain.errors import PostingError
 from backflush.domain.events import FLOW_TYPES, Event, Reversal
 from backflush.domain.journal import Posting
-from backflush.domain.numbers import MONEY, STOCK, fmt_qty
+from backflush.domain.numbers import MONEY, ONE, STOCK, fmt_qty
 from backflush.domain.policy import Journal, Method
 from backflush.domain.valuation import Books
 from backflush.service_layer.batch import BatchResult, Flows, Item, Located
 from backflush.service_layer.duplicates import refuse_changed, same
+from backflush.service_layer.shapes import Drafts
 from backflush.service_layer.summarising import Summariser
 from backflush.service_layer.unit_of_work import UnitOfWork
 from backflush.service_layer.view import StoreView
@@ -54,7 +56,8 @@ class Session:
 
     def _books(self) -> Books:
         m = self.uow.master
-        return Books(m.master(), m.policy(), m.costs())
+        self.drafts = m.derived("drafts", Drafts)
+        return m.derived("books", lambda: Books(m.master(), m.policy(), m.costs()))
 
     @property
     def journal(self) -> Journal:
@@ -104,7 +107,9 @@ class Session:
                     raise refuse_changed(event)
                 self.result.duplicate(event.id)
             else:
-                self.write(event, rules.post(self.books, self.view, event))
+                self.uow.stock.prefetch(items_read(self.books, event))
+                self.write(event, rules.post(self.books, self.view, event,
+                                             drafted=self.drafts.draft))
         except PostingError as exc:
             if exc.source is None and exc.entry is None:
                 exc.locate(located.source, located.line, located.entry)
@@ -128,7 +133,6 @@ class Session:
             assert posting.new_master is not None
             uow.master.add_cost_version(posting.new_cost_version, posting.new_master, event.id)
             self.books = self._books()
-            self.summariser.forget()
         if posting.locks_through is not None:
             uow.master.lock(posting.locks_through, getattr(event, "period", ""), event.id)
         self.check_limits(event.id, {ln.account for e in posting.entries for ln in e.lines},
@@ -149,6 +153,17 @@ class Session:
             if abs(total) >= STOCK_BOUND:
                 raise PostingError(event_id, f"{item} on hand would be {fmt_qty(total)}, "
                                    f"beyond the {STOCK.digits} digits stock may have", "qty")
+
+
+def items_read(books: Books, event: Event) -> list[str]:
+    """The items whose stock posting ``event`` reads (a hint for the store: one query)."""
+    item = getattr(event, "item", None)
+    if not isinstance(item, str):
+        return []
+    if event.type != "completion" or item not in books.master.items:
+        return [item]
+    return [item, *explode(item, ONE, event.date, books.master.boms,
+                           books.master.items).totals()]
 
 
 def post_events(uow: UnitOfWork, events: Iterable[Item],

@@ -16,15 +16,12 @@ run is posted event by event, which also gives the exact per-event error.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Sequence
-from dataclasses import fields, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, localcontext
-from operator import attrgetter
 from typing import Protocol
 
-from backflush.domain import rules
-from backflush.domain.bom import signature
 from backflush.domain.drafts import settle
 from backflush.domain.errors import BackflushError, PostingError
 from backflush.domain.events import Event
@@ -38,6 +35,7 @@ from backflush.domain.valuation import Books
 from backflush.service_layer.batch import BatchResult, Flows, Located
 from backflush.service_layer.duplicates import refuse_changed, refuse_repeated
 from backflush.service_layer.ports import EventRows, IdsTaken
+from backflush.service_layer.shapes import Drafts
 from backflush.service_layer.unit_of_work import UnitOfWork
 from backflush.service_layer.view import StoreView
 
@@ -48,6 +46,7 @@ class Poster(Protocol):
     uow: UnitOfWork
     view: StoreView
     books: Books
+    drafts: Drafts
     result: BatchResult
     done: int
 
@@ -56,7 +55,6 @@ class Poster(Protocol):
     def check_limits(self, event_id: str, accounts: set[str], items: set[str]) -> None: ...
 
 PLACEHOLDER = "#"  # a template's id
-SHAPES_KEPT = 50_000  # shapes kept per posting call; beyond, they are worked out afresh
 
 
 class NotSummarisable(BackflushError):
@@ -107,22 +105,9 @@ class _Run:
                       self.templates)] if keep else []
 
 
-def _fields(cls: type[Event]) -> attrgetter[tuple[object, ...]]:
-    """The fields that make an event's shape: all but its id and date."""
-    return attrgetter(*(f.name for f in fields(cls) if f.name not in ("id", "date")))
-
-
 class Summariser:
     def __init__(self, session: Poster) -> None:
         self.session = session
-        self.shapes: dict[Hashable, Shape] = {}
-        self.signatures: dict[tuple[str, date], tuple[str, ...]] = {}
-        self.fields: dict[type[Event], attrgetter[tuple[object, ...]]] = {}
-
-    def forget(self) -> None:
-        """The books changed (a cost change): shapes are worked out afresh."""
-        self.shapes.clear()
-        self.signatures.clear()
 
     # ---------------------------------------------------------------- shapes
     def shapes_of(self, templates: Sequence[Event]) -> list[Shape]:
@@ -136,38 +121,16 @@ class Summariser:
                     check_open(ctx, replace(templates[0], date=day))
                 except PostingError as exc:
                     raise NotSummarisable(str(exc)) from None
-        return [self.shape(ctx, t) for t in templates]
-
-    def shape(self, ctx: RuleContext, template: Event) -> Shape:
-        books = ctx.books
-        item = str(getattr(template, "item", ""))
-        sig: tuple[str, ...] = ()
-        if template.type == "completion" and item in books.master.items:
-            at = (item, template.date)
-            found_sig = self.signatures.get(at)
-            if found_sig is None:
-                found_sig = self.signatures[at] = signature(item, template.date,
-                                                            books.master.boms,
-                                                            books.master.items)
-            sig = found_sig
-        cls = type(template)
-        getter = self.fields.get(cls)
-        if getter is None:
-            getter = self.fields[cls] = _fields(cls)
-        key = (cls, getter(template), sig)
-        found = self.shapes.get(key)
-        if found is None:
+        shapes = []
+        for template in templates:
             try:
-                draft = rules.draft(ctx, template)
+                shape = session.drafts.shape(ctx, template)
             except PostingError as exc:
                 raise NotSummarisable(str(exc)) from None
-            found = Shape.of(template.type, item, draft)
-            if len(self.shapes) >= SHAPES_KEPT:
-                self.shapes.clear()
-            self.shapes[key] = found
-        if not found.summarisable:
-            raise NotSummarisable("depends on stock")
-        return found
+            if not shape.summarisable:
+                raise NotSummarisable("depends on stock")
+            shapes.append(shape)
+        return shapes
 
     # ---------------------------------------------------------------- a run
     def post(self, items: Sequence[Event | Located | Flows]) -> None:

@@ -1,58 +1,50 @@
-"""The ledger's tables. Money and quantities are stored losslessly on every backend.
+"""The ledger's tables, as SQLAlchemy Core metadata (the migrations write the same schema
+with their own column types: a test compares the two on every backend).
 
-SQLite has no decimal type (a plain ``Numeric`` column there stores a binary float), so
-:class:`ExactDecimal` keeps canonical decimal text on SQLite and ``NUMERIC`` on PostgreSQL.
+Choices worth knowing:
+
+* Money and quantities are :class:`~.codec.ExactDecimal` (text on SQLite, NUMERIC on
+  PostgreSQL): never a float.
+* ``events.seq`` and ``journal_entries.seq`` are given by the adapter, not by the database:
+  they are the numbers users see (``explain 42``), so they stay dense (a rolled-back insert
+  leaves no gap, which a PostgreSQL sequence would).
+* A summary's rows point at nothing: ``journal_entries.event_seq``, ``stock_moves.event_seq``
+  and ``alerts.event_seq`` are NULL for them; ``events.entry_seq`` is the summary entry an
+  event was posted in (0: the summary had no entry; NULL: posted on its own).
+* An entry's derivations (its audit trail) are one JSON text on the entry: they are read only
+  with their entry, never queried by column, and one value per entry keeps a durable posting
+  to a handful of statements.
+* Running balances are kept (``account_balances``, ``stock_balances``, ``pending_totals``) so
+  the posting path reads a few rows, not the whole journal; ``backflush verify`` checks them
+  against the lines and moves.
+* Positions (``ord``) keep master data in the order it was given, so a ledger read back
+  equals the one stored, mapping order included.
+* ``settings`` holds the ledger's first day (``opened_on``), the lock date, the policy (JSON),
+  the cost version in force, and ``revision``: a random stamp changed whenever master data,
+  policy or costs change, which is what the cache of those is keyed by.
 """
 
 from __future__ import annotations
-
-from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    Dialect,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
-    Numeric,
     String,
     Table,
     Text,
-    TypeDecorator,
-    UniqueConstraint,
 )
-from sqlalchemy.types import TypeEngine
 
+from backflush.adapters.sql.codec import COST_COLUMNS, ExactDecimal
 
-class ExactDecimal(TypeDecorator[Decimal]):
-    """Decimal in, the same Decimal out: NUMERIC on PostgreSQL, canonical text on SQLite."""
-
-    impl = Numeric
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(String(80))
-        return dialect.type_descriptor(Numeric(asdecimal=True))
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if not isinstance(value, Decimal):
-            raise TypeError(f"expected Decimal, got {type(value).__name__}")
-        if dialect.name == "sqlite":
-            return format(value, "f")
-        return value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        return Decimal(value) if not isinstance(value, Decimal) else value
-
+CODE = 100  # item, location and work-center codes (domain.text.CODE_MAX)
+IDENT = 200  # event ids (domain.text.IDENT_MAX)
+KEY = 120  # a BOM version key: a code, "@v" and the version
 
 metadata = MetaData()
 D = ExactDecimal
@@ -65,37 +57,41 @@ settings = Table(
 
 items = Table(
     "items", metadata,
-    Column("code", String(100), primary_key=True),
-    Column("uom", String(20), nullable=False),
-    Column("made", Boolean, nullable=False),
-    Column("phantom", Boolean, nullable=False),
-    Column("finished", Boolean, nullable=True),
+    Column("code", String(CODE), primary_key=True),
+    Column("ord", Integer, nullable=False),
+    Column("uom", String(CODE), nullable=False),
     Column("standard_cost", D, nullable=True),
     Column("conversion_cost", D, nullable=True),
-    Column("description", Text, nullable=False, default=""),
+    Column("phantom", Boolean, nullable=False),
+    Column("finished", Boolean, nullable=True),
+    Column("made", Boolean, nullable=False),
+    Column("description", Text, nullable=False),
 )
 
 bom_versions = Table(
     "bom_versions", metadata,
-    Column("parent", String(100), primary_key=True),
-    Column("version", Integer, primary_key=True),
+    Column("parent", String(CODE), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("ord", Integer, nullable=False),
     Column("effective_from", Date, nullable=False),
-    Column("frozen", Boolean, nullable=False, default=False),
 )
 
 bom_lines = Table(
     "bom_lines", metadata,
-    Column("parent", String(100), primary_key=True),
-    Column("version", Integer, primary_key=True),
-    Column("line_no", Integer, primary_key=True),
-    Column("component", String(100), nullable=False),
+    Column("parent", String(CODE), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("line_no", Integer, primary_key=True, autoincrement=False),
+    Column("component", String(CODE), nullable=False),
     Column("qty", D, nullable=False),
     Column("scrap", D, nullable=False),
+    ForeignKeyConstraint(["parent", "version"], ["bom_versions.parent", "bom_versions.version"],
+                         name="fk_bom_lines_version"),
 )
 
 work_centers = Table(
     "work_centers", metadata,
-    Column("code", String(100), primary_key=True),
+    Column("code", String(CODE), primary_key=True),
+    Column("ord", Integer, nullable=False),
     Column("labor_rate", D, nullable=False),
     Column("overhead_rate", D, nullable=False),
     Column("conversion_rate", D, nullable=False),
@@ -103,9 +99,11 @@ work_centers = Table(
 
 routings = Table(
     "routings", metadata,
-    Column("item", String(100), primary_key=True),
-    Column("operation", Integer, primary_key=True),
-    Column("work_center", String(100), nullable=False),
+    Column("item", String(CODE), primary_key=True),
+    Column("n", Integer, primary_key=True, autoincrement=False),  # position in the routing
+    Column("ord", Integer, nullable=False),
+    Column("operation", Integer, nullable=False),
+    Column("work_center", String(CODE), nullable=False),
     Column("run_hours", D, nullable=False),
     Column("setup_hours", D, nullable=False),
     Column("lot_size", D, nullable=False),
@@ -115,70 +113,73 @@ cost_versions = Table(
     "cost_versions", metadata,
     Column("number", Integer, primary_key=True, autoincrement=False),
     Column("effective_from", Date, nullable=False),
-    Column("event_id", String(200), nullable=True),
-    Column("frozen", Boolean, nullable=False, default=False),
+    Column("event_id", String(IDENT), nullable=True),  # the cost change that made it
 )
 
 standard_costs = Table(
     "standard_costs", metadata,
-    Column("version", Integer, ForeignKey("cost_versions.number"), primary_key=True),
-    Column("item", String(100), primary_key=True),
-    Column("input_standard_cost", D, nullable=True),
-    Column("input_conversion_cost", D, nullable=True),
-    *(Column(f"{level}_{element}", D, nullable=False)
-      for level in ("this", "lower")
-      for element in ("material", "labor", "overhead", "conversion")),
-    Column("hours", Text, nullable=False, default="{}"),
-    Column("bom", String(120), nullable=False, default=""),
+    Column("version", Integer, ForeignKey("cost_versions.number", name="fk_standard_costs_version"),
+           primary_key=True, autoincrement=False),
+    Column("item", String(CODE), primary_key=True),
+    Column("ord", Integer, nullable=False),
+    *(Column(name, D, nullable=False) for name in COST_COLUMNS),
+    Column("hours", Text, nullable=False),  # JSON [[work center, hours], ...]
+    Column("bom", String(KEY), nullable=False),
 )
 
-periods = Table(
-    "periods", metadata,
-    Column("period", String(7), primary_key=True),
-    Column("closed_through", Date, nullable=False),
-    Column("close_event", String(200), nullable=False),
+closes = Table(
+    "closes", metadata,
+    Column("n", Integer, primary_key=True, autoincrement=False),
+    Column("through", Date, nullable=False),
+    Column("period", String(40), nullable=False),
+    Column("event_id", String(IDENT), nullable=False),
 )
 
 events = Table(
     "events", metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("id", String(200), nullable=False),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("id", String(IDENT), nullable=False),
     Column("type", String(40), nullable=False),
     Column("date", Date, nullable=False),
-    Column("item", String(100), nullable=True),
+    Column("item", String(CODE), nullable=True),
     Column("qty", D, nullable=True),
-    Column("payload", Text, nullable=True),  # the fields not in a column, as JSON
-    Column("reversed_by", String(200), nullable=True),
+    Column("payload", Text, nullable=True),  # the other fields, as JSON
     Column("cost_version", Integer, nullable=False),  # the standards it was posted at
-    # Posted in a summary: the summary entry's seq (0 when the summary had no entry).
-    Column("entry_seq", Integer, nullable=True),
-    UniqueConstraint("id", name="uq_events_id"),
+    Column("entry_seq", Integer, nullable=True),  # its summary entry (0: none; NULL: its own)
+    Column("reversed_by", String(IDENT), nullable=True),
 )
-Index("ix_events_reversed", events.c.reversed_by,
-      sqlite_where=events.c.reversed_by.isnot(None),
-      postgresql_where=events.c.reversed_by.isnot(None))
+# The idempotency key, and what tells the bulk path an id was posted before.
+Index("uq_events_id", events.c.id, unique=True)
+# Reversed events of a kind in a period (what a count asks of summarised completions).
+# Partial: an event not reversed (nearly all of them) costs the index nothing.
+Index("ix_events_reversed", events.c.type, events.c.date,
+      sqlite_where=events.c.reversed_by.is_not(None),
+      postgresql_where=events.c.reversed_by.is_not(None))
 
 journal_entries = Table(
     "journal_entries", metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("event_seq", Integer, ForeignKey("events.seq"), nullable=False),
-    Column("event_id", String(200), nullable=False),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("event_seq", Integer, ForeignKey("events.seq", name="fk_journal_entries_event"),
+           nullable=True),
+    Column("event_id", String(IDENT), nullable=False),
     Column("date", Date, nullable=False),
     Column("type", String(40), nullable=False),
     Column("description", Text, nullable=False),
     Column("cost_version", Integer, nullable=False),
-    Column("bom", String(120), nullable=False),
+    Column("bom", String(KEY), nullable=False),
     Column("cogs_material", D, nullable=False),
     Column("cogs_conversion", D, nullable=False),
+    Column("derivations", Text, nullable=False),  # JSON, "" for none
 )
 Index("ix_journal_entries_event", journal_entries.c.event_id)
 Index("ix_journal_entries_date", journal_entries.c.date)
 
 journal_lines = Table(
     "journal_lines", metadata,
-    Column("entry_seq", Integer, ForeignKey("journal_entries.seq"), primary_key=True),
-    Column("line_no", Integer, primary_key=True),
-    Column("account", String(200), nullable=False),
+    Column("entry_seq", Integer, ForeignKey("journal_entries.seq", name="fk_journal_lines_entry"),
+           primary_key=True, autoincrement=False),
+    Column("line_no", Integer, primary_key=True, autoincrement=False),
+    Column("account", Text, nullable=False),
     Column("role", String(60), nullable=True),
     Column("debit", D, nullable=False),
     Column("credit", D, nullable=False),
@@ -187,73 +188,70 @@ journal_lines = Table(
 )
 Index("ix_journal_lines_account", journal_lines.c.account)
 
-derivations = Table(
-    "derivations", metadata,
-    Column("entry_seq", Integer, ForeignKey("journal_entries.seq"), primary_key=True),
-    Column("n", Integer, primary_key=True),
-    Column("item", String(100), nullable=False),
-    Column("qty", D, nullable=False),
-    Column("basis", Text, nullable=False),
-    Column("amount", D, nullable=False),
-    Column("account", String(200), nullable=False),
-    Column("bom", String(120), nullable=False),
-    Column("location", String(100), nullable=False),
+account_balances = Table(
+    "account_balances", metadata,
+    Column("account", Text, primary_key=True),
+    Column("balance", D, nullable=False),
 )
 
 stock_moves = Table(
     "stock_moves", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("event_seq", Integer, ForeignKey("events.seq"), nullable=False),
+    Column("event_seq", Integer, ForeignKey("events.seq", name="fk_stock_moves_event"),
+           nullable=True),
     Column("date", Date, nullable=False),
-    Column("item", String(100), nullable=False),
-    Column("location", String(100), nullable=False),
+    Column("item", String(CODE), nullable=False),
+    Column("location", String(CODE), nullable=False),
     Column("qty", D, nullable=False),
     Column("kind", String(20), nullable=False),
-    # Summary moves: the item a backflush was for ("" per event: the event says).
-    Column("parent", String(100), nullable=False, server_default=""),
+    Column("parent", String(CODE), nullable=False),  # summary moves: what it was backflushed for
 )
 Index("ix_stock_moves_event", stock_moves.c.event_seq)
-# By date, not by item: an event's moves share its date (one place in the index per commit).
+# By date, not by item: an event's moves share its date (one place in the index per posting).
 Index("ix_stock_moves_date", stock_moves.c.date)
 
 stock_balances = Table(
     "stock_balances", metadata,
-    Column("item", String(100), primary_key=True),
-    Column("location", String(100), primary_key=True),
+    Column("item", String(CODE), primary_key=True),
+    Column("location", String(CODE), primary_key=True),
     Column("qty", D, nullable=False),
 )
 
 pending_changes = Table(
     "pending_changes", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("event_seq", Integer, ForeignKey("events.seq"), nullable=False),
-    Column("item", String(100), nullable=False),
-    Column("location", String(100), nullable=False),
+    Column("event_seq", Integer, ForeignKey("events.seq", name="fk_pending_changes_event"),
+           nullable=False),
+    Column("item", String(CODE), nullable=False),
+    Column("location", String(CODE), nullable=False),
     Column("qty", D, nullable=False),
-    Column("source", String(200), nullable=False),
+    Column("source", String(IDENT), nullable=False),
 )
 Index("ix_pending_changes_event", pending_changes.c.event_seq)
 
-pending_issues = Table(
-    "pending_issues", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("item", String(100), nullable=False),
-    Column("location", String(100), nullable=False),
-    Column("source", String(200), nullable=False),
+# Each place's FIFO queue of parked issues (source, qty), oldest first.
+pending_queue = Table(
+    "pending_queue", metadata,
+    Column("item", String(CODE), primary_key=True),
+    Column("location", String(CODE), primary_key=True),
+    Column("pos", Integer, primary_key=True, autoincrement=False),
+    Column("source", String(IDENT), nullable=False),
     Column("qty", D, nullable=False),
 )
 
-account_balances = Table(
-    "account_balances", metadata,
-    Column("account", String(200), primary_key=True),
-    Column("balance", D, nullable=False),
+# Parked quantity by item (the sum of its pending changes); items at zero have no row.
+pending_totals = Table(
+    "pending_totals", metadata,
+    Column("item", String(CODE), primary_key=True),
+    Column("qty", D, nullable=False),
 )
 
 alerts = Table(
     "alerts", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("event_seq", Integer, ForeignKey("events.seq"), nullable=False),
-    Column("event_id", String(200), nullable=False),
+    Column("event_seq", Integer, ForeignKey("events.seq", name="fk_alerts_event"),
+           nullable=True),
+    Column("event_id", String(IDENT), nullable=False),
     Column("code", String(60), nullable=False),
     Column("message", Text, nullable=False),
 )
@@ -261,13 +259,16 @@ alerts = Table(
 findings = Table(
     "findings", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("event_seq", Integer, ForeignKey("events.seq"), nullable=False),
-    Column("event_id", String(200), nullable=False),
-    Column("parent", String(100), nullable=False),
-    Column("component", String(100), nullable=False),
-    Column("bom", String(120), nullable=False),
+    Column("event_seq", Integer, ForeignKey("events.seq", name="fk_findings_event"),
+           nullable=False),
+    Column("event_id", String(IDENT), nullable=False),
+    Column("parent", String(CODE), nullable=False),
+    Column("component", String(CODE), nullable=False),
+    Column("bom", String(KEY), nullable=False),
     Column("bom_qty", D, nullable=False),
     Column("suggested_qty", D, nullable=False),
     Column("backflushed", D, nullable=False),
     Column("difference", D, nullable=False),
 )
+
+LEDGER_TABLES = tuple(metadata.tables)  # every table of a ledger (the version table aside)

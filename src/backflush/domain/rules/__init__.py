@@ -62,14 +62,16 @@ def draft(ctx: RuleContext, event: Event) -> Draft:
         return rule(ctx, event)
 
 
-def post(books: Books, view: LedgerView, event: Event, *, detail: bool = True) -> Posting:
+def post(books: Books, view: LedgerView, event: Event, *, detail: bool = True,
+         drafted: Callable[[RuleContext, Event], Draft] = draft) -> Posting:
     """The effects of ``event`` on the ledger ``view`` shows; raises PostingError (nothing
-    of the event is posted then)."""
+    of the event is posted then). ``drafted`` gives the event's draft: its rule, or the same
+    draft kept from an earlier event of its shape."""
     ctx = RuleContext(books, view, detail)
     try:
         with localcontext(EXACT):
             check_open(ctx, event)
-            planned = stock.apply_policy(ctx, event, draft(ctx, event))
+            planned = stock.apply_policy(ctx, event, drafted(ctx, event))
             return settle(books, planned, event.id, event.date, view.on_hand_total,
                           view.pending_total, detail=detail)
     except ArithmeticError as exc:  # a decimal signal: more digits than the ledger keeps

@@ -1,0 +1,1 @@
+"""The ledger schema's migrations (Alembic scripts: ``backflush init`` runs them)."""

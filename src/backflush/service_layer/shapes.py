@@ -1,0 +1,85 @@
+"""Drafts worked out once per shape of event, and kept with the books in force.
+
+Events of the same shape (the same fields but the id and date, and for a completion the same
+BOM versions in effect on its date) have the same draft by the rules, as long as the draft
+does not read the stock: completions, sales and scrap never do; a receipt does only to clear
+parked issues. So the drafts of those are kept (with and without their texts), across
+posting calls, through :meth:`~backflush.service_layer.ports.MasterStore.derived`: they are
+dropped with the books they were worked out at, whenever master data, policy or costs change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import fields
+from datetime import date
+from operator import attrgetter
+
+from backflush.domain import rules
+from backflush.domain.bom import signature
+from backflush.domain.drafts import Draft
+from backflush.domain.events import Event
+from backflush.domain.rules.context import RuleContext
+from backflush.domain.summary import Shape
+
+KEPT = 50_000  # drafts kept; beyond, they are worked out afresh
+READ_ONLY_RULES = frozenset({"completion", "sale", "scrap"})  # rules that never read stock
+
+
+class Drafts:
+    """The drafts and shapes worked out at one set of books."""
+
+    def __init__(self) -> None:
+        self._drafts: dict[Hashable, Draft] = {}
+        self._shapes: dict[Hashable, Shape] = {}
+        self._signatures: dict[tuple[str, date], tuple[str, ...]] = {}
+        self._getters: dict[type[Event], attrgetter[tuple[object, ...]]] = {}
+
+    def key(self, ctx: RuleContext, event: Event) -> Hashable | None:
+        """The event's shape, or None when its draft may depend on the ledger's state."""
+        kind = event.type
+        item = str(getattr(event, "item", ""))
+        if kind not in READ_ONLY_RULES and not (
+                kind == "receipt" and not ctx.view.pending_total(item)):
+            return None
+        sig: tuple[str, ...] = ()
+        master = ctx.master
+        if kind == "completion" and item in master.items:
+            at = (item, event.date)
+            found = self._signatures.get(at)
+            if found is None:
+                found = self._signatures[at] = signature(item, event.date, master.boms,
+                                                         master.items)
+            sig = found
+        cls = type(event)
+        getter = self._getters.get(cls)
+        if getter is None:
+            getter = self._getters[cls] = attrgetter(
+                *(f.name for f in fields(cls) if f.name not in ("id", "date")))
+        return (cls, getter(event), sig, ctx.detail)
+
+    def draft(self, ctx: RuleContext, event: Event) -> Draft:
+        """The event's draft by its rule: kept for its shape when that is safe."""
+        key = self.key(ctx, event)
+        if key is None:
+            return rules.draft(ctx, event)
+        found = self._drafts.get(key)
+        if found is None:
+            found = rules.draft(ctx, event)
+            if len(self._drafts) >= KEPT:
+                self._drafts.clear()
+            self._drafts[key] = found
+        return found
+
+    def shape(self, ctx: RuleContext, event: Event) -> Shape:
+        """The shape of an event of a run to summarise (its draft without texts)."""
+        key = self.key(ctx, event)
+        found = self._shapes.get(key) if key is not None else None
+        if found is None:
+            found = Shape.of(event.type, str(getattr(event, "item", "")),
+                             self.draft(ctx, event))
+            if key is not None:
+                if len(self._shapes) >= KEPT:
+                    self._shapes.clear()
+                self._shapes[key] = found
+        return found
