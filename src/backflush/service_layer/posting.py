@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from backflush.domain import rules
-from backflush.domain.bom import explode
 from backflush.domain.errors import PostingError
 from backflush.domain.events import FLOW_TYPES, Event, Reversal
 from backflush.domain.journal import Posting
-from backflush.domain.numbers import MONEY, ONE, STOCK, fmt_qty
+from backflush.domain.numbers import MONEY, STOCK, fmt_qty
 from backflush.domain.policy import Journal, Method
+from backflush.domain.rules.context import RuleContext, check_open
 from backflush.domain.valuation import Books
 from backflush.service_layer.batch import BatchResult, Flows, Item, Located
 from backflush.service_layer.duplicates import refuse_changed, same
@@ -107,9 +107,7 @@ class Session:
                     raise refuse_changed(event)
                 self.result.duplicate(event.id)
             else:
-                self.uow.stock.prefetch(items_read(self.books, event))
-                self.write(event, rules.post(self.books, self.view, event,
-                                             drafted=self.drafts.draft))
+                self.write(event, self.post(event))
         except PostingError as exc:
             if exc.source is None and exc.entry is None:
                 exc.locate(located.source, located.line, located.entry)
@@ -117,6 +115,15 @@ class Session:
         self.done += 1
         if self.done % 1_000 == 0:
             self._tick()
+
+    def post(self, event: Event) -> Posting:
+        """The event's posting: its draft (kept for its shape when that is safe), with the
+        stock it moves read in one go."""
+        ctx = RuleContext(self.books, self.view)
+        check_open(ctx, event)
+        draft = self.drafts.draft(ctx, event)
+        self.uow.stock.prefetch(sorted({m.item for m in draft.moves}))
+        return rules.post(self.books, self.view, event, drafted=lambda _ctx, _ev: draft)
 
     def write(self, event: Event, posting: Posting) -> None:
         uow = self.uow
@@ -153,17 +160,6 @@ class Session:
             if abs(total) >= STOCK_BOUND:
                 raise PostingError(event_id, f"{item} on hand would be {fmt_qty(total)}, "
                                    f"beyond the {STOCK.digits} digits stock may have", "qty")
-
-
-def items_read(books: Books, event: Event) -> list[str]:
-    """The items whose stock posting ``event`` reads (a hint for the store: one query)."""
-    item = getattr(event, "item", None)
-    if not isinstance(item, str):
-        return []
-    if event.type != "completion" or item not in books.master.items:
-        return [item]
-    return [item, *explode(item, ONE, event.date, books.master.boms,
-                           books.master.items).totals()]
 
 
 def post_events(uow: UnitOfWork, events: Iterable[Item],
