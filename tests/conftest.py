@@ -8,7 +8,7 @@ failure (``make test`` starts it with ``scripts/start-postgres.sh``; another ser
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +17,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from backflush.adapters.sql import SqlLedger, init_schema, make_engine
-from backflush.bootstrap import Ledger, memory_ledger
+from backflush.bootstrap import memory_ledger
 from backflush.domain.errors import BackflushError
-from tests.support import PG_SERVER, PG_URL, Reader, fresh_postgres, reset_postgres
+from tests.support import PG_SERVER, PG_URL, Backend, fresh_postgres, reset_postgres, using
 
 BACKENDS = ["memory", "sqlite", "postgresql"]
 
@@ -59,37 +59,6 @@ def sqlite_ledger(tmp_path: Path) -> Iterator[SqlLedger]:
     ledger.close()
 
 
-class Backend:
-    """Fresh ledgers of one kind (memory, sqlite, postgresql), one after another."""
-
-    def __init__(self, name: str, make: Callable[[], Ledger]) -> None:
-        self.name = name
-        self._make = make
-        self.made: list[Ledger] = []
-
-    def ledger(self) -> Ledger:
-        ledger = self._make()
-        self.made.append(ledger)
-        return ledger
-
-    def close(self) -> None:
-        for ledger in self.made:
-            ledger.close()
-
-
-_current: list[Backend] = [Backend("memory", memory_ledger)]
-
-
-def current_backend() -> Backend:
-    return _current[0]
-
-
-def new_ledger() -> tuple[Ledger, Reader]:
-    """A fresh ledger on the backend the test runs on, and a reader of it."""
-    ledger = current_backend().ledger()
-    return ledger, Reader(ledger.unit_of_work)
-
-
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Run the test on fresh ledgers in memory, in SQLite and in PostgreSQL."""
@@ -103,7 +72,5 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     else:
         engine = request.getfixturevalue("pg_engine")
         made = Backend(name, lambda: fresh_postgres(engine))
-    _current[0] = made
-    yield name
-    _current[0] = Backend("memory", memory_ledger)
-    made.close()
+    with using(made):
+        yield name

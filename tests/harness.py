@@ -48,7 +48,6 @@ from backflush.service_layer import reports
 from backflush.service_layer.ports import StoredEntry
 from backflush.service_layer.posting import post_events
 from backflush.service_layer.setup import set_up_ledger
-from tests.conftest import new_ledger
 from tests.model import (
     AP,
     APPLIED,
@@ -83,7 +82,7 @@ from tests.model import (
     nonzero,
     round_money,
 )
-from tests.support import Reader
+from tests.support import Reader, new_ledger
 
 # =========================================================================== the harness
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -12,11 +13,17 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from backflush.adapters.files import scenario_from_text
 from backflush.adapters.sql import SqlLedger, head_revision, init_schema
 from backflush.adapters.sql.schema import LEDGER_TABLES
+from backflush.bootstrap import Ledger, memory_ledger
 from backflush.domain.costs import CostVersion
 from backflush.domain.journal import Alert, Finding, StockMove
+from backflush.domain.numbers import fmt, fmt_qty
+from backflush.domain.policy import Method
 from backflush.service_layer.ports import StoredEntry
+from backflush.service_layer.reports import variance_report
+from backflush.service_layer.scenario import RunOutcome, run_scenario
 from backflush.service_layer.unit_of_work import UnitOfWork
 
 PG_SERVER = os.environ.get("BACKFLUSH_TEST_PG_URL",
@@ -136,3 +143,73 @@ def net_lines(entries: Sequence[StoredEntry], event_id: str,
             for ln in e.lines:
                 out[ln.account] = out.get(ln.account, Decimal(0)) + ln.net
     return {k: v for k, v in out.items() if v}
+
+
+class Backend:
+    """Fresh ledgers of one kind (memory, sqlite, postgresql), one after another."""
+
+    def __init__(self, name: str, make: Callable[[], Ledger]) -> None:
+        self.name = name
+        self._make = make
+        self.made: list[Ledger] = []
+
+    def ledger(self) -> Ledger:
+        ledger = self._make()
+        self.made.append(ledger)
+        return ledger
+
+    def close(self) -> None:
+        for ledger in self.made:
+            ledger.close()
+
+
+_current: list[Backend] = [Backend("memory", memory_ledger)]
+
+
+@contextmanager
+def using(backend: Backend) -> Iterator[Backend]:
+    """Tests in the block make their ledgers on ``backend``."""
+    _current[0] = backend
+    try:
+        yield backend
+    finally:
+        _current[0] = Backend("memory", memory_ledger)
+        backend.close()
+
+
+def current_backend() -> Backend:
+    return _current[0]
+
+
+def new_ledger() -> tuple[Ledger, Reader]:
+    """A fresh ledger on the backend the test runs on, and a reader of it."""
+    ledger = current_backend().ledger()
+    return ledger, Reader(ledger.unit_of_work)
+
+
+class Run:
+    """A scenario (YAML text) run on a fresh ledger of the current backend, with readers."""
+
+    def __init__(self, text_: str, method: Method = Method.BACKFLUSH) -> None:
+        self.scenario = scenario_from_text(textwrap.dedent(text_), "test.yaml", method=method)
+        self.store, self.ledger = new_ledger()
+        self.outcome: RunOutcome = run_scenario(self.store.unit_of_work(), self.scenario)
+
+    def balance(self, account: str) -> Decimal:
+        return self.ledger.balances().get(account, Decimal(0))
+
+    def entry_lines(self, event_id: str, type_: str | None = None) -> dict[str, Decimal]:
+        """Net amount (debit positive) by account over the entries of one event."""
+        return net_lines(self.ledger.entries(), event_id, type_)
+
+    def verify(self) -> list[str]:
+        return self.ledger.verify()
+
+    def stock(self) -> dict[tuple[str, str], str]:
+        """Quantity on hand by item and location, as the reports write it."""
+        return {k: fmt_qty(v) for k, v in self.ledger.stock().items() if v}
+
+    def variances(self) -> dict[str, str]:
+        """The variances measured by family, as the reports write them."""
+        with self.ledger.uow() as uow:
+            return {k: fmt(v, 2) for k, v in variance_report(uow).items()}
