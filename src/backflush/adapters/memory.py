@@ -45,12 +45,13 @@ class _Row:
     cost_version: int
     summary: int | None
     reversed_by: str | None = None
+    day: date | None = None  # a template's row: its own date
 
     def stored(self) -> StoredEvent:
         event = self.event
         if event is None:
-            assert self.template is not None
-            event = replace(self.template, id=self.event_id)
+            assert self.template is not None and self.day is not None
+            event = replace(self.template, id=self.event_id, date=self.day)
         return StoredEvent(event, self.seq, self.cost_version, self.summary, self.reversed_by)
 
 
@@ -192,12 +193,12 @@ class MemoryEvents(_Part):
             raise IdsTaken(taken)
         seq = len(s.events)
         for t in set(rows.index):
-            day = rows.templates[t].date
+            day = rows.date_of(t)
             s.last_date = max(day, s.last_date or day)
         for event_id, t in zip(rows.ids, rows.index, strict=True):
             seq += 1
             s.events[event_id] = _Row(seq, None, rows.templates[t], event_id, cost_version,
-                                      rows.entries[t])
+                                      rows.entries[t], None, rows.date_of(t))
 
     def mark_reversed(self, of: str, by: str) -> None:
         self.s.events[of] = replace(self.s.events[of], reversed_by=by)

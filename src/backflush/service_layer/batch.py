@@ -23,9 +23,10 @@ class Located:
 class Flows:
     """Consecutive plain completions, receipts and sales, as a bulk reader hands them over:
     event ``i`` has id ``ids[i]`` and is otherwise ``templates[index[i]]`` (a template's own
-    id is a placeholder). Each template is a real event, so it passed the event's own checks;
-    ids were checked by the same id rule, a column at a time. ``lines`` are the rows' lines
-    in ``source``."""
+    id is a placeholder), dated ``dates[days[i]]`` when ``days`` is given (else the
+    template's date: then a template is needed per date). Each template is a real event, so
+    it passed the event's own checks; ids were checked by the same id rule, a column at a
+    time. ``lines`` are the rows' lines in ``source``."""
 
     ids: Sequence[str]
     index: Sequence[int]
@@ -33,12 +34,22 @@ class Flows:
     source: str | None = None
     lines: Sequence[int] | None = None
     first_entry: int = 0  # the position of the first row among the file's events
+    days: Sequence[int] | None = None
+    dates: Sequence[date] = ()
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    def date_of(self, i: int) -> date:
+        if self.days is None:
+            return self.templates[self.index[i]].date
+        return self.dates[self.days[i]]
+
     def event(self, i: int) -> Event:
-        return replace(self.templates[self.index[i]], id=self.ids[i])
+        template = self.templates[self.index[i]]
+        if self.days is None:
+            return replace(template, id=self.ids[i])
+        return replace(template, id=self.ids[i], date=self.dates[self.days[i]])
 
     def located(self, i: int) -> Located:
         return Located(self.event(i), self.source,

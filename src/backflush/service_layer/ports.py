@@ -42,13 +42,19 @@ class StoredEntry:
 @dataclass(frozen=True, slots=True)
 class EventRows:
     """Many events at once, for the bulk path: ``ids[i]`` is the id of an event otherwise
-    equal to ``templates[index[i]]`` (each template's own id is a placeholder); an event of
-    template ``t`` was posted in summary entry ``entries[t]`` (0: the summary had none)."""
+    equal to ``templates[index[i]]``, dated ``dates[index[i]]`` when ``dates`` are given (a
+    template's own id is a placeholder, and then its date too: one template object may come
+    several times, dated otherwise); an event of template ``t`` was posted in summary entry
+    ``entries[t]`` (0: the summary had none)."""
 
     ids: Sequence[str]
     index: Sequence[int]
     templates: Sequence[Event]
     entries: Sequence[int]
+    dates: Sequence[date] = ()
+
+    def date_of(self, t: int) -> date:
+        return self.dates[t] if self.dates else self.templates[t].date
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -11,7 +11,7 @@ dropped with the books they were worked out at, whenever master data, policy or 
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import date
 from operator import attrgetter
 
@@ -35,8 +35,11 @@ class Drafts:
         self._signatures: dict[tuple[str, date], tuple[str, ...]] = {}
         self._getters: dict[type[Event], attrgetter[tuple[object, ...]]] = {}
 
-    def key(self, ctx: RuleContext, event: Event) -> Hashable | None:
-        """The event's shape, or None when its draft may depend on the ledger's state."""
+    def key(self, ctx: RuleContext, event: Event, day: date | None = None
+            ) -> Hashable | None:
+        """The event's shape (dated ``day``, if given), or None when its draft may depend on
+        the ledger's state."""
+        when = event.date if day is None else day
         kind = event.type
         item = str(getattr(event, "item", ""))
         if kind not in READ_ONLY_RULES and not (
@@ -45,10 +48,10 @@ class Drafts:
         sig: tuple[str, ...] = ()
         master = ctx.master
         if kind == "completion" and item in master.items:
-            at = (item, event.date)
+            at = (item, when)
             found = self._signatures.get(at)
             if found is None:
-                found = self._signatures[at] = signature(item, event.date, master.boms,
+                found = self._signatures[at] = signature(item, when, master.boms,
                                                          master.items)
             sig = found
         cls = type(event)
@@ -71,13 +74,15 @@ class Drafts:
             self._drafts[key] = found
         return found
 
-    def shape(self, ctx: RuleContext, event: Event) -> Shape:
-        """The shape of an event of a run to summarise (its draft without texts)."""
-        key = self.key(ctx, event)
+    def shape(self, ctx: RuleContext, event: Event, day: date) -> Shape:
+        """The shape of an event of a run to summarise (its draft without texts), for a
+        template dated ``day``: the template is dated only when its shape is new."""
+        key = self.key(ctx, event, day)
         found = self._shapes.get(key) if key is not None else None
         if found is None:
+            dated = event if event.date == day else replace(event, date=day)
             found = Shape.of(event.type, str(getattr(event, "item", "")),
-                             self.draft(ctx, event))
+                             self.draft(ctx, dated))
             if key is not None:
                 if len(self._shapes) >= KEPT:
                     self._shapes.clear()

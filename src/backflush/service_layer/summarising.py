@@ -62,26 +62,42 @@ class NotSummarisable(BackflushError):
 
 
 class _Run:
-    """A run's events in columns: ids, and for each its template (an event of its shape)."""
+    """A run's events in columns: ids, and for each its *slot*: a template (an event of its
+    shape, its id a placeholder) and the date of the events of that slot."""
 
     def __init__(self, items: Sequence[Event | Located | Flows]) -> None:
         self.items = items
         self.ids: list[str] = []
-        self.index: list[int] = []
-        self.templates: list[Event] = []
-        numbered: dict[Event, int] = {}
+        self.index: list[int] = []  # the slot of each event
+        self.templates: list[Event] = []  # each slot's template
+        self.dates: list[date] = []  # each slot's date
+        slots: dict[tuple[Event, date], int] = {}
+
+        def slot(template: Event, day: date) -> int:
+            found = slots.get((template, day))
+            if found is None:
+                found = slots[(template, day)] = len(self.templates)
+                self.templates.append(template)
+                self.dates.append(day)
+            return found
+
         for item in items:
             if isinstance(item, Flows):
-                mapping = {t: numbered.setdefault(item.templates[t], len(numbered))
-                           for t in dict.fromkeys(item.index)}  # the templates used, only
-                self.index.extend(map(mapping.__getitem__, item.index))
                 self.ids.extend(item.ids)
+                if item.days is None:
+                    used = {t: slot(item.templates[t], item.templates[t].date)
+                            for t in dict.fromkeys(item.index)}
+                    self.index.extend(map(used.__getitem__, item.index))
+                    continue
+                width = len(item.dates)
+                keys = [t * width + d for t, d in zip(item.index, item.days, strict=True)]
+                pairs = {k: slot(item.templates[k // width], item.dates[k % width])
+                         for k in dict.fromkeys(keys)}
+                self.index.extend(map(pairs.__getitem__, keys))
             else:
                 event = item.event if isinstance(item, Located) else item
-                template = replace(event, id=PLACEHOLDER)
-                self.index.append(numbered.setdefault(template, len(numbered)))
+                self.index.append(slot(replace(event, id=PLACEHOLDER), event.date))
                 self.ids.append(event.id)
-        self.templates = list(numbered)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -98,11 +114,18 @@ class _Run:
             at += size
         raise IndexError(position)
 
+    def event(self, position: int) -> Event:
+        slot = self.index[position]
+        return replace(self.templates[slot], id=self.ids[position], date=self.dates[slot])
+
     def without(self, positions: set[int]) -> list[Event | Located | Flows]:
         """The run's items without the events at ``positions``."""
         keep = [i for i in range(len(self.ids)) if i not in positions]
+        if not keep:
+            return []
         return [Flows([self.ids[i] for i in keep], [self.index[i] for i in keep],
-                      self.templates)] if keep else []
+                      self.templates, days=[self.index[i] for i in keep],
+                      dates=self.dates)]
 
 
 class Summariser:
@@ -110,21 +133,21 @@ class Summariser:
         self.session = session
 
     # ---------------------------------------------------------------- shapes
-    def shapes_of(self, templates: Sequence[Event]) -> list[Shape]:
-        """The shape of each template; NotSummarisable when one cannot be summarised."""
+    def shapes_of(self, templates: Sequence[Event], days: Sequence[date]) -> list[Shape]:
+        """The shape of each slot (a template on a date); NotSummarisable when one cannot be
+        summarised."""
         session = self.session
         ctx = RuleContext(session.books, session.view, detail=False)
         if templates:  # the period and first-day checks, at the run's first and last dates
-            days = [t.date for t in templates]
             for day in (min(days), max(days)):
                 try:
                     check_open(ctx, replace(templates[0], date=day))
                 except PostingError as exc:
                     raise NotSummarisable(str(exc)) from None
         shapes = []
-        for template in templates:
+        for template, day in zip(templates, days, strict=True):
             try:
-                shape = session.drafts.shape(ctx, template)
+                shape = session.drafts.shape(ctx, template, day)
             except PostingError as exc:
                 raise NotSummarisable(str(exc)) from None
             if not shape.summarisable:
@@ -140,7 +163,7 @@ class Summariser:
         if not len(run):
             return
         try:
-            shapes = self.shapes_of(run.templates)
+            shapes = self.shapes_of(run.templates, run.dates)
             alerts = self._alerts(run, shapes)
         except NotSummarisable:
             self._one_by_one(run)
@@ -190,8 +213,7 @@ class Summariser:
             stored = taken.get(event_id)
             if stored is None:
                 continue
-            mine = replace(run.templates[run.index[position]], id=event_id)
-            if mine.content() != stored.event.content():
+            if run.event(position).content() != stored.event.content():
                 where = run.located(position)
                 exc = refuse_changed(where.event)
                 exc.locate(where.source, where.line, where.entry)
@@ -251,8 +273,8 @@ class Summariser:
         uow, books, view = session.uow, session.books, session.view
         counts = Counter(run.index)
         days: dict[date, list[tuple[Shape, int]]] = {}
-        for t in dict.fromkeys(run.index):  # templates in order of first appearance
-            days.setdefault(run.templates[t].date, []).append((shapes[t], counts[t]))
+        for t in dict.fromkeys(run.index):  # slots in order of first appearance
+            days.setdefault(run.dates[t], []).append((shapes[t], counts[t]))
         running: dict[str, Decimal] = {}
 
         def on_hand(item: str) -> Decimal:
@@ -271,7 +293,7 @@ class Summariser:
         for day, posting in postings:
             entry_of[day] = written.pop(0) if posting.entries else 0
         uow.events.append_many(EventRows(run.ids, run.index, run.templates,
-                                         [entry_of[t.date] for t in run.templates]),
+                                         [entry_of[day] for day in run.dates], run.dates),
                                books.costs.number)
         for day, posting in postings:
             uow.stock.apply(None, day, posting.moves)

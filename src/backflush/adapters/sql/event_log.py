@@ -172,9 +172,16 @@ class SqlEventLog:
         if len(set(ids)) != len(ids):
             raise IdsTaken(self._taken(ids))
         tails: list[tuple[bulk.Value, ...]] = []
-        for template, entry in zip(rows.templates, rows.entries, strict=True):
-            kind, when, item, qty, payload = event_columns(template)
-            tails.append((kind, date_text(when), item, optional_decimal_text(qty), payload,
+        columns: dict[int, tuple[bulk.Value, ...]] = {}  # each template object's, once
+        for t, (template, entry) in enumerate(zip(rows.templates, rows.entries, strict=True)):
+            when = rows.date_of(t)
+            found = columns.get(id(template))
+            if found is None:
+                kind, _, item, qty, payload = event_columns(template)
+                found = columns[id(template)] = (kind, item, optional_decimal_text(qty),
+                                                 payload)
+            kind_text, item_text, qty_text, payload_text = found
+            tails.append((kind_text, date_text(when), item_text, qty_text, payload_text,
                           cost_version, entry))
         first = self._last_seq() + 1
         with self._tx.guard() as conn:
