@@ -45,7 +45,6 @@ from backflush.service_layer.posting import post_events
 from backflush.service_layer.setup import set_up_ledger
 
 
-
 def run(kind: str, n: int, fmt: str, journal: str, mix: str, as_json: bool) -> dict[str, Any]:
     master = plant()
     with tempfile.TemporaryDirectory() as tmp:

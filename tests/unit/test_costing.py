@@ -10,12 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backflush.domain.bom import BomLine, Boms, BomVersion, explode
-from backflush.domain.masterdata import MasterData, check_master_data
-from backflush.domain.rollup import roll_up
 from backflush.domain.errors import BomCycleError, NumberError, ValidationError
 from backflush.domain.events import Receipt
 from backflush.domain.items import Item
+from backflush.domain.masterdata import MasterData, check_master_data
 from backflush.domain.numbers import fmt_qty, largest_remainder, to_decimal
+from backflush.domain.rollup import roll_up
 from backflush.domain.routing import Operation, WorkCenter, predetermined_rate
 
 DAY = date(2026, 11, 1)

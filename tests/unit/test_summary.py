@@ -16,8 +16,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.model import START, Plant, nonzero, plants, policies, streams
-from tests.support import Reader
 
 from backflush.bootstrap import memory_ledger
 from backflush.domain.errors import BackflushError
@@ -25,6 +23,8 @@ from backflush.domain.events import Event
 from backflush.domain.policy import Journal, Policy
 from backflush.service_layer.posting import post_events
 from backflush.service_layer.setup import set_up_ledger
+from tests.model import START, Plant, nonzero, plants, policies, streams
+from tests.support import Reader
 
 
 def posted(plant: Plant, policy: Policy, batches: list[list[Event]]) -> dict[str, Any]:

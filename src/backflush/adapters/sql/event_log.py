@@ -173,8 +173,8 @@ class SqlEventLog:
             raise IdsTaken(self._taken(ids))
         tails: list[tuple[bulk.Value, ...]] = []
         columns: dict[int, tuple[bulk.Value, ...]] = {}  # each template object's, once
-        for t, (template, entry) in enumerate(zip(rows.templates, rows.entries, strict=True)):
-            when = rows.date_of(t)
+        for n, (template, entry) in enumerate(zip(rows.templates, rows.entries, strict=True)):
+            when = rows.date_of(n)
             found = columns.get(id(template))
             if found is None:
                 kind, _, item, qty, payload = event_columns(template)
