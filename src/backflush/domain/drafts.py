@@ -33,7 +33,7 @@ from backflush.domain.journal import (
     StockMove,
 )
 from backflush.domain.masterdata import MasterData
-from backflush.domain.numbers import MONEY, ZERO, fmt_qty, is_money, round_money
+from backflush.domain.numbers import MONEY, ZERO, fmt_qty, fmt_unit, is_money, round_money
 from backflush.domain.policy import Role
 from backflush.domain.valuation import Books, change_at
 
@@ -203,7 +203,7 @@ def build_entry(books: Books, event_id: str, day: date, draft: DraftEntry,
         found = memos.get((name, role, family), [])
         memo = found[0] if len(found) == 1 else "; ".join(dict.fromkeys(found))
         if not is_money(value, minor) or MONEY.problem(value) is not None:
-            raise PostingError(event_id, f"{name}: {value:f} cannot be posted (beyond the "
+            raise PostingError(event_id, f"{name}: {fmt_unit(value)} cannot be posted (beyond the "
                                "money limit of 15 digits, or not in the currency's minor "
                                "unit)", "qty")
         if value > 0:
@@ -251,7 +251,8 @@ def settle(books: Books, draft: Draft, event_id: str, day: date,
         if amount:
             basis = ""
             if detail:
-                basis = f"{m.basis} at {unit:f}" if m.basis else f"{fmt_qty(m.qty)} x {unit:f}"
+                shown = fmt_unit(unit)
+                basis = f"{m.basis} at {shown}" if m.basis else f"{fmt_qty(m.qty)} x {shown}"
             extra[m.entry].append(Amount(role, books.name(role), amount, m.memo, None, m.item,
                                          m.qty, basis, m.bom, m.location))
     for (item, target), qty in net.items():
@@ -265,7 +266,7 @@ def settle(books: Books, draft: Draft, event_id: str, day: date,
         if amount:
             extra[target].append(Amount(role, books.name(role), amount, "summary", None, item,
                                        qty, f"on hand {fmt_qty(old)} -> {fmt_qty(new)} at "
-                                       f"{unit:f}"))
+                                       f"{fmt_unit(unit)}"))
     for p in draft.parks:
         old = pending[p.item] if p.item in pending else parked(p.item)
         new = pending[p.item] = old + p.qty

@@ -247,6 +247,15 @@ def fmt(amount: Decimal, minor_unit: int) -> str:
     return f"{round_money(amount, minor_unit):f}"
 
 
+def fmt_unit(value: Decimal) -> str:
+    """A unit cost, price or rate as text: no exponent, at least two decimals, no trailing
+    zeros beyond them (14.00, 1.2345, 0.0000000001)."""
+    text = f"{value:f}"
+    whole, dot, frac = text.partition(".")
+    frac = frac.rstrip("0")
+    return f"{whole}.{frac.ljust(2, '0')}" if dot or len(frac) else f"{whole}.00"
+
+
 def fmt_qty(qty: Decimal) -> str:
     """Canonical text for a quantity: no exponent, no trailing zeros (every digit kept)."""
     text = f"{qty:f}"

@@ -46,8 +46,6 @@ GROSS_SCALE = 10**12  # a gross quantity, as an integer number of 1e-12
 _HALF = GROSS_SCALE // 2
 _LIMIT = 10**UNIT_COST.digits * COST_SCALE  # a stored unit cost is below this
 
-_TENS = {k: 10**k for k in range(UNIT_PLACES + 1)}
-
 WIDTH = 192  # bits between two elements of a packed cost
 _MASK = (1 << WIDTH) - 1
 
@@ -73,20 +71,9 @@ def _scaled(value: Decimal) -> int:
 
 
 def _decimal(n: int) -> Decimal:
-    """An integer number of 1e-10 as a Decimal, exactly, written with at least two decimal
-    places and without trailing zeros beyond them (14.00, 1.2345, 0.0000012)."""
-    if not n:
-        return ZERO
-    places = UNIT_PLACES
-    for step in (8, 6, 4, 2):  # strip trailing zeros, coarsely first
-        if n % _TENS[step] == 0:
-            n //= _TENS[step]
-            places -= step
-            break
-    while places > 2 and n % 10 == 0:
-        n //= 10
-        places -= 1
-    return Decimal(n).scaleb(-places, ROUNDING)
+    """An integer number of 1e-10 as a Decimal, exactly (written with its ten places: the
+    reports and memos show it with :func:`~backflush.domain.numbers.fmt_unit`)."""
+    return Decimal(n).scaleb(-UNIT_PLACES, ROUNDING) if n else ZERO
 
 
 def _cost(elements: tuple[int, int, int, int]) -> Cost:

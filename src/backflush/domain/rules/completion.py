@@ -19,7 +19,7 @@ from backflush.domain.costs import Cost
 from backflush.domain.drafts import Draft, DraftMaker, EntryMaker
 from backflush.domain.errors import PostingError
 from backflush.domain.events import Completion
-from backflush.domain.numbers import ZERO, fmt_qty, mul, round_money
+from backflush.domain.numbers import ZERO, fmt_qty, fmt_unit, mul, round_money
 from backflush.domain.policy import Method, Role, Stage
 from backflush.domain.rules.context import RuleContext, check_item
 
@@ -67,7 +67,7 @@ def completion(ctx: RuleContext, ev: Completion) -> Draft:
         unit = material_x + conv_x
         output.add(Role.SCRAP_VARIANCE, mul(ev.scrap_qty, unit),
                    f"{fmt_qty(ev.scrap_qty)} {ev.item} scrapped at completion",
-                   item=ev.item, qty=ev.scrap_qty, basis=f"scrapped x {unit:f}")
+                   item=ev.item, qty=ev.scrap_qty, basis=f"scrapped x {fmt_unit(unit)}")
     std_x = ctx.costs[ev.item]
     lower = std_x.lower_level.material + (
         std_x.lower_level.conversion_total if conv_x and c_trigger else ZERO)
@@ -111,7 +111,7 @@ def _components(ctx: RuleContext, ev: Completion, d: DraftMaker, issue: EntryMak
             issue.add(Role.ACCOUNTS_PAYABLE, -mul(need, value),
                       f"{comp} at standard, not yet on the books" if detail else "",
                       item=comp, qty=-need,
-                      basis=f"{fmt_qty(need)} x standard {value:f}" if detail else "",
+                      basis=f"{fmt_qty(need)} x standard {fmt_unit(value)}" if detail else "",
                       bom=bom)
     return actual
 

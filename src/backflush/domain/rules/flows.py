@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backflush.domain.drafts import Draft, DraftMaker
 from backflush.domain.events import Receipt, Sale
-from backflush.domain.numbers import fmt_qty, mul
+from backflush.domain.numbers import fmt_qty, fmt_unit, mul
 from backflush.domain.policy import Role, Stage
 from backflush.domain.rules.context import RuleContext, check_item
 from backflush.domain.rules.pending import clear_pending
@@ -23,19 +23,21 @@ def receipt(ctx: RuleContext, ev: Receipt) -> Draft:
     if ctx.policy.triggered(Stage.PURCHASE):
         e = d.entry("receipt", f"Receipt of {fmt_qty(ev.qty)} {ev.item}"
                     + (f" from {ev.supplier}" if ev.supplier else ""))
-        d.move(ev.item, ev.location, ev.qty, "receipt", e, f"{ev.item} at standard {std:f}")
+        d.move(ev.item, ev.location, ev.qty, "receipt", e, f"{ev.item} at standard {fmt_unit(std)}")
         payable = e.add(Role.ACCOUNTS_PAYABLE, -mul(ev.qty, ev.unit_price),
                         f"{ev.item} at {ev.unit_price:f}", item=ev.item, qty=ev.qty,
                         basis=f"{fmt_qty(ev.qty)} x actual {ev.unit_price:f}")
         at_standard = value_of(std, ctx.policy.minor_unit, ev.qty)
         e.add(Role.PURCHASE_PRICE_VARIANCE, -payable - at_standard,
-              f"{ev.item}: {ev.unit_price:f} vs standard {std:f}", item=ev.item, qty=ev.qty,
-              basis=f"{fmt_qty(ev.qty)} x ({ev.unit_price:f} - standard {std:f})")
+              f"{ev.item}: {ev.unit_price:f} vs standard {fmt_unit(std)}", item=ev.item,
+              qty=ev.qty,
+              basis=f"{fmt_qty(ev.qty)} x ({ev.unit_price:f} - standard {fmt_unit(std)})")
     else:
         d.move(ev.item, ev.location, ev.qty, "receipt", None)
         if ev.unit_price != std:
             d.alert("price_variance_not_recorded",
-                    f"{ev.item} received at {ev.unit_price:f} against standard {std:f}: purchase "
+                    f"{ev.item} received at {ev.unit_price:f} against standard "
+                    f"{fmt_unit(std)}: purchase "
                     f"is not a trigger point under {ctx.policy.variant}, so the price "
                     "variance is not recorded")
     clear_pending(ctx, d, ev.item, ev.location,
@@ -57,15 +59,15 @@ def sale(ctx: RuleContext, ev: Sale) -> Draft:
     booked_material, booked_conv = books.content(ev.item) if books.role(ev.item) else (0, 0)
     if conv and booked_conv == 0:
         e.add(Role.CONVERSION_APPLIED, -mul(ev.qty, conv), f"{ev.item} conversion, all levels",
-              item=ev.item, qty=ev.qty, basis=f"conversion x {conv:f}")
+              item=ev.item, qty=ev.qty, basis=f"conversion x {fmt_unit(conv)}")
     if material and booked_material == 0:
         e.add(Role.ACCOUNTS_PAYABLE, -mul(ev.qty, material), f"{ev.item} materials at "
               "standard, not yet on the books", item=ev.item, qty=ev.qty,
-              basis=f"material x {material:f}")
+              basis=f"material x {fmt_unit(material)}")
     std = material + conv
-    cogs = e.add(Role.COST_OF_GOODS_SOLD, mul(ev.qty, std), f"{ev.item} at standard {std:f}"
+    cogs = e.add(Role.COST_OF_GOODS_SOLD, mul(ev.qty, std), f"{ev.item} at standard {fmt_unit(std)}"
                  + (" (all levels)" if made else ""), item=ev.item, qty=ev.qty,
-                 basis=f"standard x {std:f}")
+                 basis=f"standard x {fmt_unit(std)}")
     e.cogs_material = value_of(material, ctx.policy.minor_unit, ev.qty)
     e.cogs_conversion = cogs - e.cogs_material
     if ev.unit_price is not None:

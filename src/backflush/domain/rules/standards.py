@@ -7,6 +7,7 @@ from dataclasses import replace
 from backflush.domain.drafts import Draft, DraftMaker
 from backflush.domain.errors import PostingError
 from backflush.domain.events import CostChange
+from backflush.domain.numbers import fmt_unit
 from backflush.domain.policy import Role
 from backflush.domain.rollup import roll_up
 from backflush.domain.rules.context import RuleContext, check_item
@@ -45,7 +46,7 @@ def cost_change(ctx: RuleContext, ev: CostChange) -> Draft:
             continue
         delta = new.valuation(code, qty) - old.valuation(code, qty)
         e.add_money(role, delta, f"{code} revalued", item=code, qty=qty,
-                    basis=f"{old.unit_value(code):f} -> {new.unit_value(code):f}")
+                    basis=f"{fmt_unit(old.unit_value(code))} -> {fmt_unit(new.unit_value(code))}")
     for code, qty in sorted(ctx.view.pending_totals().items()):
         delta = -(new.valuation(code, qty) - old.valuation(code, qty))
         e.add_money(Role.PENDING_BACKFLUSH, delta, f"{code} pending revalued")
