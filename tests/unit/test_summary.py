@@ -79,3 +79,23 @@ def test_summary_entries_add_up_to_the_per_event_ledger(data: st.DataObject, pla
     assert summary == per_event
     auto = posted(plant, dataclasses.replace(policy, journal=Journal.AUTO), batches)
     assert auto == per_event
+
+
+def test_a_part_of_a_column_of_flows_keeps_each_event_as_it_was() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from backflush.domain.events import Receipt
+    from backflush.service_layer.batch import Flows
+
+    template = Receipt(id="t", date=date(2000, 1, 1), item="LEG", qty=Decimal(1),
+                       unit_price=Decimal(1))
+    flows = Flows(["R1", "R2", "R3", "R9"], [0, 0, 0, 0], [template], "ev.jsonl",
+                  range(1, 5), 0, [0, 0, 0, 1], [date(2026, 12, 2), date(2026, 11, 30)])
+    for start in range(4):
+        for stop in range(start + 1, 5):
+            part = flows.part(start, stop)
+            assert [part.event(i) for i in range(len(part))] == \
+                [flows.event(i) for i in range(start, stop)]
+            assert [part.located(i).line for i in range(len(part))] == list(range(start + 1,
+                                                                                  stop + 1))

@@ -40,6 +40,15 @@ class Flows:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def part(self, start: int, stop: int) -> Flows:
+        """Rows ``start`` to ``stop`` (every column cut alike), still located in their file."""
+        if start == 0 and stop == len(self):
+            return self
+        return replace(self, ids=self.ids[start:stop], index=self.index[start:stop],
+                       lines=self.lines[start:stop] if self.lines is not None else None,
+                       first_entry=self.first_entry + start,
+                       days=self.days[start:stop] if self.days is not None else None)
+
     def date_of(self, i: int) -> date:
         if self.days is None:
             return self.templates[self.index[i]].date

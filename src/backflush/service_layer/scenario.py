@@ -6,7 +6,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from backflush.domain.errors import BackflushError, PostingError, Problem, ValidationError
+from backflush.domain.errors import (
+    BackflushError,
+    ConcurrencyError,
+    LedgerError,
+    PostingError,
+    Problem,
+    StorageError,
+    ValidationError,
+)
 from backflush.domain.events import Opening
 from backflush.domain.masterdata import MasterData
 from backflush.domain.policy import Policy
@@ -34,6 +42,7 @@ class RunOutcome:
     ok: bool
     errors: list[Problem] = field(default_factory=list)
     result: BatchResult | None = None
+    refused: bool = False  # an event was refused (else, when not ok: the input is invalid)
 
 
 def run_scenario(uow: UnitOfWork, scenario: Scenario,
@@ -52,7 +61,9 @@ def run_scenario(uow: UnitOfWork, scenario: Scenario,
         problem = exc.problem
         if problem.source is None:
             problem = problem.located(scenario.source, None)
-        return RunOutcome(False, [problem])
+        return RunOutcome(False, [problem], refused=True)
+    except (LedgerError, StorageError, ConcurrencyError):
+        raise  # the storage, not the scenario: the caller says so (and may run it again)
     except BackflushError as exc:
         return RunOutcome(False, [Problem("scenario", None, str(exc), scenario.source)])
 

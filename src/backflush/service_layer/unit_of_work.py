@@ -61,16 +61,20 @@ class UnitOfWork(abc.ABC):
 
 
 def with_retries(use_case: Callable[[], T], attempts: int = 200,
-                 on_retry: Callable[[ConcurrencyError], None] | None = None) -> T:
-    """Run a use case again after a :class:`ConcurrencyError`, with jittered backoff.
+                 on_retry: Callable[[ConcurrencyError], None] | None = None,
+                 deadline: float | None = None) -> T:
+    """Run a use case again after a :class:`ConcurrencyError`, with jittered backoff, up to
+    ``attempts`` times and, when given, no longer than ``deadline`` seconds in all.
 
     Never drops work silently: after the last attempt the error is raised.
     """
+    start = time.monotonic()
     for attempt in range(1, attempts + 1):
         try:
             return use_case()
         except ConcurrencyError as exc:
-            if attempt == attempts:
+            late = deadline is not None and time.monotonic() - start >= deadline
+            if attempt == attempts or late:
                 raise
             if on_retry is not None:
                 on_retry(exc)

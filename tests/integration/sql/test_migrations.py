@@ -92,3 +92,11 @@ def test_migrations_import_no_application_code() -> None:
         assert "backflush" not in "\n".join(
             line for line in script.read_text().splitlines()
             if line.lstrip().startswith(("import", "from"))), script
+
+
+def test_the_revision_a_ledger_is_checked_against_is_the_migrations_head() -> None:
+    """Opening a ledger compares its revision with engine.HEAD (Alembic is not imported for
+    that); HEAD must be the head of the migrations shipped."""
+    from backflush.adapters.sql.engine import HEAD, head_revision
+
+    assert head_revision() == HEAD

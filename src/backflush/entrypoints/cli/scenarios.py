@@ -1,0 +1,200 @@
+"""``run``, ``demo`` and ``compare``: a scenario file into a fresh ledger, and its reports.
+
+A scenario runs all or nothing (:func:`~backflush.service_layer.scenario.run_scenario`):
+in memory by default, or into a NEW ledger in a database with ``--db`` (kept there, so a
+user can go on with ``report``, ``explain``, ``post``). A database that already holds a
+ledger is refused: ``run`` never adds to books kept elsewhere (``post`` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from backflush.domain.policy import Method
+from backflush.entrypoints.cli import common
+from backflush.entrypoints.output.safety import shown
+
+if TYPE_CHECKING:
+    from backflush.bootstrap import Ledger
+    from backflush.service_layer.scenario import Scenario
+
+ScenarioFile = Annotated[Path, typer.Argument(
+    metavar="FILE", help="Scenario file: YAML or JSON, format 1 (docs/scenario-format.md).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document instead "
+                                          "of tables (decimals as strings).")]
+MethodOption = Annotated[Method, typer.Option(
+    "--method", help="Cost by backflushing, or by sequential tracking (Materials, WIP, FG).")]
+
+
+def run(
+    file: ScenarioFile,
+    as_json: JsonOption = False,
+    method: MethodOption = Method.BACKFLUSH,
+    journal: Annotated[bool, typer.Option(
+        "--journal/--no-journal", help="Print every journal entry (or only their count).")]
+        = True,
+    db: Annotated[str | None, typer.Option(
+        "--db", metavar="URL", help="Keep the ledger in this database (a NEW one: a database "
+        "that already holds a ledger is refused) instead of memory.")] = None,
+) -> None:
+    """Run a scenario into a fresh ledger (in memory unless --db) and print its reports.
+
+    \b
+    Example:
+      backflush run examples/stool.yaml --json
+    """
+    from backflush.adapters.files import load_scenario
+
+    execute(lambda: load_scenario(file, method=method), as_json=as_json, journal=journal,
+            title=f"{shown(file.name)} ({method.value})", db=db)
+
+
+def demo(
+    as_json: JsonOption = False,
+    journal: Annotated[bool, typer.Option(
+        "--journal/--no-journal", help="Print every journal entry (or only their count).")]
+        = False,
+    method: MethodOption = Method.BACKFLUSH,
+    db: Annotated[str | None, typer.Option(
+        "--db", metavar="URL", help="Keep the demo's ledger in this database (a NEW one), "
+        "to go on with `backflush report`, `explain`, `post`.")] = None,
+) -> None:
+    """Run the shipped demo, an office-chair plant's month, and print its reports.
+
+    \b
+    Example:
+      backflush demo --db sqlite:///demo.db
+    """
+    from importlib import resources
+
+    from backflush.adapters.files import scenario_from_text
+
+    def load() -> Scenario:
+        text = resources.files("backflush").joinpath("data/demo.yaml").read_text("utf-8")
+        return scenario_from_text(text, "demo.yaml", method=method)
+
+    execute(load, as_json=as_json, journal=journal,
+            title="Demo: office-chair plant, November 2026", db=db)
+
+
+def new_ledger(db: str | None) -> tuple[Ledger, Path | None]:
+    """A NEW ledger: in memory, or in the database at ``db`` (created if need be), which must
+    not hold one already (LedgerError, exit 4); and the SQLite file created for it, if one
+    was (removed again when the run fails)."""
+    from backflush import bootstrap
+    from backflush.domain.errors import LedgerError
+
+    if db is None:
+        return bootstrap.memory_ledger(), None
+    url = common.database(db)
+    created = common.new_file(url)
+    try:
+        ledger = bootstrap.create_ledger(url)
+    except BaseException:
+        common.discard(created)
+        raise
+    try:
+        if common.read(ledger, lambda uow: uow.master.ready()):
+            raise LedgerError(f"{ledger.url} already holds a ledger; `run --db` and `demo "
+                              "--db` need a new one (add events to it with `backflush post`)")
+    except BaseException:
+        ledger.close()
+        raise
+    return ledger, created
+
+
+def execute(load: Callable[[], Scenario], *, as_json: bool, journal: bool, title: str,
+            db: str | None) -> None:
+    """Load (exit 2 when invalid), run all or nothing (exit 1 when an event is refused),
+    print the reports and check every invariant (exit 1 when one is broken)."""
+    from backflush.domain.errors import ValidationError
+    from backflush.entrypoints.output import console as out
+    from backflush.entrypoints.output import runs
+    from backflush.service_layer import reports
+    from backflush.service_layer.scenario import run_scenario
+
+    if db is not None:
+        common.database(db)  # a malformed URL is refused before the file is even read
+    try:
+        scenario = load()
+    except ValidationError as exc:
+        if as_json:
+            out.print_json(runs.run_json(None, exc.problems))
+        else:
+            out.print_problems(out.stderr(), "The scenario is invalid; nothing was posted:",
+                               exc.problems, exc.more)
+        raise typer.Exit(common.INVALID) from None
+    ledger, created = new_ledger(db)
+    failed = True
+    try:
+        outcome = common.write(lambda: run_scenario(ledger.unit_of_work(), scenario))
+        with ledger.unit_of_work(read_only=True) as uow:
+            broken = reports.verify(uow) if outcome.ok else []
+            duplicates = outcome.result.duplicate_ids if outcome.result else []
+            if as_json:
+                errors = [*outcome.errors, *runs.invariant_problems(broken)]
+                out.print_json(runs.run_json(uow if outcome.ok else None, errors, duplicates))
+            elif not outcome.ok:
+                out.print_problems(out.stderr(), "An event was refused; nothing was posted:",
+                                   outcome.errors)
+            else:
+                console = out.stdout()
+                runs.print_reports(console, uow, journal=journal, title=title)
+                if duplicates:
+                    console.print("Duplicates skipped: "
+                                  + ", ".join(shown(d) for d in duplicates))
+                if db is not None:
+                    console.print(f"The ledger is kept in {shown(ledger.url)}.")
+                if broken:
+                    out.print_problems(out.stderr(), "Invariants broken:", broken)
+        failed = not outcome.ok
+    finally:
+        ledger.close()
+        if failed:
+            common.discard(created)  # nothing was posted: no file left behind either
+    if not outcome.ok or broken:
+        raise typer.Exit(common.REFUSED)
+
+
+def compare(file: ScenarioFile, as_json: JsonOption = False) -> None:
+    """Cost the same events by backflush and by sequential tracking, side by side.
+
+    \b
+    Example:
+      backflush compare examples/stool.yaml
+    """
+    from backflush.adapters.files import load_scenario
+    from backflush.bootstrap import memory_ledger
+    from backflush.domain.errors import ValidationError
+    from backflush.entrypoints.output import console as out
+    from backflush.entrypoints.output import runs
+    from backflush.service_layer import reports
+    from backflush.service_layer.scenario import run_scenario
+
+    ledgers = {}
+    for method in Method:
+        try:
+            scenario = load_scenario(file, method=method)
+        except ValidationError as exc:
+            out.print_problems(out.stderr(), "The scenario is invalid; nothing was posted:",
+                               exc.problems, exc.more)
+            raise typer.Exit(common.INVALID) from None
+        ledger = memory_ledger()
+        outcome = run_scenario(ledger.unit_of_work(), scenario)
+        if not outcome.ok:
+            out.print_problems(out.stderr(), f"{method.value}: an event was refused; nothing "
+                               "was posted:", outcome.errors)
+            raise typer.Exit(common.REFUSED)
+        ledgers[method] = ledger
+    with ledgers[Method.BACKFLUSH].unit_of_work(read_only=True) as b, \
+            ledgers[Method.SEQUENTIAL].unit_of_work(read_only=True) as s:
+        comparison = reports.compare(b, s)
+        minor = b.master.policy().minor_unit
+    if as_json:
+        out.print_json(runs.comparison_json(comparison, minor))
+    else:
+        runs.print_comparison(out.stdout(), comparison, minor)

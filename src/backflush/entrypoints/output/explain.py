@@ -1,0 +1,93 @@
+"""``backflush explain``: the audit trail of an event or a journal entry, as JSON or tables.
+
+The JSON document is built first and the tables print from it, so the two never say
+different things. Every value in it may come from input (ids, codes, memos, the event's own
+fields): the tables show them through :func:`shown`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from backflush.domain.numbers import fmt, fmt_qty
+from backflush.entrypoints.output.console import print_json
+from backflush.entrypoints.output.safety import shown
+from backflush.service_layer.reports import Explanation
+
+
+def explanation_json(x: Explanation, minor: int) -> dict[str, Any]:
+    event = x.event
+    return {
+        "event": {"id": event.id, "type": event.type, "date": event.date.isoformat(),
+                  "content": event.content()} if event is not None else None,
+        "reversed_by": x.reversed_by,
+        "summary_entry": x.summary,
+        "entries": [{
+            "seq": seq, "type": e.type, "description": e.description,
+            "cost_version": e.cost_version, "bom": e.bom,
+            "lines": [{"account": ln.account, "debit": fmt(ln.debit, minor),
+                       "credit": fmt(ln.credit, minor), "memo": ln.memo} for ln in e.lines],
+            "derivations": [{"item": d.item, "qty": fmt_qty(d.qty), "basis": d.basis,
+                             "amount": fmt(d.amount, minor), "account": d.account,
+                             "bom": d.bom, "location": d.location} for d in e.derivations]}
+            for seq, e in x.entries],
+        "stock_moves": [{"item": m.item, "location": m.location, "qty": fmt_qty(m.qty),
+                         "kind": m.kind} for m in x.moves],
+        "pending": [{"item": p.item, "location": p.location, "qty": fmt_qty(p.qty),
+                     "source": p.source} for p in x.pending],
+    }
+
+
+def _table(title: str, columns: tuple[str, ...], right: tuple[str, ...],
+           rows: list[dict[str, Any]]) -> Table:
+    t = Table(title=title, title_justify="left")
+    for col in columns:
+        t.add_column(col, justify="right" if col in right else "left")
+    for row in rows:
+        t.add_row(*(shown(row[c]) for c in columns))
+    return t
+
+
+def print_explanation(console: Console, x: Explanation, minor: int, *, as_json: bool) -> None:
+    doc = explanation_json(x, minor)
+    if as_json:
+        print_json(doc)
+        return
+    ev = doc["event"]
+    if ev is None:
+        console.print(f"[bold]Summary entry #{x.summary}[/]: the amounts of many events, each "
+                      "computed by the posting rules (explain an event id for its share).")
+    else:
+        console.print(f"[bold]Event {shown(ev['id'])}[/] ({shown(ev['type'])}, {ev['date']})"
+                      + (f" - reversed by {shown(x.reversed_by)}" if x.reversed_by else ""))
+        for key, value in ev["content"].items():
+            if key not in ("type", "date"):
+                console.print(f"  {shown(key)}: {shown(value)}")
+    if ev is not None and x.summary is not None:
+        console.print(f"  Posted in summary entry #{x.summary}" if x.summary else
+                      "  Posted in a summary (no journal entry under this policy)")
+        console.print("  Its share, by the posting rules at the standards it was posted at "
+                      "(stock value at standard; the summary's stock lines telescope):")
+    if not doc["entries"]:
+        console.print("  No journal entry: under this policy the event moves stock only.")
+    for e in doc["entries"]:
+        title = f"Entry #{e['seq']}" if x.summary is None or ev is None else "Share"
+        console.rule(f"{title} {shown(e['type'])}: {shown(e['description'])}")
+        console.print(f"Cost version {e['cost_version']}"
+                      + (f", BOM {shown(e['bom'])}" if e["bom"] else ""))
+        if e["derivations"]:
+            console.print(_table("Derived quantities and amounts",
+                                 ("item", "qty", "basis", "amount", "account", "bom",
+                                  "location"), ("qty", "amount"), e["derivations"]))
+        lines = [{**ln, "debit": ln["debit"] if Decimal(ln["debit"]) else "",
+                  "credit": ln["credit"] if Decimal(ln["credit"]) else ""}
+                 for ln in e["lines"]]
+        console.print(_table("Journal lines", ("account", "debit", "credit", "memo"),
+                             ("debit", "credit"), lines))
+    if doc["stock_moves"]:
+        console.print(_table("Stock movements", ("item", "location", "qty", "kind"), ("qty",),
+                             doc["stock_moves"]))

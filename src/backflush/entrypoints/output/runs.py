@@ -1,0 +1,173 @@
+"""The reports of a scenario run (``run``, ``demo``, ``compare``): the ``--json`` document
+(docs/scenario-format.md) and the Rich tables.
+
+Every function reads one unit of work (a read-only transaction) and prints or returns; the
+numbers come from :mod:`backflush.service_layer.reports`. Text from the scenario (codes,
+ids, descriptions, memos, account names, alert messages) goes through :func:`shown`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from backflush.domain.errors import Problem
+from backflush.domain.numbers import ZERO, fmt, fmt_qty
+from backflush.entrypoints.output.safety import shown
+from backflush.service_layer import reports
+from backflush.service_layer.unit_of_work import UnitOfWork
+
+FORMAT = 1
+ALERTS_SHOWN = 20
+
+
+def problems_json(problems: Sequence[Problem]) -> list[dict[str, Any]]:
+    return [{"source": p.source, "line": p.line, "entry": p.entry, "field": p.field,
+             "message": p.message, "text": str(p)} for p in problems]
+
+
+def invariant_problems(broken: Sequence[str]) -> list[Problem]:
+    """Broken invariants as problems, so that ``--json`` lists them in ``errors`` too."""
+    return [Problem("ledger", None, f"invariant broken: {message}") for message in broken]
+
+
+def run_json(uow: UnitOfWork | None, errors: Sequence[Problem],
+             duplicates: Sequence[str] = ()) -> dict[str, Any]:
+    """The ``--json`` document. On failure (``uow`` None) only ``errors`` is filled; when
+    invariants are broken the reports are there *and* ``errors`` says so."""
+    doc: dict[str, Any] = {"format": FORMAT, "journal": [], "balances": {}, "stock": [],
+                           "variances": {}, "alerts": [], "duplicates": list(duplicates),
+                           "errors": problems_json(errors)}
+    if uow is None:
+        doc["duplicates"] = []
+        return doc
+    minor = uow.master.policy().minor_unit
+    doc["journal"] = [
+        {"seq": seq, "event": e.event_id, "date": e.date.isoformat(), "type": e.type,
+         "description": e.description,
+         "lines": [{"account": ln.account, "debit": fmt(ln.debit, minor),
+                    "credit": fmt(ln.credit, minor),
+                    **({"memo": ln.memo} if ln.memo else {})} for ln in e.lines]}
+        for seq, e in reports.journal(uow)]
+    doc["balances"] = {a: fmt(b, minor) for a, b in reports.trial_balance(uow)}
+    doc["stock"] = [{"item": r.item, "location": r.location, "qty": fmt_qty(r.qty),
+                     "value": fmt(r.value, minor)} for r in reports.stock_report(uow)]
+    doc["variances"] = {k: fmt(v, minor) for k, v in reports.variance_report(uow).items()}
+    doc["alerts"] = [{"event": a.event_id, "code": a.code, "message": a.message}
+                     for a in uow.events.alerts()]
+    return doc
+
+
+def money(value: Decimal, minor: int) -> str:
+    """An amount for a human: thousands separated, the currency's minor unit."""
+    return f"{Decimal(fmt(value, minor)):,.{minor}f}"
+
+
+def print_reports(console: Console, uow: UnitOfWork, *, journal: bool = True,
+                  title: str = "") -> None:
+    """Policy, journal (every entry, or a count by type), trial balance, stock, variances,
+    the BOM lines counts point at, and alerts. ``title`` is shown as given (safe already)."""
+    policy = uow.master.policy()
+    minor = policy.minor_unit
+    if title:
+        console.rule(f"[bold]{title}")
+    console.print(f"Policy: trigger points {policy.variant}, conversion "
+                  f"{policy.conversion.value}, method {policy.method.value}, currency "
+                  f"{shown(policy.currency)}")
+    entries = reports.journal(uow)
+    if journal:
+        t = Table(title="Journal", title_justify="left")
+        t.add_column("#", justify="right")
+        t.add_column("event / account")
+        t.add_column("debit", justify="right")
+        t.add_column("credit", justify="right")
+        for seq, e in entries:
+            t.add_row(str(seq), f"[bold]{shown(e.event_id)}[/] {e.date.isoformat()} "
+                      f"[italic]{shown(e.description)}[/]", "", "")
+            for ln in e.lines:
+                t.add_row("", ("  " if ln.debit else "      ") + shown(ln.account),
+                          money(ln.debit, minor) if ln.debit else "",
+                          money(ln.credit, minor) if ln.credit else "")
+        console.print(t)
+    else:
+        kinds = Counter(e.type for _, e in entries)
+        lines = sum(len(e.lines) for _, e in entries)
+        console.print(f"Journal: {len(entries)} entries, {lines} lines ("
+                      + ", ".join(f"{shown(k)} {n}" for k, n in sorted(kinds.items())) + ")")
+    print_trial_balance(console, uow, minor)
+    st = Table(title="Stock on hand", title_justify="left")
+    for col, right in (("item", False), ("location", False), ("qty", True), ("value", True),
+                       ("account", False)):
+        st.add_column(col, justify="right" if right else "left")
+    for row in reports.stock_report(uow):
+        st.add_row(shown(row.item), shown(row.location), fmt_qty(row.qty),
+                   money(row.value, minor), shown(row.account))
+    console.print(st)
+    vt = Table(title="Variances measured (positive = unfavourable / under-applied)",
+               title_justify="left")
+    vt.add_column("family")
+    vt.add_column("amount", justify="right")
+    vt.add_column("disposition")
+    for family, amount in reports.variance_report(uow).items():
+        vt.add_row(family, money(amount, minor), policy.disposition[family].value)
+    console.print(vt)
+    findings = uow.events.findings()
+    if findings:
+        console.print("[bold]Counts point at these BOM lines:[/]")
+        for f in findings:
+            console.print(f"  - {shown(f.message)}")
+    alerts = [a for a in uow.events.alerts() if a.code != "wrong_bom_line"]
+    if alerts:
+        counts = Counter(a.code for a in alerts)
+        console.print("[bold yellow]Alerts:[/] " + ", ".join(f"{shown(k)} x{n}"
+                                                            for k, n in counts.items()))
+        for a in alerts[:ALERTS_SHOWN]:
+            console.print(f"  - {shown(a.event_id)}: {shown(a.message)}")
+        if len(alerts) > ALERTS_SHOWN:
+            console.print(f"  ... and {len(alerts) - ALERTS_SHOWN} more (see --json)")
+
+
+def print_trial_balance(console: Console, uow: UnitOfWork, minor: int) -> None:
+    tb = Table(title="Trial balance", title_justify="left")
+    tb.add_column("account")
+    tb.add_column("debit", justify="right")
+    tb.add_column("credit", justify="right")
+    dr = cr = ZERO
+    for account, balance in reports.trial_balance(uow):
+        if balance > 0:
+            dr += balance
+        else:
+            cr -= balance
+        tb.add_row(shown(account), money(balance, minor) if balance > 0 else "",
+                   money(-balance, minor) if balance < 0 else "")
+    tb.add_row("[bold]Total", f"[bold]{money(dr, minor)}", f"[bold]{money(cr, minor)}")
+    console.print(tb)
+
+
+def comparison_json(c: reports.Comparison, minor: int) -> dict[str, Any]:
+    return {"format": FORMAT,
+            "entries": {"backflush": c.entries[0], "sequential": c.entries[1]},
+            "lines": {"backflush": c.lines[0], "sequential": c.lines[1]},
+            "balances": [{"account": a, "backflush": fmt(x, minor), "sequential": fmt(y, minor),
+                          "difference": fmt(x - y, minor)} for a, x, y in c.balances]}
+
+
+def print_comparison(console: Console, c: reports.Comparison, minor: int) -> None:
+    console.print(f"Journal entries: backflush {c.entries[0]}, sequential {c.entries[1]}; "
+                  f"lines: backflush {c.lines[0]}, sequential {c.lines[1]}")
+    t = Table(title="Balances side by side (debit positive)", title_justify="left")
+    t.add_column("account")
+    for col in ("backflush", "sequential", "difference"):
+        t.add_column(col, justify="right")
+    for account, x, y in c.balances:
+        t.add_row(shown(account), money(x, minor), money(y, minor),
+                  money(x - y, minor) if x != y else "")
+    console.print(t)
+    console.print("Accounts differ only in where materials sit (one RIP account against "
+                  "Materials + WIP); with no work in process left at period end, the totals "
+                  "agree.")
