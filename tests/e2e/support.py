@@ -109,3 +109,18 @@ def no_traceback(out: Outcome) -> None:
 
 def doc(out: Outcome) -> Any:
     return json.loads(out.stdout)
+
+
+def writing(url: str) -> bool:
+    """Is a connection inside a write transaction on this SQLite ledger right now?"""
+    import sqlite3
+
+    probe = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.rollback()
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        probe.close()

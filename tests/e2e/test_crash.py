@@ -19,7 +19,7 @@ from backflush.adapters.sql import make_engine
 from backflush.adapters.sql import schema as t
 from tests.e2e.support import STOOL, ok
 
-EVENTS = 6000  # long enough that the kill lands inside the batch
+EVENTS = 150_000  # long enough that the kill lands inside the batch (summarised: fast)
 
 
 def _batch(path: Path) -> Path:

@@ -21,6 +21,7 @@ from tests.e2e.support import (
     snapshot,
     stool_ledger,
     write,
+    writing,
 )
 
 GOOD = '{"type": "receipt", "id": "%s", "date": "2026-12-02", "item": "LEG", "qty": 1, ' \
@@ -258,10 +259,15 @@ def test_ctrl_c_mid_post_posts_nothing_of_the_batch(sqlite_url: str, tmp_path: P
     db = stool_ledger(sqlite_url)
     before = snapshot(db)
     path = tmp_path / "many.jsonl"
-    path.write_text("".join(GOOD % f"R{i}" + "\n" for i in range(60_000)))
+    path.write_text("".join(GOOD % f"R{i}" + "\n" for i in range(300_000)))
     child = subprocess.Popen([sys.executable, "-m", "backflush", "post", str(path), "--db", db],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)  # well into reading and posting
+    deadline = time.monotonic() + 60
+    while not writing(db):  # its transaction has begun: reading and posting
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline, "the child never started its transaction"
+        time.sleep(0.05)
+    time.sleep(0.3)
     assert child.poll() is None, child.communicate()
     child.send_signal(signal.SIGINT)
     stdout, stderr = child.communicate(timeout=60)

@@ -114,7 +114,9 @@ def test_floats_are_refused_in_the_library_api() -> None:
         Item("A", standard_cost=1.5)  # type: ignore[arg-type]
     with pytest.raises(NumberError):
         BomLine("A", 0.5)  # type: ignore[arg-type]
-    assert to_decimal("1_000.50") == D("1000.50")
+    for typo in ("1_000.50", "1,5", "٥", "NaN", "0x10"):  # a typo never becomes a number
+        with pytest.raises(NumberError, match="is not a decimal number"):
+            to_decimal(typo)
 
 
 def test_largest_remainder_adds_up_exactly() -> None:

@@ -40,9 +40,9 @@ class BomLine:
         qty = to_decimal(self.qty, f"{what}: qty", QUANTITY)
         scrap = to_decimal(self.scrap, f"{what}: scrap", FACTOR)
         if qty <= 0:
-            raise NumberError(f"{what}: qty must be positive")
+            raise NumberError(f"{what}: qty must be positive", "qty")
         if scrap < 0 or scrap >= 1:
-            raise NumberError(f"{what}: scrap must be in [0, 1)")
+            raise NumberError(f"{what}: scrap must be in [0, 1)", "scrap")
         gross = mul(qty, add(ONE, scrap)) if scrap else qty
         object.__setattr__(self, "qty", qty)
         object.__setattr__(self, "scrap", scrap)

@@ -57,7 +57,12 @@ class BackflushError(Exception):
 
 
 class NumberError(BackflushError, ValueError):
-    """A value is not an exact decimal number, or does not fit its field's limits."""
+    """A value is not an exact decimal number, or does not fit its field's limits (``field``
+    names the field, when the code that raised it knows)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ValidationError(BackflushError, ValueError):

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from backflush.domain import text
@@ -42,9 +42,9 @@ def _number(event: Event, name: str, limit: Limit, *, positive: bool = False,
         return
     number = to_decimal(value, name, limit)
     if positive and number <= 0:
-        raise NumberError(f"{name}: must be positive, got {fmt_qty(number)}")
+        raise NumberError(f"{name}: must be positive, got {fmt_qty(number)}", name)
     if number < 0:
-        raise NumberError(f"{name}: must not be negative, got {fmt_qty(number)}")
+        raise NumberError(f"{name}: must not be negative, got {fmt_qty(number)}", name)
     object.__setattr__(event, name, number)
 
 
@@ -65,8 +65,8 @@ class Event:
 
     def __post_init__(self) -> None:
         text.ident(self.id)
-        if not isinstance(self.date, date):
-            raise NumberError(f"date: expected a date, got {type(self.date).__name__}")
+        if not isinstance(self.date, date) or isinstance(self.date, datetime):
+            raise NumberError(f"date: expected a date, got {type(self.date).__name__}", "date")
         if not FIRST_YEAR <= self.date.year <= LAST_YEAR:
             raise NumberError(f"date: {self.date.isoformat()} is outside the years "
                               f"{FIRST_YEAR}-{LAST_YEAR}")

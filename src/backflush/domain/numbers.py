@@ -19,6 +19,7 @@ right "to the cent" cannot start from a number that is already wrong.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import (
@@ -75,17 +76,17 @@ class Limit:
         extra = -exponent - self.places
         if extra > 0 and any(digits[-extra:]):
             allowed = f"at most {self.places}" if self.places else "no"
-            return f"{value} has more than {self.places} decimal places ({allowed} allowed " \
-                   f"for {self.name})"
+            return f"{_cut(str(value))} has more than {self.places} decimal places " \
+                   f"({allowed} allowed for {self.name})"
         if value != 0 and value.adjusted() >= self.digits:
-            return f"{value} has more than {self.digits} digits before the decimal point " \
-                   f"(the limit for {self.name})"
+            return f"{_cut(str(value))} has more than {self.digits} digits before the " \
+                   f"decimal point (the limit for {self.name})"
         return None
 
     def check(self, value: Decimal, what: str) -> Decimal:
         problem = self.problem(value)
         if problem is not None:
-            raise NumberError(f"{what}: {problem}")
+            raise NumberError(f"{what}: {problem}", what)
         return value
 
 
@@ -124,27 +125,41 @@ def to_decimal(value: object, what: str = "value", limit: Limit | None = None) -
         )
     if isinstance(value, Decimal):
         result = value
+        if result.is_finite() and len(result.as_tuple().digits) > 60:
+            raise NumberError(f"{what}: {_short(str(value))} has far too many digits", what)
     elif isinstance(value, int):
         if abs(value) >= 10**40:
-            raise NumberError(f"{what}: the number is far too large")
+            raise NumberError(f"{what}: the number is far too large", what)
         result = Decimal(value)
     elif isinstance(value, str):
-        text = value.strip().replace("_", "")
+        text = value.strip()
         if len(text) > 60:
-            raise NumberError(f"{what}: {value[:40]!r}... is too long for a number")
-        try:
-            result = Decimal(text)
-        except InvalidOperation:
-            raise NumberError(f"{what}: {_short(value)} is not a decimal number") from None
+            raise NumberError(f"{what}: {value[:40]!r}... is too long for a number", what)
+        if _DECIMAL_TEXT.fullmatch(text) is None:  # ASCII digits only; no '_', no 'NaN'
+            kind = "finite" if text.lstrip("+-").lower() in _NOT_FINITE else "decimal"
+            raise NumberError(f"{what}: {_short(value)} is not a {kind} number", what)
+        result = Decimal(text)
     else:
-        raise NumberError(f"{what}: expected a decimal number, got {type(value).__name__}")
+        raise NumberError(f"{what}: expected a decimal number, got {type(value).__name__}",
+                          what)
     if not result.is_finite():
-        raise NumberError(f"{what}: {_short(value)} is not a finite number")
+        raise NumberError(f"{what}: {_short(value)} is not a finite number", what)
     if limit is not None:
         limit.check(result, what)
     if result == 0:
         return ZERO  # no -0 or 0E+5: zero is written one way
     return result
+
+
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?",
+                           re.ASCII)
+
+
+_NOT_FINITE = frozenset({"nan", "snan", "inf", "infinity"})
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _short(value: object) -> str:

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from backflush.domain.errors import Problem
+from backflush.domain.numbers import MAX_MINOR_UNIT
+
 
 class Stage(StrEnum):
     """Trigger points, in process order (production start, stage B, is never one)."""
@@ -164,3 +167,16 @@ class Policy:
         order = [Stage.PURCHASE, Stage.COMPLETION, Stage.SALE]
         letters = {Stage.PURCHASE: "A", Stage.COMPLETION: "C", Stage.SALE: "D"}
         return "{" + ",".join(letters[s] for s in order if s in self.triggers) + "}"
+
+
+def validate_policy(policy: Policy) -> list[Problem]:
+    problems = []
+    if policy.disposition["conversion"] is Disposition.KEEP:
+        problems.append(Problem("policy", "disposition",
+                                "conversion variances are written off or prorated at close; "
+                                "'keep' is for material variances only"))
+    if not 0 <= policy.minor_unit <= MAX_MINOR_UNIT:
+        problems.append(Problem("policy", "minor_unit", f"must be from 0 to {MAX_MINOR_UNIT}"))
+    if not 0 <= policy.count_tolerance <= 1:
+        problems.append(Problem("policy", "count_tolerance", "must be from 0 to 1"))
+    return problems

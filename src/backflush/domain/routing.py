@@ -49,7 +49,8 @@ class WorkCenter:
             value = to_decimal(getattr(self, name), f"work center {self.code}: {name}",
                                UNIT_COST)
             if value < 0:
-                raise NumberError(f"work center {self.code}: {name} must not be negative")
+                raise NumberError(f"work center {self.code}: {name} must not be negative",
+                                  name)
             object.__setattr__(self, name, value)
 
     @property
@@ -84,10 +85,13 @@ class Operation:
             value = to_decimal(getattr(self, name), f"operation {self.operation}: {name}",
                                limit)
             object.__setattr__(self, name, value)
-        if self.run_hours < 0 or self.setup_hours < 0:
-            raise NumberError(f"operation {self.operation}: hours must not be negative")
+        for name in ("run_hours", "setup_hours"):
+            if getattr(self, name) < 0:
+                raise NumberError(f"operation {self.operation}: {name} must not be negative",
+                                  name)
         if self.lot_size <= 0:
-            raise NumberError(f"operation {self.operation}: lot_size must be positive")
+            raise NumberError(f"operation {self.operation}: lot_size must be positive",
+                              "lot_size")
         hours = self.run_hours if self.setup_hours == 0 else divide_to_unit(
             add(mul(self.run_hours, self.lot_size), self.setup_hours), self.lot_size)
         object.__setattr__(self, "hours_per_unit", hours)

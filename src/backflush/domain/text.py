@@ -20,8 +20,10 @@ CODE_MAX = 100
 IDENT_MAX = 200
 TEXT_MAX = 500
 
-# Control characters (C0, DEL, C1), line and paragraph separators, bidirectional controls.
-_FORBIDDEN = "\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+# Control characters (C0, DEL, C1), line and paragraph separators, bidirectional controls,
+# and lone surrogates (which no UTF-8 file or database can hold).
+_FORBIDDEN = ("\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+              "\ud800-\udfff")
 _BAD = re.compile(f"[{_FORBIDDEN}]")
 _VISIBLE = f"[^{_FORBIDDEN}\\s]"
 _INNER = f"[^{_FORBIDDEN}]"
@@ -56,10 +58,10 @@ def _describe(value: str, longest: int) -> str:
 
 def check(value: object, what: str, pattern: re.Pattern[str], longest: int) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise TextError(f"{what}: expected text, got {type(value).__name__}")
+        raise TextError(f"{what}: expected text, got {type(value).__name__}", what)
     text = str(value)
     if pattern.fullmatch(text) is None:
-        raise TextError(f"{what}: {safe(text)} {_describe(text, longest)}")
+        raise TextError(f"{what}: {safe(text)} {_describe(text, longest)}", what)
     return text
 
 
@@ -76,14 +78,14 @@ def ident(value: object, what: str = "id") -> str:
 def free(value: object, what: str, longest: int = TEXT_MAX) -> str:
     """Free text: a description, a reason, a supplier's or customer's name."""
     if not isinstance(value, str):
-        raise TextError(f"{what}: expected text, got {type(value).__name__}")
+        raise TextError(f"{what}: expected text, got {type(value).__name__}", what)
     if len(value) > longest:
         raise TextError(f"{what}: is {len(value):,} characters long; at most {longest} "
-                        "are allowed")
+                        "are allowed", what)
     found = _BAD.search(value)
     if found is not None:
         raise TextError(f"{what}: holds the control character U+{ord(found.group()):04X} at "
-                        f"position {found.start() + 1}")
+                        f"position {found.start() + 1}", what)
     return value
 
 
