@@ -114,9 +114,12 @@ def test_floats_are_refused_in_the_library_api() -> None:
         Item("A", standard_cost=1.5)  # type: ignore[arg-type]
     with pytest.raises(NumberError):
         BomLine("A", 0.5)  # type: ignore[arg-type]
-    for typo in ("1_000.50", "1,5", "٥", "NaN", "0x10"):  # a typo never becomes a number
+    for typo in ("1_000.50", "1,5", "٥", "0x10"):  # a typo never becomes a number
         with pytest.raises(NumberError, match="is not a decimal number"):
             to_decimal(typo)
+    for special in ("NaN", "Infinity", "-inf"):
+        with pytest.raises(NumberError, match="is not a finite number"):
+            to_decimal(special)
 
 
 def test_largest_remainder_adds_up_exactly() -> None:

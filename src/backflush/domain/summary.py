@@ -44,21 +44,32 @@ MoveKey = tuple[str, str, str, str]  # item, location, kind, parent
 AmountKey = tuple[str, Role | None, str | None, str]  # account, role, family, item
 
 
+Moves = tuple[tuple[MoveKey, Decimal], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Shape:
     """The draft of events of one shape, with what the summary adds up of it: its moves and
-    amounts by the keys they are summed by (worked out once, when the shape is made)."""
+    amounts by the keys they are summed by (worked out once, when the shape is made).
+
+    ``per_unit``: the moves per unit of the event's quantity, when every move is an exact
+    multiple of it (a backflush is: qty per × qty), else None. Shapes with equal moves per
+    unit (the same item and BOM, another quantity) are then summed by their quantities and
+    multiplied out once: Σ n × (q × p) = p × Σ n × q, exactly.
+    """
 
     kind: str  # the event type
     item: str  # the event's item (a completion's item: the parent of what it backflushes)
     draft: Draft
     summarisable: bool
-    moves: tuple[tuple[MoveKey, Decimal], ...]
+    moves: Moves
     amounts: tuple[tuple[AmountKey, Decimal, Decimal], ...]  # key, value, qty
     cogs: tuple[Decimal, Decimal]
+    qty: Decimal = ZERO
+    per_unit: Moves | None = None
 
     @staticmethod
-    def of(kind: str, item: str, draft: Draft) -> Shape:
+    def of(kind: str, item: str, draft: Draft, qty: Decimal | None = None) -> Shape:
         """A draft with nothing but one entry (or none), moves and alerts sums exactly; one
         that parks or clears issues depends on stock, and is posted event by event."""
         summarisable = len(draft.entries) <= 1 and not draft.parks and not draft.findings \
@@ -72,7 +83,15 @@ class Shape:
                         for e in draft.entries for a in e.amounts)
         cogs = (sum((e.cogs_material for e in draft.entries), ZERO),
                 sum((e.cogs_conversion for e in draft.entries), ZERO))
-        return Shape(kind, item, draft, summarisable, moves, amounts, cogs)
+        per_unit = None
+        if qty and moves:
+            try:
+                with localcontext(EXACT):  # inexact (not a multiple): raises, no grouping
+                    per_unit = tuple((key, moved / qty) for key, moved in moves)
+            except ArithmeticError:
+                per_unit = None
+        return Shape(kind, item, draft, summarisable, moves, amounts, cogs, qty or ZERO,
+                     per_unit)
 
 
 def aggregate(day: date, shapes: Iterable[tuple[Shape, int]]) -> Draft:
@@ -84,6 +103,7 @@ def aggregate(day: date, shapes: Iterable[tuple[Shape, int]]) -> Draft:
     kinds = dict.fromkeys(FLOW_TYPES, 0)
     material = conversion = ZERO
     get = moves.get
+    units: dict[int, tuple[Moves, Decimal]] = {}  # moves per unit -> Σ n × qty
     with localcontext(EXACT):
         for shape, n in shapes:
             kinds[shape.kind] = kinds.get(shape.kind, 0) + n
@@ -97,8 +117,17 @@ def aggregate(day: date, shapes: Iterable[tuple[Shape, int]]) -> Draft:
                 found[0] += value * n
                 found[1] += qty * n
                 found[2] += n
+            per_unit = shape.per_unit
+            if per_unit is not None:
+                found_units = units.get(id(per_unit))
+                units[id(per_unit)] = (per_unit, shape.qty * n if found_units is None
+                                       else found_units[1] + shape.qty * n)
+                continue
             for move_key, qty in shape.moves:
                 moves[move_key] = get(move_key, ZERO) + qty * n
+        for per_unit, quantity in units.values():
+            for move_key, per in per_unit:
+                moves[move_key] = get(move_key, ZERO) + per * quantity
     total = sum(kinds.values())
     what = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in kinds.items() if n)
     summary = DraftEntry(

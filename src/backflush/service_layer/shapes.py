@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import fields, replace
 from datetime import date
+from decimal import Decimal
 from operator import attrgetter
 
 from backflush.domain import rules
@@ -20,7 +21,7 @@ from backflush.domain.bom import signature
 from backflush.domain.drafts import Draft
 from backflush.domain.events import Event
 from backflush.domain.rules.context import RuleContext
-from backflush.domain.summary import Shape
+from backflush.domain.summary import Moves, Shape
 
 KEPT = 50_000  # drafts kept; beyond, they are worked out afresh
 READ_ONLY_RULES = frozenset({"completion", "sale", "scrap"})  # rules that never read stock
@@ -34,6 +35,7 @@ class Drafts:
         self._shapes: dict[Hashable, Shape] = {}
         self._signatures: dict[tuple[str, date], tuple[str, ...]] = {}
         self._getters: dict[type[Event], attrgetter[tuple[object, ...]]] = {}
+        self._per_unit: dict[Moves, Moves] = {}  # equal moves per unit, one object each
 
     def key(self, ctx: RuleContext, event: Event, day: date | None = None
             ) -> Hashable | None:
@@ -81,10 +83,16 @@ class Drafts:
         found = self._shapes.get(key) if key is not None else None
         if found is None:
             dated = event if event.date == day else replace(event, date=day)
+            qty = getattr(event, "qty", None)
             found = Shape.of(event.type, str(getattr(event, "item", "")),
-                             self.draft(ctx, dated))
+                             self.draft(ctx, dated), qty if isinstance(qty, Decimal) else None)
+            if found.per_unit is not None:  # one object for equal moves per unit: the
+                # summary groups shapes by it (see domain.summary.Shape)
+                same = self._per_unit.setdefault(found.per_unit, found.per_unit)
+                found = replace(found, per_unit=same)
             if key is not None:
                 if len(self._shapes) >= KEPT:
                     self._shapes.clear()
+                    self._per_unit.clear()
                 self._shapes[key] = found
         return found
