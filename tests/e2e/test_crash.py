@@ -61,8 +61,10 @@ def _counts(url: str) -> tuple[int, int]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            posted = conn.execute(select(func.count()).select_from(t.events)
-                                  .where(t.events.c.date == date(2026, 12, 2))).scalar_one()
+            posted = conn.execute(
+                select(func.count()).select_from(t.events.join(
+                    t.event_bodies, t.events.c.body == t.event_bodies.c.n))
+                .where(t.event_bodies.c.date == date(2026, 12, 2))).scalar_one()
             every = conn.execute(select(func.count()).select_from(t.events)).scalar_one()
     finally:
         engine.dispose()

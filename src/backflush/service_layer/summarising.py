@@ -16,10 +16,12 @@ run is posted event by event, which also gives the exact per-event error.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal, localcontext
+from itertools import repeat
+from operator import add, mul
 from typing import Protocol
 
 from backflush.domain.drafts import settle
@@ -71,12 +73,15 @@ class _Run:
         self.index: list[int] = []  # the slot of each event
         self.templates: list[Event] = []  # each slot's template
         self.dates: list[date] = []  # each slot's date
-        slots: dict[tuple[Event, date], int] = {}
+        # Slots by template object (a reader's flows share theirs; the templates are kept
+        # in self.templates, so no id is reused) and, for single events, by content.
+        objects: dict[Hashable, int] = {}
+        contents: dict[Hashable, int] = {}
 
-        def slot(template: Event, day: date) -> int:
-            found = slots.get((template, day))
+        def slot(template: Event, day: date, known: dict[Hashable, int], key: Hashable) -> int:
+            found = known.get(key)
             if found is None:
-                found = slots[(template, day)] = len(self.templates)
+                found = known[key] = len(self.templates)
                 self.templates.append(template)
                 self.dates.append(day)
             return found
@@ -84,19 +89,22 @@ class _Run:
         for item in items:
             if isinstance(item, Flows):
                 self.ids.extend(item.ids)
+                tpl = item.templates
                 if item.days is None:
-                    used = {t: slot(item.templates[t], item.templates[t].date)
+                    used = {t: slot(tpl[t], tpl[t].date, objects, (id(tpl[t]), tpl[t].date))
                             for t in dict.fromkeys(item.index)}
                     self.index.extend(map(used.__getitem__, item.index))
                     continue
-                width = len(item.dates)
-                keys = [t * width + d for t, d in zip(item.index, item.days, strict=True)]
-                pairs = {k: slot(item.templates[k // width], item.dates[k % width])
+                width, dates = len(item.dates), item.dates
+                keys = list(map(add, map(mul, item.index, repeat(width)), item.days))
+                pairs = {k: slot(tpl[k // width], dates[k % width], objects,
+                                 (id(tpl[k // width]), dates[k % width]))
                          for k in dict.fromkeys(keys)}
                 self.index.extend(map(pairs.__getitem__, keys))
             else:
                 event = item.event if isinstance(item, Located) else item
-                self.index.append(slot(replace(event, id=PLACEHOLDER), event.date))
+                template = replace(event, id=PLACEHOLDER)
+                self.index.append(slot(template, event.date, contents, (template, event.date)))
                 self.ids.append(event.id)
 
     def __len__(self) -> int:
@@ -126,6 +134,13 @@ class _Run:
         return [Flows([self.ids[i] for i in keep], [self.index[i] for i in keep],
                       self.templates, days=[self.index[i] for i in keep],
                       dates=self.dates)]
+
+
+def same_slot(run: _Run, a: int, b: int) -> bool:
+    """Whether the events at ``a`` and ``b`` of the run have the same content (slots of
+    equal templates on the same date: two flows may each have a copy of a template)."""
+    sa, sb = run.index[a], run.index[b]
+    return run.dates[sa] == run.dates[sb] and run.templates[sa] == run.templates[sb]
 
 
 class Summariser:
@@ -164,14 +179,15 @@ class Summariser:
             return
         try:
             shapes = self.shapes_of(run.templates, run.dates)
-            alerts = self._alerts(run, shapes)
+            counts = Counter(run.index)  # events a slot
+            alerts = self._alerts(run, shapes, counts)
         except NotSummarisable:
             self._one_by_one(run)
             return
         uow = session.uow
         try:
             with uow.savepoint():
-                self._write(run, shapes, alerts)
+                self._write(run, shapes, alerts, counts)
         except IdsTaken:
             self._retake(run)
             return
@@ -198,7 +214,7 @@ class Summariser:
             at = first.setdefault(event_id, position)
             if at == position:
                 continue
-            if run.index[at] != run.index[position]:
+            if run.index[at] != run.index[position] and not same_slot(run, at, position):
                 raise refuse_repeated(run.located(position), run.located(at))
             self.session.result.duplicate(event_id)
             drop.add(position)
@@ -227,13 +243,13 @@ class Summariser:
         if rest:
             self.post(rest)
 
-    def _alerts(self, run: _Run, shapes: list[Shape]) -> list[Alert]:
+    def _alerts(self, run: _Run, shapes: list[Shape], counts: Counter[int]) -> list[Alert]:
         """The run's alerts, event by event in order; NotSummarisable when stock could go
         short and the policy does not allow it, or parked issues wait for a received item."""
         session = self.session
         view, policy = session.view, session.books.policy
         per_shape: dict[int, tuple[Shape, int]] = {}
-        for t, n in Counter(run.index).items():
+        for t, n in counts.items():
             shape = shapes[t]
             _, before = per_shape.get(id(shape), (shape, 0))
             per_shape[id(shape)] = (shape, before + n)
@@ -268,12 +284,12 @@ class Summariser:
                            for code, message in shapes[t].draft.alerts)
         return out
 
-    def _write(self, run: _Run, shapes: list[Shape], alerts: list[Alert]) -> None:
+    def _write(self, run: _Run, shapes: list[Shape], alerts: list[Alert],
+               counts: Counter[int]) -> None:
         session = self.session
         uow, books, view = session.uow, session.books, session.view
-        counts = Counter(run.index)
         days: dict[date, list[tuple[Shape, int]]] = {}
-        for t in dict.fromkeys(run.index):  # slots in order of first appearance
+        for t in counts:  # slots in order of first appearance
             days.setdefault(run.dates[t], []).append((shapes[t], counts[t]))
         running: dict[str, Decimal] = {}
 

@@ -48,7 +48,7 @@ from pydantic_core import PydanticCustomError
 from backflush.domain import text
 from backflush.domain.errors import NumberError, Problem, ValidationError
 from backflush.domain.numbers import LIMITS, Limit, to_decimal
-from backflush.domain.text import IDENT_PATTERN
+from backflush.domain.text import IDENT_PATTERN, printable_idents
 
 MB = 1_000_000
 
@@ -387,6 +387,8 @@ def bad_ids(ids: Sequence[Any], texts: bool = False) -> set[int]:
     id type applies), checked a whole column in one pass of the rule's own pattern
     (``texts``: all are known to be text)."""
     if texts or set(map(type, ids)) <= {str}:
+        if printable_idents(ids):
+            return set()
         joined = "\n".join(ids) + "\n"
         if joined.count("\n") == len(ids) and _IDS.fullmatch(joined) is not None \
                 and (joined.isascii() or SURROGATE.search(joined) is None):

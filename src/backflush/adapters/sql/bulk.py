@@ -5,7 +5,7 @@ adapter that talks to the driver directly.
   binds up to a few hundred rows, so the per-statement cost of SQLite and of the driver is
   paid once per few hundred rows (and an event's few dozen lines or moves are one statement:
   the durable path uses this module too). Events in bulk bind only their number, id and
-  template; the rest comes from a temporary table of the templates (:func:`append_events`).
+  body: the events of a summary's slot share one body (:func:`append_events`).
 * PostgreSQL: ``COPY ... FROM STDIN`` from :data:`COPY_FROM` rows, a multi-row INSERT below.
 * Upserts (``INSERT ... ON CONFLICT DO UPDATE``, kept balances) are multi-row on both.
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain, islice
 from typing import Any
 
 from sqlalchemy import Connection
@@ -33,10 +34,9 @@ ROWS_PER_INSERT = 200  # rows of one multi-row INSERT on SQLite
 COPY_CHUNK = 5000  # rows handed to COPY per write
 COPY_FROM = 500  # PostgreSQL: rows from which COPY beats a multi-row INSERT
 
-EVENTS_PER_INSERT = 500  # SQLite: events of one INSERT ... SELECT (three values each)
-TEMPLATES = "temp.backflush_templates"  # SQLite: the templates of one append_events
-EVENT_COLUMNS = ("seq", "id", "type", "date", "item", "qty", "payload", "cost_version",
-                 "entry_seq")
+EVENTS_PER_INSERT = 500  # SQLite: events of one multi-row INSERT (three values each)
+EVENT_COLUMNS = ("seq", "id", "body", "reversed_by")
+BODY_COLUMNS = ("n", "type", "date", "item", "qty", "payload", "cost_version", "entry_seq")
 
 
 @contextmanager
@@ -80,12 +80,13 @@ def _marks(conn: Connection, width: int, rows: int) -> str:
 
 
 def _insert_values(conn: Connection, table: str, columns: Sequence[str],
-                   flat: list[Value], count: int, tail: str = "") -> None:
-    """``count`` rows of ``len(columns)`` values each, flattened, as multi-row INSERTs:
-    full statements by ``executemany``, then the rest in one. ``tail`` follows VALUES (an
-    ``ON CONFLICT`` clause)."""
+                   flat: list[Value], count: int, tail: str = "",
+                   per: int = ROWS_PER_INSERT) -> None:
+    """``count`` rows of ``len(columns)`` values each, flattened, as multi-row INSERTs of
+    ``per`` rows: full statements by ``executemany``, then the rest in one. ``tail`` follows
+    VALUES (an ``ON CONFLICT`` clause)."""
     width = len(columns)
-    per = max(1, min(ROWS_PER_INSERT, MAX_VARIABLES // width))
+    per = max(1, min(per, MAX_VARIABLES // width))
     full = count - count % per
     step = per * width
     head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
@@ -140,69 +141,38 @@ def upsert_rows(conn: Connection, table: str, columns: Sequence[str], keys: Sequ
     _insert_values(conn, table, columns, flat, len(rows), tail)
 
 
-def append_events(conn: Connection, first_seq: int, ids: Sequence[str], index: Sequence[int],
-                  tails: Sequence[tuple[Value, ...]]) -> None:
-    """Append events numbered from ``first_seq``: row ``i`` is ``(seq, ids[i]) +
-    tails[index[i]]``, a tail being the encoded values of the columns after the id (type,
-    date, item, qty, payload, cost version, summary entry), worked out once per template.
+def append_events(conn: Connection, first_seq: int, first_body: int, ids: Sequence[str],
+                  index: Sequence[int], bodies: Sequence[Row]) -> None:
+    """Append ``bodies`` numbered from ``first_body`` (the encoded values of the body's
+    columns after its number: type, date, item, qty, payload, cost version, summary entry),
+    then events numbered from ``first_seq``: event ``i`` is ``ids[i]`` with the body
+    ``first_body + index[i]``. An event row binds three values; what it says is its body's.
 
     Raises :class:`sqlalchemy.exc.IntegrityError` when an id is taken (the unique index on
     the id); the caller undoes what was written (a savepoint).
     """
     if not ids:
         return
+    if len(index) != len(ids):
+        raise ValueError(f"{len(ids)} ids but {len(index)} body numbers")
+    insert_rows(conn, "event_bodies", BODY_COLUMNS,
+                [(first_body + n, *body) for n, body in enumerate(bodies)])
+    seqs = range(first_seq, first_seq + len(ids))
+    numbers = map(first_body.__add__, index)
     if conn.dialect.name == "postgresql":
-        texts = ["\t".join(map(_copy_text, tail)) + "\n" for tail in tails]
         joined = "".join(ids)  # (one scan in C for COPY's special characters)
         plain = not ("\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined)
         del joined
+        texts = ids if plain else [_copy_text(i) for i in ids]
+        lines = map("{}\t{}\t{}\t\\N\n".format, seqs, texts, numbers)
 
         def chunks() -> Iterator[str]:
-            for start in range(0, len(ids), COPY_CHUNK):
-                stop = min(start + COPY_CHUNK, len(ids))
-                part = ids[start:stop] if plain else [_copy_text(i) for i in ids[start:stop]]
-                yield "".join([f"{first_seq + start + n}\t{event_id}\t{texts[t]}"
-                               for n, (event_id, t) in enumerate(
-                                   zip(part, index[start:stop], strict=True))])
+            while True:
+                chunk = "".join(islice(lines, COPY_CHUNK))
+                if not chunk:
+                    return
+                yield chunk
         _copy(conn, "events", EVENT_COLUMNS, chunks())
         return
-    _sqlite_events(conn, first_seq, ids, index, tails)
-
-
-def _sqlite_events(conn: Connection, first_seq: int, ids: Sequence[str], index: Sequence[int],
-                   tails: Sequence[tuple[Value, ...]]) -> None:
-    """SQLite: the templates' values go into a temporary table once; each row binds only
-    its number, id and template, and the INSERT takes the rest from the table (a third of
-    the values to bind, the slowest part of a big insert). Rows keep their order: the VALUES
-    list drives the join."""
-    width = len(EVENT_COLUMNS) - 2
-    with _driver_errors(conn, "INSERT INTO events") as raw:
-        cursor = raw.cursor()
-        try:
-            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {TEMPLATES} (n INTEGER PRIMARY KEY, "
-                           + ", ".join(EVENT_COLUMNS[2:]) + ")")
-            cursor.execute(f"DELETE FROM {TEMPLATES}")
-            cursor.executemany(f"INSERT INTO {TEMPLATES} VALUES (?{', ?' * width})",
-                               [(n, *tail) for n, tail in enumerate(tails)])
-            flat: list[Value] = []
-            extend = flat.extend
-            for seq, (event_id, t) in enumerate(zip(ids, index, strict=True), first_seq):
-                extend((seq, event_id, t))
-            count, per = len(ids), EVENTS_PER_INSERT
-            full = count - count % per
-            if full:
-                cursor.executemany(_from_templates(per),
-                                   [flat[i:i + 3 * per] for i in range(0, 3 * full, 3 * per)])
-            if full < count:
-                cursor.execute(_from_templates(count - full), flat[3 * full:])
-            cursor.execute(f"DELETE FROM {TEMPLATES}")
-        finally:
-            cursor.close()
-
-
-def _from_templates(rows: int) -> str:
-    taken = ", ".join(f"t.{c}" for c in EVENT_COLUMNS[2:])
-    return (f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
-            f"SELECT v.column1, v.column2, {taken} FROM (VALUES "
-            + ", ".join(["(?, ?, ?)"] * rows)
-            + f") AS v CROSS JOIN {TEMPLATES} AS t WHERE t.n = v.column3")
+    flat: list[Value] = list(chain.from_iterable(zip(seqs, ids, numbers, strict=True)))
+    _insert_values(conn, "events", EVENT_COLUMNS[:3], flat, len(ids), per=EVENTS_PER_INSERT)

@@ -279,7 +279,7 @@ EventColumns = tuple[str, date, str | None, Decimal | None, str | None]
 
 
 def event_columns(event: Event) -> EventColumns:
-    """An event as the events table keeps it: type, date, item, qty and the JSON payload of
+    """An event as its body row keeps it: type, date, item, qty and the JSON payload of
     the other fields not at their defaults (None when there is none). The id has a column of
     its own."""
     info = _event_class(event.type)
@@ -297,7 +297,7 @@ def event_columns(event: Event) -> EventColumns:
 
 def event_from_columns(kind: str, event_id: str, when: date, item: str | None,
                        qty: Decimal | None, payload: str | None) -> Event:
-    """The event one row of the events table holds."""
+    """The event one row of the events (joined to its body) holds."""
     info = _event_class(kind)
     kwargs: dict[str, Any] = {"id": event_id, "date": when}
     if info.has_item:

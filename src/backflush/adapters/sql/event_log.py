@@ -1,10 +1,12 @@
 """The event log in SQL: every event posted, once, by its id; its alerts and findings.
 
-Sequence numbers are given here (the last one read once per transaction, then counted), so
-they stay dense on every backend. An id is refused by the database itself (the unique index
+Sequence numbers (of events and of their bodies) are given here (the last one read once per
+transaction, then counted), so they stay dense on every backend. An event row is its
+number, id and *body* (what it says, and how it was posted: ``event_bodies``); the events of
+a summary's slot share one body. An id is refused by the database itself (the unique index
 on ``events.id``): one event with ``INSERT ... ON CONFLICT DO NOTHING`` (the transaction stays
-usable on PostgreSQL), many at once through :mod:`.bulk` inside a savepoint (a clash undoes
-the whole batch).
+usable on PostgreSQL; its body, written first, is taken back), many at once through
+:mod:`.bulk` inside a savepoint (a clash undoes the whole batch).
 """
 
 from __future__ import annotations
@@ -14,7 +16,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, and_, any_, bindparam, func, literal_column, select, update
+from sqlalchemy import (
+    String,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -37,24 +50,29 @@ from backflush.service_layer.ports import EventRows, IdsTaken, StoredEvent
 
 PAGE = 5_000  # rows read per query when the whole log is read
 IDS_PER_QUERY = 10_000  # ids looked up per query
-e = t.events.c
-_COLUMNS = (e.seq, e.id, e.type, e.date, e.item, e.qty, e.payload, e.cost_version, e.entry_seq,
+KEPT_COLUMNS = 50_000  # templates whose encoded columns are kept (a file has a few)
+e, b = t.events.c, t.event_bodies.c
+_COLUMNS = (e.seq, e.id, b.type, b.date, b.item, b.qty, b.payload, b.cost_version, b.entry_seq,
             e.reversed_by)
-_BY_ID = select(*_COLUMNS).where(e.id == bindparam("id"))
+_EVENTS = select(*_COLUMNS).select_from(t.events.join(t.event_bodies, e.body == b.n))
+_BY_ID = _EVENTS.where(e.id == bindparam("id"))
 # Many ids in one parameter (a JSON array on SQLite, an array on PostgreSQL): the same
 # statement whatever their number, not an IN list rendered again for every call.
 _BY_IDS = {
-    "sqlite": select(*_COLUMNS).where(e.id.in_(
+    "sqlite": _EVENTS.where(e.id.in_(
         select(literal_column("value")).select_from(func.json_each(bindparam("ids"))))),
-    "postgresql": select(*_COLUMNS).where(e.id == any_(bindparam("ids", type_=ARRAY(String)))),
+    "postgresql": _EVENTS.where(e.id == any_(bindparam("ids", type_=ARRAY(String)))),
 }
-_PAGE = select(*_COLUMNS).where(e.seq > bindparam("after")).order_by(e.seq).limit(PAGE)
+_PAGE = _EVENTS.where(e.seq > bindparam("after")).order_by(e.seq).limit(PAGE)
 _LAST = select(func.max(e.seq))
+_LAST_BODY = select(func.max(b.n))
 # (no index on the date: imports ask, rarely; every bulk insert would pay for one)
-_LAST_DATE = select(func.max(e.date))
-_SUMMARISED_REVERSED = select(*_COLUMNS).where(and_(
-    e.reversed_by.is_not(None), e.entry_seq.is_not(None), e.type == bindparam("kind"),
-    e.date >= bindparam("start"), e.date <= bindparam("end"))).order_by(e.seq)
+_LAST_DATE = select(func.max(b.date))
+_SUMMARISED_REVERSED = _EVENTS.where(and_(
+    e.reversed_by.is_not(None), b.entry_seq.is_not(None), b.type == bindparam("kind"),
+    b.date >= bindparam("start"), b.date <= bindparam("end"))).order_by(e.seq)
+_BODY = insert(t.event_bodies)
+_DROP_BODY = delete(t.event_bodies).where(b.n == bindparam("n"))
 _MARK = update(t.events).where(e.id == bindparam("of")).values(reversed_by=bindparam("by"))
 _ALERTS = select(t.alerts.c.event_id, t.alerts.c.code, t.alerts.c.message).order_by(
     t.alerts.c.id)
@@ -88,17 +106,26 @@ class SqlEventLog:
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
         self._last: int | None = None  # the last sequence number, once read
+        self._body: int | None = None  # the last body's number, once read
+        # Each template's encoded columns, by identity (the template kept with them, so its
+        # id is not reused): a file's runs share their templates.
+        self._columns: dict[int, tuple[Event, tuple[bulk.Value, ...]]] = {}
 
     def save(self) -> object:
-        return self._last
+        return self._last, self._body
 
     def restore(self, saved: object) -> None:
-        self._last = saved if isinstance(saved, int) else None
+        self._last, self._body = saved if isinstance(saved, tuple) else (None, None)
 
     def _last_seq(self) -> int:
         if self._last is None:
             self._last = int(self._tx.scalar(_LAST) or 0)
         return self._last
+
+    def _last_body(self) -> int:
+        if self._body is None:
+            self._body = int(self._tx.scalar(_LAST_BODY) or 0)
+        return self._body
 
     # ------------------------------------------------------------------ reading
     def get(self, event_id: str) -> StoredEvent | None:
@@ -147,22 +174,26 @@ class SqlEventLog:
     # ------------------------------------------------------------------ writing
     def append(self, event: Event, cost_version: int, summary: int | None = None) -> int:
         kind, when, item, qty, payload = event_columns(event)
-        seq = self._last_seq() + 1
+        seq, body = self._last_seq() + 1, self._last_body() + 1
         try:
+            self._tx.run(_BODY, {
+                "n": body, "type": kind, "date": when, "item": item, "qty": qty,
+                "payload": payload, "cost_version": cost_version, "entry_seq": summary},
+                integrity=True)
             result = self._tx.run(_APPEND[self._tx.engine.dialect.name], {
-                "seq": seq, "id": event.id, "type": kind, "date": when, "item": item,
-                "qty": qty, "payload": payload, "cost_version": cost_version,
-                "entry_seq": summary, "reversed_by": None}, integrity=True)
+                "seq": seq, "id": event.id, "body": body, "reversed_by": None},
+                integrity=True)
         except IntegrityError as exc:
             if not is_unique_violation(exc):
                 raise translate(exc, self._tx.engine) from None
-            # Not the id (that conflict inserts nothing): the number, taken by a concurrent
+            # Not the id (that conflict inserts nothing): a number, taken by a concurrent
             # transaction since this one read the last.
             raise ConcurrencyError("another transaction posted events meanwhile; running "
                                    "again is safe") from None
         if result.rowcount != 1:
+            self._tx.run(_DROP_BODY, {"n": body})  # (the id was posted before: no body)
             raise IdsTaken([event.id])
-        self._last = seq
+        self._last, self._body = seq, body
         return seq
 
     def append_many(self, rows: EventRows, cost_version: int) -> None:
@@ -172,22 +203,24 @@ class SqlEventLog:
         if len(set(ids)) != len(ids):
             raise IdsTaken(self._taken(ids))
         tails: list[tuple[bulk.Value, ...]] = []
-        columns: dict[int, tuple[bulk.Value, ...]] = {}  # each template object's, once
+        columns = self._columns
+        if len(columns) > KEPT_COLUMNS:
+            columns.clear()
         for n, (template, entry) in enumerate(zip(rows.templates, rows.entries, strict=True)):
             when = rows.date_of(n)
             found = columns.get(id(template))
-            if found is None:
+            if found is None or found[0] is not template:
                 kind, _, item, qty, payload = event_columns(template)
-                found = columns[id(template)] = (kind, item, optional_decimal_text(qty),
-                                                 payload)
-            kind_text, item_text, qty_text, payload_text = found
+                found = columns[id(template)] = (
+                    template, (kind, item, optional_decimal_text(qty), payload))
+            kind_text, item_text, qty_text, payload_text = found[1]
             tails.append((kind_text, date_text(when), item_text, qty_text, payload_text,
                           cost_version, entry))
-        first = self._last_seq() + 1
+        first, first_body = self._last_seq() + 1, self._last_body() + 1
         with self._tx.guard() as conn:
             nested = conn.begin_nested()
         try:
-            bulk.append_events(conn, first, ids, rows.index, tails)
+            bulk.append_events(conn, first, first_body, ids, rows.index, tails)
         except BaseException as exc:
             with self._tx.guard():
                 nested.rollback()  # (nothing of the rows is left, whatever the caller does)
@@ -203,6 +236,7 @@ class SqlEventLog:
         with self._tx.guard():
             nested.commit()
         self._last = first + len(ids) - 1
+        self._body = first_body + len(tails) - 1
 
     def _taken(self, ids: Sequence[str]) -> list[str]:
         """Those of ``ids`` posted before, in their order (as often as they come)."""

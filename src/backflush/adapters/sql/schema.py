@@ -5,12 +5,16 @@ Choices worth knowing:
 
 * Money and quantities are :class:`~.codec.ExactDecimal` (text on SQLite, NUMERIC on
   PostgreSQL): never a float.
-* ``events.seq`` and ``journal_entries.seq`` are given by the adapter, not by the database:
+* ``events.seq``, ``event_bodies.n`` and ``journal_entries.seq`` are given by the adapter,
+  not by the database:
   they are the numbers users see (``explain 42``), so they stay dense (a rolled-back insert
   leaves no gap, which a PostgreSQL sequence would).
 * A summary's rows point at nothing: ``journal_entries.event_seq``, ``stock_moves.event_seq``
-  and ``alerts.event_seq`` are NULL for them; ``events.entry_seq`` is the summary entry an
-  event was posted in (0: the summary had no entry; NULL: posted on its own).
+  and ``alerts.event_seq`` are NULL for them; ``event_bodies.entry_seq`` is the summary
+  entry an event was posted in (0: the summary had no entry; NULL: posted on its own).
+* An event row is narrow (number, id, body, reversal); what it says is its *body*, shared by
+  the events of one slot of a summary (same content but the id, same day): a million
+  completions write a million short rows and a few thousand bodies.
 * An entry's derivations (its audit trail) are one JSON text on the entry: they are read only
   with their entry, never queried by column, and one value per entry keeps a durable posting
   to a handful of statements.
@@ -135,10 +139,13 @@ closes = Table(
     Column("event_id", String(IDENT), nullable=False),
 )
 
-events = Table(
-    "events", metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=False),
-    Column("id", String(IDENT), nullable=False),
+# An event is its id and its body: what it says (type, date, item, qty, the other fields) and
+# how it was posted (the standards, its summary entry). Events posted in a summary share the
+# body of their slot, so a plant's day of completions is a few hundred bodies and a million
+# narrow event rows; an event posted on its own has a body of its own.
+event_bodies = Table(
+    "event_bodies", metadata,
+    Column("n", Integer, primary_key=True, autoincrement=False),
     Column("type", String(40), nullable=False),
     Column("date", Date, nullable=False),
     Column("item", String(CODE), nullable=True),
@@ -146,13 +153,21 @@ events = Table(
     Column("payload", Text, nullable=True),  # the other fields, as JSON
     Column("cost_version", Integer, nullable=False),  # the standards it was posted at
     Column("entry_seq", Integer, nullable=True),  # its summary entry (0: none; NULL: its own)
+)
+
+events = Table(
+    "events", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("id", String(IDENT), nullable=False),
+    Column("body", Integer, ForeignKey("event_bodies.n", name="fk_events_body"),
+           nullable=False),
     Column("reversed_by", String(IDENT), nullable=True),
 )
 # The idempotency key, and what tells the bulk path an id was posted before.
 Index("uq_events_id", events.c.id, unique=True)
-# Reversed events of a kind in a period (what a count asks of summarised completions).
-# Partial: an event not reversed (nearly all of them) costs the index nothing.
-Index("ix_events_reversed", events.c.type, events.c.date,
+# Reversed events (what a count asks of summarised completions). Partial: an event not
+# reversed (nearly all of them) costs the index nothing.
+Index("ix_events_reversed", events.c.body,
       sqlite_where=events.c.reversed_by.is_not(None),
       postgresql_where=events.c.reversed_by.is_not(None))
 

@@ -33,7 +33,7 @@ PAGE = 10_000  # moves read per query when every move is read
 ITEMS_PER_QUERY = 50_000  # items prefetched per query (one parameter: no bind limit)
 sb, sm, pc, pq, pt = (t.stock_balances.c, t.stock_moves.c, t.pending_changes.c,
                       t.pending_queue.c, t.pending_totals.c)
-ev = t.events.c
+ev, body = t.events.c, t.event_bodies.c
 # The stock of many items, by a statement that is the same whatever their number (an
 # expanding IN would be rendered again for every call): a JSON array on SQLite, an array on
 # PostgreSQL, one parameter either way.
@@ -59,14 +59,16 @@ _DROP_QUEUE = delete(t.pending_queue).where(
 _DROP_TOTAL = delete(t.pending_totals).where(pt.item == bindparam("item"))
 # What was backflushed of a component in a period: its backflush moves (with the event
 # that made each, if any), and the issues parked for it by completions.
-_BACKFLUSH_MOVES = select(sm.parent, sm.qty, ev.type, ev.item, ev.reversed_by).select_from(
-    t.stock_moves.outerjoin(t.events, ev.seq == sm.event_seq)).where(and_(
+_BACKFLUSH_MOVES = select(sm.parent, sm.qty, body.type, body.item, ev.reversed_by).select_from(
+    t.stock_moves.outerjoin(t.events, ev.seq == sm.event_seq)
+    .outerjoin(t.event_bodies, body.n == ev.body)).where(and_(
         sm.item == bindparam("item"), sm.kind == "backflush", sm.date >= bindparam("start"),
         sm.date <= bindparam("end")))
-_PARKED_FOR = select(ev.item, pc.qty).select_from(
-    t.pending_changes.join(t.events, ev.seq == pc.event_seq)).where(and_(
-        pc.item == bindparam("item"), ev.type == "completion", ev.reversed_by.is_(None),
-        ev.date >= bindparam("start"), ev.date <= bindparam("end")))
+_PARKED_FOR = select(body.item, pc.qty).select_from(
+    t.pending_changes.join(t.events, ev.seq == pc.event_seq)
+    .join(t.event_bodies, body.n == ev.body)).where(and_(
+        pc.item == bindparam("item"), body.type == "completion", ev.reversed_by.is_(None),
+        body.date >= bindparam("start"), body.date <= bindparam("end")))
 _MOVE_COLUMNS = ("event_seq", "date", "item", "location", "qty", "kind", "parent")
 
 

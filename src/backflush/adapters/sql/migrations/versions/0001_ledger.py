@@ -116,9 +116,8 @@ def upgrade() -> None:
     )
     # ------------------------------------------------------------------ the event log
     op.create_table(
-        "events",
-        sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("id", IDENT, nullable=False),
+        "event_bodies",
+        sa.Column("n", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("type", sa.String(40), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("item", CODE, nullable=True),
@@ -126,11 +125,19 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=True),
         sa.Column("cost_version", sa.Integer(), nullable=False),
         sa.Column("entry_seq", sa.Integer(), nullable=True),
+        sa.PrimaryKeyConstraint("n"),
+    )
+    op.create_table(
+        "events",
+        sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("id", IDENT, nullable=False),
+        sa.Column("body", sa.Integer(), nullable=False),
         sa.Column("reversed_by", IDENT, nullable=True),
+        sa.ForeignKeyConstraint(["body"], ["event_bodies.n"], name="fk_events_body"),
         sa.PrimaryKeyConstraint("seq"),
     )
     op.create_index("uq_events_id", "events", ["id"], unique=True)
-    op.create_index("ix_events_reversed", "events", ["type", "date"],
+    op.create_index("ix_events_reversed", "events", ["body"],
                     sqlite_where=sa.text("reversed_by IS NOT NULL"),
                     postgresql_where=sa.text("reversed_by IS NOT NULL"))
     op.create_table(
@@ -254,7 +261,7 @@ def downgrade() -> None:
     # Dependants first (the foreign keys point at events, journal entries, versions).
     for table in ("pending_totals", "pending_queue", "pending_changes", "stock_balances",
                   "stock_moves", "account_balances", "journal_lines", "journal_entries",
-                  "findings", "alerts", "events", "closes", "standard_costs",
+                  "findings", "alerts", "events", "event_bodies", "closes", "standard_costs",
                   "cost_versions", "routings", "work_centers", "bom_lines", "bom_versions",
                   "items", "settings"):
         op.drop_table(table)
