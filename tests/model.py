@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from hypothesis import strategies as st
@@ -33,6 +33,7 @@ from backflush.domain.events import (
 )
 from backflush.domain.items import Item
 from backflush.domain.masterdata import MasterData
+from backflush.domain.numbers import QUANTITY
 from backflush.domain.policy import (
     DEFAULT_ACCOUNTS,
     MATERIAL_FAMILIES,
@@ -532,6 +533,9 @@ class StreamBuilder:
         item = self.draw(st.sampled_from(self.plant.stockable))
         location = self.location()
         counted = max(ZERO, self.sim[(item, location)] + self.draw(st.integers(-3, 3)))
+        # Backflushed stock may have more places than a quantity given may (stock's places
+        # add up through the levels): a count says what was counted, to the places allowed.
+        counted = counted.quantize(D(1).scaleb(-QUANTITY.places), rounding=ROUND_DOWN)
         self.emit(Count, item=item, qty=counted, location=location)
 
     def transfer(self) -> None:

@@ -259,3 +259,29 @@ def test_report_json_and_csv_keep_every_digit(ledger: str, tmp_path: Path) -> No
     out = json.loads(ok("report", "trial-balance", "--db", ledger, "--format", "json").stdout)
     assert out[0] == {"account": "Raw and In-Process Inventory", "debit": "1600.00",
                       "credit": ""}
+
+
+@pytest.mark.parametrize(("kind", "text", "expected"), [
+    ("items", "code,uom,type,standard_cost\nSEAT,kg,purchased,5.00\n",
+     ["item SEAT, field 'uom'", "cannot become 'kg'", "new code"]),
+    ("items", "code,uom,type,conversion_cost\nLEG,ea,made,0.50\n",
+     ["item LEG, field 'type'", "is purchased", "cannot become made"]),
+    ("items", "code,uom,type,conversion_cost,phantom\nSTOOL,ea,made,6.00,yes\n",
+     ["item STOOL, field 'phantom'", "cannot become true"]),
+    ("items", "code,uom,type,standard_cost\nSEAT,ea,purchased,5.50\n",
+     ["item SEAT, field 'standard_cost'", "post a cost_change"]),
+    ("boms", "parent,version,effective,component,qty\nSTOOL,1,2000-01-01,SEAT,2\n",
+     ["bom STOOL@v1", "add a new version with a later effective date"]),
+    ("boms", "parent,version,effective,component,qty\nSTOOL,2,2026-11-10,SEAT,2\n",
+     ["bom STOOL@v2, field 'effective'", "after the last event posted"]),
+])
+def test_an_import_may_not_change_what_posted_entries_depend_on(
+        ledger: str, tmp_path: Path, kind: str, text: str, expected: list[str]) -> None:
+    ok("post", str(STOOL), "--db", ledger)
+    before = snapshot(ledger)
+    path = write(tmp_path / f"{kind}.csv", text)
+    out = bf("import", kind, str(path), "--db", ledger)
+    assert out.code == 2, out.output
+    for e in expected:
+        assert e in out.flat, out.output
+    assert snapshot(ledger) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import backflush
 
@@ -38,3 +39,13 @@ def test_importing_backflush_loads_no_storage_or_file_library() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_the_readmes_library_example_runs_as_written() -> None:
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    assert "import backflush as bf" in block
+    out = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True,
+                         cwd=root, check=True).stdout
+    assert "1 posted" in out and "Accounts Payable" in out and out.endswith("verified\n")
