@@ -65,7 +65,20 @@ _HOME = {
                      "Problem"), "backflush.domain.errors"),
 }
 
-__all__ = ["__version__", *sorted(_HOME)]
+# Literal, so that type checkers see what is exported (a test holds it equal to _HOME).
+__all__ = [
+    "BackflushError", "BatchResult", "BomCycleError", "BomLine", "BomVersion", "Boms", "Close",
+    "Completion", "ConcurrencyError", "ConversionIncurred", "ConversionMode", "CostChange",
+    "Count", "Disposition", "DuplicateEventError", "Event", "Item", "Journal", "Ledger",
+    "LedgerError", "MasterData", "Method", "NegativeStock", "NegativeStockError", "NumberError",
+    "Opening", "OpeningStock", "Operation", "PeriodLockedError", "Policy", "PostingError",
+    "Problem", "Receipt", "Release", "Reversal", "Role", "Sale", "Scenario", "Scrap", "Stage",
+    "StorageError", "Transfer", "ValidationError", "WorkCenter", "__version__", "create_ledger",
+    "explain", "import_costs", "import_master", "journal", "load_scenario", "memory_ledger",
+    "open_ledger", "post_events", "roll_up", "run_scenario", "scenario_from_text",
+    "set_up_ledger", "stock_report", "stream_events", "trial_balance", "variance_report",
+    "verify",
+]
 
 
 def __getattr__(name: str) -> Any:

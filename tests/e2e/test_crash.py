@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from sqlalchemy import func, select, text
 
 from backflush.adapters.sql import make_engine
 from backflush.adapters.sql import schema as t
-from tests.e2e.support import STOOL, ok
+from tests.e2e.support import STOOL, ok, writing
 
 EVENTS = 150_000  # long enough that the kill lands inside the batch (summarised: fast)
 
@@ -37,15 +36,7 @@ def _batch(path: Path) -> Path:
 def _writing(url: str) -> bool:
     """Is another connection inside a write transaction right now?"""
     if url.startswith("sqlite"):
-        probe = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0)
-        try:
-            probe.execute("BEGIN IMMEDIATE")
-            probe.rollback()
-            return False
-        except sqlite3.OperationalError:
-            return True
-        finally:
-            probe.close()
+        return writing(url)
     engine = make_engine(url)
     try:
         with engine.connect() as conn:

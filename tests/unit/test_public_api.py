@@ -49,3 +49,7 @@ def test_the_readmes_library_example_runs_as_written() -> None:
     out = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True,
                          cwd=root, check=True).stdout
     assert "1 posted" in out and "Accounts Payable" in out and out.endswith("verified\n")
+
+
+def test_every_lazily_imported_name_is_exported() -> None:
+    assert set(backflush.__all__) == {"__version__", *backflush._HOME}

@@ -58,6 +58,8 @@ MINOR_UNITS: dict[str, int] = {
     "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3,
 }
 MAX_MINOR_UNIT = 4
+_QUANTA_OF = {n: Decimal(1).scaleb(-n) for n in range(0, 31)}
+_UNTRAPPED = Context(prec=100)  # (dropping zeros is exact, but signals Rounded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +86,14 @@ class Limit:
         return None
 
     def check(self, value: Decimal, what: str) -> Decimal:
+        """``value`` if it fits; zeros beyond the places allowed are dropped (``1.0000000``
+        is ``1.000000`` for a quantity), so that products stay within the exact context."""
         problem = self.problem(value)
         if problem is not None:
             raise NumberError(f"{what}: {problem}", what)
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > self.places:
+            return value.quantize(_QUANTA_OF[self.places], context=_UNTRAPPED)  # exact
         return value
 
 
@@ -145,7 +152,7 @@ def to_decimal(value: object, what: str = "value", limit: Limit | None = None) -
     if not result.is_finite():
         raise NumberError(f"{what}: {_short(value)} is not a finite number", what)
     if limit is not None:
-        limit.check(result, what)
+        result = limit.check(result, what)
     if result == 0:
         return ZERO  # no -0 or 0E+5: zero is written one way
     return result

@@ -390,14 +390,8 @@ class Tx:
             integrity: bool = False) -> CursorResult[Any]:
         """Execute (``params``: a dict, or a list of dicts for executemany). With
         ``integrity`` a constraint violation is left to the caller, as SQLAlchemy raised it."""
-        try:
-            return self.conn.execute(statement, params)
-        except IntegrityError:
-            if integrity:
-                raise
-            raise_translated(self.engine)
-        except (SQLAlchemyError, sqlite3.Error):
-            raise_translated(self.engine)
+        with self.guard(integrity=integrity) as conn:
+            return conn.execute(statement, params)
 
     def rows(self, statement: Executable, params: Any = None) -> Sequence[Any]:
         """Every row of a query (rows are named tuples; typed loosely, as they come),

@@ -2,10 +2,10 @@
 
 Balances are kept in ``account_balances`` and read once per transaction (a ledger has a few
 dozen accounts), then kept in memory for it: posting asks for the balance of every account it
-touched, and gets it without a query. Each append writes its rows with one statement a table,
-through :mod:`.bulk` (one multi-row INSERT for an event's lines; COPY on PostgreSQL
-for a summary's thousands). A balance as of a date is summed from the lines, exactly
-(:class:`~.codec.exact_sum`), by the index on the entries' dates.
+touched, and gets it without a query; they are written back once, at commit. Each append
+writes its rows with one statement a table, through :mod:`.bulk` (one multi-row INSERT for an
+event's lines; COPY on PostgreSQL for a summary's thousands). A balance as of a date is summed
+from the lines, exactly (:class:`~.codec.exact_sum`), by the index on the entries' dates.
 """
 
 from __future__ import annotations
@@ -89,12 +89,25 @@ class SqlJournal:
         self._tx = tx
         self._last: int | None = None  # the last entry number, once read
         self._balances: dict[str, Decimal] | None = None  # every account's, once read
+        self._dirty: dict[str, Decimal] = {}  # balances not written yet (see flush)
 
     def save(self) -> object:
-        return self._last, None if self._balances is None else dict(self._balances)
+        return (self._last, None if self._balances is None else dict(self._balances),
+                dict(self._dirty))
 
     def restore(self, saved: object) -> None:
-        self._last, self._balances = cast(tuple[int | None, dict[str, Decimal] | None], saved)
+        self._last, self._balances, self._dirty = cast(
+            tuple[int | None, dict[str, Decimal] | None, dict[str, Decimal]], saved)
+
+    def flush(self) -> None:
+        """Write the balances changed since the last flush, once each (at commit: a row
+        updated at every event would leave PostgreSQL a chain of versions to walk)."""
+        if self._dirty:
+            with self._tx.guard() as conn:
+                bulk.upsert_rows(conn, "account_balances", ("account", "balance"),
+                                 ("account",),
+                                 [(a, decimal_text(b)) for a, b in self._dirty.items()])
+            self._dirty = {}
 
     def _kept(self) -> dict[str, Decimal]:
         if self._balances is None:
@@ -134,9 +147,7 @@ class SqlJournal:
                 raise translate(exc, self._tx.engine) from None
             raise ConcurrencyError("another transaction posted entries meanwhile; running "
                                    "again is safe") from None
-        with self._tx.guard() as conn:
-            bulk.upsert_rows(conn, "account_balances", ("account", "balance"), ("account",),
-                             [(a, decimal_text(b)) for a, b in changed.items()])
+        self._dirty.update(changed)
         balances.update(changed)
         self._last = seqs[-1]
         return seqs

@@ -189,15 +189,18 @@ class SqlMasterStore:
 
     def _changed(self) -> Standing:
         """This transaction changes master data, policy or costs: a new revision, and an
-        entry of its own (published on commit)."""
+        entry of its own (published on commit). Every change starts a new entry, with
+        nothing derived from the records it replaces (two cost changes in one batch: the
+        books of the first are not the second's)."""
+        old = self._here()
         if not self._wrote:
-            old = self._here()
             self._wrote = True
             revision = uuid.uuid4().hex
             self._put("revision", revision)
-            self._standing = Standing(revision, old.master, old.policy, old.costs,
-                                      dict(old.versions))
-        assert self._standing is not None
+        else:
+            revision = old.revision
+        self._standing = Standing(revision, old.master, old.policy, old.costs,
+                                  dict(old.versions))
         return self._standing
 
     def _need(self) -> Standing:

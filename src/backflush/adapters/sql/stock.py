@@ -4,10 +4,13 @@ issues parked until stock arrives.
 Stock read by a transaction is kept in memory for it: an item's every location is read at
 once (a completion asks for the total of each component and the place of each withdrawal),
 :meth:`SqlStock.prefetch` reads many items in one query, and the transaction's own moves keep
-what it holds current. Balances are written back with ``INSERT ... ON CONFLICT DO UPDATE``,
-worked out here as exact Decimals (SQL arithmetic on SQLite's decimal text would be binary
-floating point). Moves and balances are written through :mod:`.bulk`: an event's few dozen
-as one multi-row statement each, a summary's thousands by COPY on PostgreSQL.
+what it holds current. Balances are worked out here as exact Decimals (SQL arithmetic on
+SQLite's decimal text would be binary floating point) and written back once, with ``INSERT
+... ON CONFLICT DO UPDATE``, when the transaction commits (or before a query reads them):
+on PostgreSQL a row updated again and again in one transaction leaves a chain of versions
+that every later update walks, so 20,000 events posted one by one took minutes. Moves are
+written through :mod:`.bulk`: an event's few dozen as one multi-row statement, a summary's
+thousands by COPY on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -91,16 +94,28 @@ class SqlStock:
         self._totals: dict[str, Decimal] = {}  # every item read: its total
         self._parked: dict[str, Decimal] | None = None  # parked by item, once read
         self._queues: dict[tuple[str, str], list[tuple[str, Decimal]]] = {}
+        self._dirty: dict[tuple[str, str], Decimal] = {}  # balances not written yet
 
     def save(self) -> object:
         return (dict(self._places), dict(self._totals),
                 None if self._parked is None else dict(self._parked),
-                {k: list(v) for k, v in self._queues.items()})
+                {k: list(v) for k, v in self._queues.items()}, dict(self._dirty))
 
     def restore(self, saved: object) -> None:
-        self._places, self._totals, self._parked, self._queues = cast(
+        self._places, self._totals, self._parked, self._queues, self._dirty = cast(
             tuple[dict[tuple[str, str], Decimal], dict[str, Decimal], dict[str, Decimal] | None,
-                  dict[tuple[str, str], list[tuple[str, Decimal]]]], saved)
+                  dict[tuple[str, str], list[tuple[str, Decimal]]],
+                  dict[tuple[str, str], Decimal]], saved)
+
+    def flush(self) -> None:
+        """Write the balances changed since the last flush (one statement)."""
+        if self._dirty:
+            with self._tx.guard() as conn:
+                bulk.upsert_rows(conn, "stock_balances", ("item", "location", "qty"),
+                                 ("item", "location"),
+                                 [(i, loc, decimal_text(q)) for (i, loc), q in
+                                  self._dirty.items()])
+            self._dirty = {}
 
     # ------------------------------------------------------------------ on hand
     def prefetch(self, items: Sequence[str]) -> None:
@@ -125,11 +140,13 @@ class SqlStock:
         return self._totals[item]
 
     def balances(self) -> Mapping[tuple[str, str], Decimal]:
+        self.flush()
         return {(item, location): qty for item, location, qty in self._tx.rows(_ALL)}
 
     def totals(self, as_of: date | None = None) -> Mapping[str, Decimal]:
         out: dict[str, Decimal] = {}
         if as_of is None:
+            self.flush()
             for item, _, qty in self._tx.rows(_ALL):
                 out[item] = add(out.get(item, ZERO), qty)
         else:
@@ -161,9 +178,7 @@ class SqlStock:
             bulk.insert_rows(conn, "stock_moves", _MOVE_COLUMNS, [
                 (event_seq, when, m.item, m.location, decimal_text(m.qty), m.kind, m.parent)
                 for m in moves])
-            bulk.upsert_rows(conn, "stock_balances", ("item", "location", "qty"),
-                             ("item", "location"),
-                             [(i, loc, decimal_text(q)) for (i, loc), q in changed.items()])
+        self._dirty.update(changed)
         self._places.update(changed)
         self._totals.update(totals)
 

@@ -154,6 +154,8 @@ class SqlUnitOfWork(UnitOfWork):
         if self._conn is None:
             raise BackflushError("commit outside the unit of work's block")
         with translated(self.ledger.engine):
+            self.journal.flush()  # (balances are written once, at the end)
+            self.stock.flush()
             self._conn.commit()
         self.master.committed()
 

@@ -58,8 +58,17 @@ def draft(ctx: RuleContext, event: Event) -> Draft:
     rule = RULES.get(type(event))
     if rule is None:
         raise PostingError(event.id, f"unknown event type {type(event).__name__}", "type")
-    with localcontext(EXACT):
-        return rule(ctx, event)
+    try:
+        with localcontext(EXACT):
+            return rule(ctx, event)
+    except ArithmeticError as exc:
+        raise _inexact(event, exc) from None
+
+
+def _inexact(event: Event, exc: ArithmeticError) -> PostingError:
+    """A decimal signal: the event's amounts need more digits than the ledger keeps."""
+    return PostingError(event.id, "its amounts cannot be kept exactly within the ledger's "
+                        f"limits ({type(exc).__name__})", "qty")
 
 
 def post(books: Books, view: LedgerView, event: Event, *, detail: bool = True,
@@ -74,9 +83,8 @@ def post(books: Books, view: LedgerView, event: Event, *, detail: bool = True,
             planned = stock.apply_policy(ctx, event, drafted(ctx, event))
             return settle(books, planned, event.id, event.date, view.on_hand_total,
                           view.pending_total, detail=detail)
-    except ArithmeticError as exc:  # a decimal signal: more digits than the ledger keeps
-        raise PostingError(event.id, "its amounts cannot be kept exactly within the ledger's "
-                           f"limits ({type(exc).__name__})", "qty") from None
+    except ArithmeticError as exc:
+        raise _inexact(event, exc) from None
 
 
 __all__ = ["RULES", "RuleContext", "draft", "post"]
