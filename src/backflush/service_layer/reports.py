@@ -85,10 +85,15 @@ def journal(uow: UnitOfWork) -> list[tuple[int, JournalEntry]]:
 
 def verify(uow: UnitOfWork) -> list[str]:
     """Check every invariant of posting-rules §5 and the limits; an empty list when all hold."""
-    ids = {stored.event.id for stored in uow.events.all()}
-    return check_ledger(books_of(uow), (s.entry for s in uow.journal.entries()),
-                        uow.stock.moves(), uow.stock.balances(), uow.stock.pending_totals(),
-                        ids, uow.journal.balances())
+    ids = [stored.event.id for stored in uow.events.all()]
+    problems = check_ledger(books_of(uow), (s.entry for s in uow.journal.entries()),
+                            uow.stock.moves(), uow.stock.balances(), uow.stock.pending_totals(),
+                            set(ids), uow.journal.balances())
+    missing = uow.events.count() - len(ids)
+    if missing:
+        problems.append(f"{missing} of the {uow.events.count()} events numbered in the log "
+                        "cannot be read whole (an event or its body is missing)")
+    return problems
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,7 +133,6 @@ def upgrade() -> None:
         sa.Column("id", IDENT, nullable=False),
         sa.Column("body", sa.Integer(), nullable=False),
         sa.Column("reversed_by", IDENT, nullable=True),
-        sa.ForeignKeyConstraint(["body"], ["event_bodies.n"], name="fk_events_body"),
         sa.PrimaryKeyConstraint("seq"),
     )
     op.create_index("uq_events_id", "events", ["id"], unique=True)
