@@ -7,11 +7,17 @@ one call (one transaction) into a ledger made with the default policy (``journal
 summary entries for a batch this size) or the journal asked. The ledger already holds the
 plant and ample stock (not timed).
 
-Figure: events a second. Baseline, measured in the same run on the same database: inserting
-exactly the rows the posting wrote (events, entries, lines, moves, balances...) into an
-empty ledger schema (same columns, keys and indexes), the database's fastest plain way
-(multi-row INSERTs on SQLite, COPY on PostgreSQL). The ratio is the baseline's seconds over
-the posting's: 1.0 would be posting as fast as writing its rows.
+Figure: events a second. Two baselines, measured in the same run on the same database, each
+the database's fastest plain way (multi-row INSERTs on SQLite, COPY on PostgreSQL), as a
+ratio of the baseline's seconds over the posting's (1.0: posting as fast as the inserts):
+
+* ``ratio_to_event_rows``: inserting the same events as plain rows, one a row with a unique
+  key on the id (the events table of 0.1: id, type, date, item, qty, the other fields...).
+  The targets (>= 0.5) were set against this one.
+* ``ratio_to_rows_written``: inserting exactly the rows the posting wrote (events and their
+  shared bodies, entries, lines, moves, balances...) into an empty ledger schema (same
+  columns, keys and indexes). The events of a summary's slot share one body, so this is a
+  million short rows for a million completions: close to the cheapest insert there is.
 
     python bench/bench_posting.py                                  # SQLite, 1,000,000, JSONL
     python bench/bench_posting.py --db postgresql
@@ -31,6 +37,8 @@ from common import (
     arguments,
     fresh_ledger,
     insert_baseline,
+    insert_plain_events,
+    plain_event_rows,
     plant,
     plant_events,
     report,
@@ -63,6 +71,7 @@ def run(kind: str, n: int, fmt: str, journal: str, mix: str, as_json: bool) -> d
         new = {t: (r if t in kept else r[before[t]:]) for t, r in after.items()}
         tables = [t for t, r in new.items() if r]
         base_seconds, rows = insert_baseline(kind, folder, new, tables)
+        plain_seconds, _ = insert_plain_events(kind, folder, plain_event_rows(new))
         ledger.close()
     figures = {
         "events_per_s": round(n / seconds),
@@ -70,10 +79,12 @@ def run(kind: str, n: int, fmt: str, journal: str, mix: str, as_json: bool) -> d
         "summarised": result.summarised,
         "rows_written": rows,
         "rows_per_event": round(rows / n, 2),
-        "baseline": "insert the same rows into an empty ledger schema",
-        "baseline_seconds": round(base_seconds, 2),
-        "baseline_rows_per_s": round(rows / base_seconds),
-        "ratio_to_baseline": round(base_seconds / seconds, 3),
+        "event_rows_seconds": round(plain_seconds, 2),
+        "event_rows_per_s": round(n / plain_seconds),
+        "ratio_to_event_rows": round(plain_seconds / seconds, 3),
+        "rows_written_seconds": round(base_seconds, 2),
+        "rows_written_per_s": round(rows / base_seconds),
+        "ratio_to_rows_written": round(base_seconds / seconds, 3),
     }
     report(f"posting, {kind}", {"events": n, "file": fmt, "mix": mix, "journal": journal,
                                 "bom": "20 lines, 2 levels, 35 parts a unit"},

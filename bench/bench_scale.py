@@ -66,7 +66,8 @@ def run(kind: str, n: int, as_json: bool) -> None:
 
         def scan() -> int:
             with ledger.engine.connect() as conn:
-                return sum(1 for _ in conn.execute(text("SELECT * FROM events")))
+                return sum(1 for _ in conn.execute(text(  # every event with its body
+                    "SELECT * FROM events JOIN event_bodies ON events.body = event_bodies.n")))
 
         scan_seconds, rows = timed(scan)
         ledger.close()

@@ -19,10 +19,21 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import (
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.engine import make_url
 
 from backflush.adapters.sql import SqlLedger, make_engine
+from backflush.adapters.sql.codec import ExactDecimal
 from backflush.adapters.sql.schema import metadata
 from backflush.domain.bom import BomLine, Boms, BomVersion
 from backflush.domain.events import Completion, Event, Receipt
@@ -140,8 +151,10 @@ def rows_written(ledger: SqlLedger) -> dict[str, list[tuple[Any, ...]]]:
     out: dict[str, list[tuple[Any, ...]]] = {}
     with ledger.engine.connect() as conn:
         for table in metadata.sorted_tables:
-            out[table.name] = [tuple(r) for r in conn.execute(
-                text(f"SELECT {', '.join(c.name for c in table.columns)} FROM {table.name}"))]
+            order = ", ".join(c.name for c in table.primary_key.columns) or "1"
+            out[table.name] = [tuple(r) for r in conn.execute(text(
+                f"SELECT {', '.join(c.name for c in table.columns)} FROM {table.name} "
+                f"ORDER BY {order}"))]  # (in the order written: the new rows come last)
     return out
 
 
@@ -150,16 +163,60 @@ def insert_baseline(kind: str, folder: Path, rows: dict[str, list[tuple[Any, ...
     """Seconds to insert ``rows`` of ``tables`` into an empty ledger schema of their own (same
     columns, keys and indexes), in one transaction, the database's fastest plain way:
     multi-row INSERTs on SQLite, COPY on PostgreSQL. And how many rows."""
+    return _insert(kind, folder, metadata, rows, tables)
+
+
+# The events as plain rows, one per event with its unique key: the events table of 0.1, the
+# baseline the posting targets were set against ("plain inserts of the same event rows with
+# a unique key"), whatever the ledger's own schema now stores.
+_PLAIN = MetaData()
+_plain_events = Table(
+    "plain_events", _PLAIN,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("id", String(200), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("item", String(100), nullable=True),
+    Column("qty", ExactDecimal(), nullable=True),
+    Column("payload", Text, nullable=True),
+    Column("cost_version", Integer, nullable=False),
+    Column("entry_seq", Integer, nullable=True),
+    Column("reversed_by", String(200), nullable=True),
+)
+Index("uq_plain_events_id", _plain_events.c.id, unique=True)
+Index("ix_plain_events_reversed", _plain_events.c.type, _plain_events.c.date,
+      sqlite_where=_plain_events.c.reversed_by.is_not(None),
+      postgresql_where=_plain_events.c.reversed_by.is_not(None))
+
+
+def plain_event_rows(rows: dict[str, list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+    """The posted events (``rows`` of events and event_bodies) as plain rows, one each."""
+    bodies = {body[0]: body[1:] for body in rows["event_bodies"]}
+    return [(seq, event_id, *bodies[body], reversed_by)
+            for seq, event_id, body, reversed_by in rows["events"]]
+
+
+def insert_plain_events(kind: str, folder: Path,
+                        rows: list[tuple[Any, ...]]) -> tuple[float, int]:
+    """Seconds to insert the events as plain rows with a unique key on the id (the way of
+    :func:`insert_baseline`), and how many."""
+    return _insert(kind, folder, _PLAIN, {"plain_events": rows}, ["plain_events"])
+
+
+def _insert(kind: str, folder: Path, schema: MetaData, rows: dict[str, list[tuple[Any, ...]]],
+            tables: list[str]) -> tuple[float, int]:
     base = fresh_ledger(kind, folder, "baseline")
     count = sum(len(rows[t]) for t in tables)
     try:
+        if schema is not metadata:
+            schema.create_all(base.engine)
         with base.engine.connect() as conn:
             raw: Any = conn.connection.driver_connection
             conn.commit()
             start = time.perf_counter()
             if kind == "sqlite":
                 raw.execute("BEGIN")
-                for table in (t for t in metadata.sorted_tables if t.name in tables):
+                for table in (t for t in schema.sorted_tables if t.name in tables):
                     data = rows[table.name]
                     if not data:
                         continue
@@ -179,7 +236,7 @@ def insert_baseline(kind: str, folder: Path, rows: dict[str, list[tuple[Any, ...
                 raw.execute("COMMIT")
             else:
                 with raw.cursor() as cur:
-                    for table in (t for t in metadata.sorted_tables if t.name in tables):
+                    for table in (t for t in schema.sorted_tables if t.name in tables):
                         names = ", ".join(c.name for c in table.columns)
                         with cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as cp:
                             for row in rows[table.name]:
