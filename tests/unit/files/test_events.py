@@ -98,10 +98,10 @@ def flat(stream: Any) -> list[tuple[Any, ...]]:
     return out
 
 
-def read(path: Path) -> list[tuple[Any, ...]] | list[str]:
+def read(path: Path, bulk: bool = True) -> list[tuple[Any, ...]] | list[str]:
     """The events, or the problems (as text, with the count beyond the listed ones)."""
     try:
-        return flat(stream_events(path, MASTER))
+        return flat(stream_events(path, MASTER, bulk=bulk))
     except ValidationError as exc:
         return [str(p) for p in exc.problems] + [f"more: {exc.more}"]
 
@@ -297,12 +297,9 @@ def test_files_refused_whole(tmp_path: Path, name: str, text: str, expected: str
 # ---------------------------------------------------------------------------------- bulk = rows
 
 
-def row_by_row(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+def row_by_row(path: Path) -> list[Any]:
     """What the file gives with the bulk path turned off (every row through the models)."""
-    with monkeypatch.context() as m:
-        m.setattr(ev_module._Stream, "plan",
-                  lambda self, cols, n, given, **_: ([None] * n, []))
-        return read(path)
+    return read(path, bulk=False)
 
 
 def test_the_bulk_path_is_taken_for_plain_flows(tmp_path: Path) -> None:
@@ -347,7 +344,7 @@ ODD = [(field, value) for field, values in (
 
 @pytest.mark.parametrize(("field", "value"), ODD, ids=[f"{f}={v!r}"[:40] for f, v in ODD])
 def test_each_odd_value_reads_alike_in_bulk_and_row_by_row(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: str, value: str) -> None:
+        tmp_path: Path, field: str, value: str) -> None:
     rows: list[dict[str, Any]] = [
         {"id": "W1", "date": "2026-11-02", "type": "completion", "item": "STOOL", "qty": "5"},
         {"id": "R1", "date": "2026-11-02", "type": "receipt", "item": "SEAT", "qty": "5",
@@ -357,7 +354,7 @@ def test_each_odd_value_reads_alike_in_bulk_and_row_by_row(
         row[field] = value
     for path in (write_csv(tmp_path / "e.csv", rows, HEADER[:6]),
                  write_jsonl(tmp_path / "e.jsonl", rows)):
-        assert read(path) == row_by_row(path, monkeypatch)
+        assert read(path) == row_by_row(path)
 
 
 @st.composite
@@ -383,9 +380,9 @@ SETTINGS = settings(max_examples=150, deadline=None,
 @SETTINGS
 @given(rows=flow_rows())
 def test_csv_in_bulk_gives_exactly_the_row_by_row_result(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[dict[str, Any]]) -> None:
+        tmp_path: Path, rows: list[dict[str, Any]]) -> None:
     path = write_csv(tmp_path / "e.csv", rows, HEADER[:6])
-    assert read(path) == row_by_row(path, monkeypatch)
+    assert read(path) == row_by_row(path)
 
 
 JSON_VALUES = st.one_of(mostly(GOOD_QTYS, BAD_QTYS), st.integers(-10, 10**13), st.booleans(),
@@ -430,7 +427,7 @@ def test_json_lines_in_bulk_give_exactly_the_row_by_row_result(
     with monkeypatch.context() as m:
         m.setattr(loaders, "DECODER", decoder)
         bulk = read(path)
-    assert bulk == row_by_row(path, monkeypatch)
+    assert bulk == row_by_row(path)
 
 
 def test_every_row_a_different_shape_across_small_chunks(
@@ -450,7 +447,7 @@ def test_every_row_a_different_shape_across_small_chunks(
     for path in (write_csv(tmp_path / "e.csv", rows, HEADER[:6]),
                  write_jsonl(tmp_path / "e.jsonl", rows)):
         got = read(path)
-        assert len(got) == 300 and got == row_by_row(path, monkeypatch)
+        assert len(got) == 300 and got == row_by_row(path)
         assert [e for *_, e in got][:3] == ["events[0] (E0)", "events[1] (E1)",
                                             "events[2] (E2)"]
 
@@ -470,3 +467,21 @@ def test_quoted_fields_spanning_chunks_give_the_csv_modules_rows(
     assert read(path) == whole
     rows = list(csv.reader(io.StringIO(path.read_text(), newline="")))
     assert len(rows) == 41  # the file's records, as csv.reader reads them
+
+
+def test_templates_forgotten_mid_file_leave_every_row_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A file of more distinct templates than are remembered (a plant's month of receipts at
+    # their own prices): once they are forgotten, a later chunk's rows of shapes seen before
+    # must get their own template again, not the number of one forgotten (found at 10
+    # million events: an IndexError, or another row's template).
+    monkeypatch.setattr(ev_module, "MAX_TEMPLATES", 10)
+    monkeypatch.setattr(loaders, "CHUNK_ROWS", 7)
+    rows = [{"id": f"R{i}", "date": "2026-11-03", "type": "receipt", "item": "SEAT",
+             "qty": str(1 + i % 5 if i % 2 else 100 + i), "unit_price": "5.00"}
+            for i in range(60)]  # (shapes seen before, and new ones, in every chunk)
+    path = write_jsonl(tmp_path / "e.jsonl", rows)
+    got = read(path)
+    assert got == row_by_row(path)
+    assert [f"qty=Decimal('{r['qty']}')" in e[2] for e, r in zip(got, rows, strict=True)] == \
+        [True] * len(rows)

@@ -128,8 +128,8 @@ def _keyed(col: Sequence[Any]) -> tuple[Sequence[Any], str]:
 class _Stream:
     """One event file being read: its problems, its position, the templates seen so far."""
 
-    def __init__(self, path: Path, master: MasterData) -> None:
-        self.path, self.source, self.master = path, str(path), master
+    def __init__(self, path: Path, master: MasterData, bulk: bool = True) -> None:
+        self.path, self.source, self.master, self.bulk = path, str(path), master, bulk
         self.problems = Problems()
         self.reader = EventReader(self.source, master, self.problems, ledger=True)
         self.known: dict[tuple[Any, ...], dict[Any, int]] = {}  # key -> number in all
@@ -142,7 +142,10 @@ class _Stream:
              given: Callable[[dict[str, Any]], dict[str, Any]], *,
              texts: Collection[str] = ()) -> tuple[list[int | None], list[Event]]:
         """:meth:`numbered` of the template columns ``cols`` (``texts``: columns all of text
-        or msgspec's UNSET, each its own key)."""
+        or msgspec's UNSET, each its own key). Without ``bulk``, no row has a template: every
+        row goes through the models."""
+        if not self.bulk:
+            return [None] * n, []
         names, keyed, kinds = [], [], []
         for name in TEMPLATE_KEYS:
             if name in cols:
@@ -169,6 +172,7 @@ class _Stream:
                 self.known.clear()
                 self.all = []
                 known = self.known.setdefault(kinds, {})
+                numbers = [None] * n  # (the numbers found were of the templates forgotten)
             unseen = list(compress(range(n), map(is_, numbers, repeat(None))))
             for key in dict.fromkeys(map(keys.__getitem__, unseen)):
                 values = [_untyped(v) if what == "typed" else v
@@ -480,12 +484,15 @@ class _Stream:
                 yield located
 
 
-def stream_events(path: Path, master: MasterData) -> Iterator[Located | Flows]:
+def stream_events(path: Path, master: MasterData, *, bulk: bool = True
+                  ) -> Iterator[Located | Flows]:
     """The events of a ``.csv``, ``.jsonl``, ``.xlsx`` file, or of a scenario file's
     ``events`` list (or a bare list; ``.yaml``, ``.yml``, ``.json``), in order; see the
-    module's docstring. ValidationError (every problem) at the end when any is bad."""
+    module's docstring. ValidationError (every problem) at the end when any is bad.
+    ``bulk=False`` reads every row through the models, one event each (slower; the same
+    events, which the tests hold the bulk path to)."""
     path = Path(path)
-    stream = _Stream(path, master)
+    stream = _Stream(path, master, bulk)
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         events = stream.jsonl()
