@@ -70,7 +70,7 @@ _ID, _PRICE = attrgetter("id"), attrgetter("unit_price")
 _SHAPE, _DATE = attrgetter("type", "item", "qty"), attrgetter("date")
 TEMPLATE_KEYS = ("type", "item", "qty", "unit_price")  # a template's shape: no date
 TEMPLATE_DAY, DAY = date(2000, 1, 1), TypeAdapter(Day)  # rows' dates come in a column
-MAX_TEMPLATES = 200_000  # distinct shapes remembered across chunks
+MAX_TEMPLATES = 50_000  # distinct shapes remembered across chunks (a month of completions: ~1,000)
 SUFFIXES = (".csv", ".jsonl", ".xlsx", ".yaml", ".yml", ".json")
 
 
