@@ -19,22 +19,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Date,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    text,
-)
+from sqlalchemy import Column, Index, MetaData, Table, text
 from sqlalchemy.engine import make_url
 
 from backflush.adapters.sql import SqlLedger, make_engine
-from backflush.adapters.sql.codec import ExactDecimal
-from backflush.adapters.sql.schema import metadata
+from backflush.adapters.sql.schema import event_bodies, events, metadata
 from backflush.domain.bom import BomLine, Boms, BomVersion
 from backflush.domain.events import Completion, Event, Receipt
 from backflush.domain.items import Item
@@ -166,22 +155,20 @@ def insert_baseline(kind: str, folder: Path, rows: dict[str, list[tuple[Any, ...
     return _insert(kind, folder, metadata, rows, tables)
 
 
-# The events as plain rows, one per event with its unique key: the events table of 0.1, the
-# baseline the posting targets were set against ("plain inserts of the same event rows with
-# a unique key"), whatever the ledger's own schema now stores.
+def _copy(column: Column[Any]) -> Column[Any]:
+    return Column(column.name, column.type, nullable=column.nullable,
+                  primary_key=column.primary_key, autoincrement=False)
+
+
+# The events as plain rows, one per event with its unique key: the events table of 0.1 (the
+# ledger's event and body columns in one row), the baseline the posting targets were set
+# against ("plain inserts of the same event rows with a unique key").
 _PLAIN = MetaData()
+_ev, _body = events.c, event_bodies.c
 _plain_events = Table(
     "plain_events", _PLAIN,
-    Column("seq", Integer, primary_key=True, autoincrement=False),
-    Column("id", String(200), nullable=False),
-    Column("type", String(40), nullable=False),
-    Column("date", Date, nullable=False),
-    Column("item", String(100), nullable=True),
-    Column("qty", ExactDecimal(), nullable=True),
-    Column("payload", Text, nullable=True),
-    Column("cost_version", Integer, nullable=False),
-    Column("entry_seq", Integer, nullable=True),
-    Column("reversed_by", String(200), nullable=True),
+    *map(_copy, (_ev.seq, _ev.id, _body.type, _body.date, _body.item, _body.qty, _body.payload,
+                 _body.cost_version, _body.entry_seq, _ev.reversed_by)),
 )
 Index("uq_plain_events_id", _plain_events.c.id, unique=True)
 Index("ix_plain_events_reversed", _plain_events.c.type, _plain_events.c.date,

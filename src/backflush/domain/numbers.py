@@ -58,7 +58,6 @@ MINOR_UNITS: dict[str, int] = {
     "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3,
 }
 MAX_MINOR_UNIT = 4
-_QUANTA_OF = {n: Decimal(1).scaleb(-n) for n in range(0, 31)}
 _UNTRAPPED = Context(prec=100)  # (dropping zeros is exact, but signals Rounded)
 
 
@@ -93,7 +92,7 @@ class Limit:
             raise NumberError(f"{what}: {problem}", what)
         exponent = value.as_tuple().exponent
         if isinstance(exponent, int) and -exponent > self.places:
-            return value.quantize(_QUANTA_OF[self.places], context=_UNTRAPPED)  # exact
+            return value.quantize(Decimal(1).scaleb(-self.places), context=_UNTRAPPED)
         return value
 
 

@@ -89,9 +89,9 @@ def verify(uow: UnitOfWork) -> list[str]:
     problems = check_ledger(books_of(uow), (s.entry for s in uow.journal.entries()),
                             uow.stock.moves(), uow.stock.balances(), uow.stock.pending_totals(),
                             set(ids), uow.journal.balances())
-    missing = uow.events.count() - len(ids)
-    if missing:
-        problems.append(f"{missing} of the {uow.events.count()} events numbered in the log "
+    numbered = uow.events.count()
+    if numbered != len(ids):
+        problems.append(f"{numbered - len(ids)} of the {numbered} events numbered in the log "
                         "cannot be read whole (an event or its body is missing)")
     return problems
 

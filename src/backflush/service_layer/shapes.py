@@ -36,9 +36,6 @@ class Drafts:
         self._signatures: dict[tuple[str, date], tuple[str, ...]] = {}
         self._getters: dict[type[Event], attrgetter[tuple[object, ...]]] = {}
         self._per_unit: dict[Moves, Moves] = {}  # equal moves per unit, one object each
-        # Shapes by template object and date (the object kept, so its id is not reused): a
-        # file's templates come again run after run, and their key costs more than this.
-        self._by_object: dict[tuple[int, date, bool], tuple[Event, Shape]] = {}
 
     def key(self, ctx: RuleContext, event: Event, day: date | None = None
             ) -> Hashable | None:
@@ -82,9 +79,6 @@ class Drafts:
     def shape(self, ctx: RuleContext, event: Event, day: date) -> Shape:
         """The shape of an event of a run to summarise (its draft without texts), for a
         template dated ``day``: the template is dated only when its shape is new."""
-        known = self._by_object.get((id(event), day, ctx.detail))
-        if known is not None and known[0] is event:
-            return known[1]
         key = self.key(ctx, event, day)
         found = self._shapes.get(key) if key is not None else None
         if found is None:
@@ -100,10 +94,5 @@ class Drafts:
                 if len(self._shapes) >= KEPT:
                     self._shapes.clear()
                     self._per_unit.clear()
-                    self._by_object.clear()
                 self._shapes[key] = found
-        if key is not None and event.type in READ_ONLY_RULES:  # (a key never read stock)
-            if len(self._by_object) >= KEPT:
-                self._by_object.clear()
-            self._by_object[(id(event), day, ctx.detail)] = (event, found)
         return found
