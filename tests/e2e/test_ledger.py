@@ -258,7 +258,7 @@ def test_report_json_and_csv_keep_every_digit(ledger: str, tmp_path: Path) -> No
     assert all(isinstance(v, str) for r in rows for v in r.values())
     out = json.loads(ok("report", "trial-balance", "--db", ledger, "--format", "json").stdout)
     assert out[0] == {"account": "Raw and In-Process Inventory", "debit": "1600.00",
-                      "credit": ""}
+                      "credit": None}
 
 
 @pytest.mark.parametrize(("kind", "text", "expected"), [

@@ -3,6 +3,7 @@ errors, broken pipes, internal errors, and what ``backflush --help`` imports."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,8 @@ def test_bare_command_and_both_help_options_show_the_help() -> None:
 @pytest.mark.parametrize("name", COMMANDS)
 def test_every_command_has_help_with_an_example(name: str) -> None:
     out = process(name, "-h")
-    assert out.code == 0 and "Example:" in out.stdout and f"backflush {name}" in out.stdout
+    assert out.code == 0 and ("Example:" in out.stdout or "Examples:" in out.stdout)
+    assert f"backflush {name}" in out.stdout
     assert "Exit codes:" in out.stdout
 
 
@@ -44,6 +46,19 @@ def test_choices_are_listed_in_the_help() -> None:
     assert "trial-balance|stock|variances|journal" in report and "table|csv|json|xlsx" in report
     assert "auto|per_event|summary" in process("init", "-h").stdout
     assert "backflush|sequential" in process("run", "-h").stdout
+
+
+def test_shell_completion_completes_commands_and_choices() -> None:
+    def complete(words: str, index: int) -> list[str]:
+        run = subprocess.run([sys.executable, "-m", "backflush"], capture_output=True,
+                             text=True, env={**os.environ, "_BACKFLUSH_COMPLETE": "complete_bash",
+                                             "COMP_WORDS": words, "COMP_CWORD": str(index)})
+        return run.stdout.split()
+
+    assert complete("backflush rep", 1) == ["report"]
+    assert complete("backflush report ", 2) == ["trial-balance", "stock", "variances",
+                                                "journal"]
+    assert "--install-completion" in process("--help").stdout
 
 
 def test_help_imports_no_storage_files_or_validation_library() -> None:

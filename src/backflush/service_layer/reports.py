@@ -4,6 +4,7 @@ the audit trail of an event, and backflush against sequential tracking."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from backflush.domain.events import Event
@@ -39,11 +40,45 @@ def chart_order(uow: UnitOfWork) -> dict[str, int]:
     return order
 
 
-def trial_balance(uow: UnitOfWork) -> list[tuple[str, Decimal]]:
-    """Every account with a non-zero balance, debit positive, in chart order."""
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The days a report covers, both ends included; None is open-ended."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def __contains__(self, day: date) -> bool:
+        return (self.start is None or day >= self.start) and (self.end is None or
+                                                               day <= self.end)
+
+    @property
+    def whole(self) -> bool:
+        return self.start is None and self.end is None
+
+
+ALL = Window()
+
+
+def trial_balance(uow: UnitOfWork, through: date | None = None) -> list[tuple[str, Decimal]]:
+    """Every account with a non-zero balance (at the end of ``through``, else now), debit
+    positive, in chart order."""
     order = chart_order(uow)
-    rows = [(a, b) for a, b in uow.journal.balances().items() if b != 0]
+    if through is None:
+        balances = dict(uow.journal.balances())
+    else:
+        balances = _net(uow, Window(None, through), with_close=True)
+    rows = [(a, b) for a, b in balances.items() if b != 0]
     return sorted(rows, key=lambda r: (order.get(r[0], len(order)), r[0]))
+
+
+def _net(uow: UnitOfWork, window: Window, *, with_close: bool) -> dict[str, Decimal]:
+    net: dict[str, Decimal] = {}
+    for stored in uow.journal.entries():
+        entry = stored.entry
+        if entry.date in window and (with_close or entry.type != "close"):
+            for ln in entry.lines:
+                net[ln.account] = net.get(ln.account, ZERO) + ln.net
+    return net
 
 
 def stock_report(uow: UnitOfWork) -> list[StockRow]:
@@ -59,17 +94,14 @@ def stock_report(uow: UnitOfWork) -> list[StockRow]:
     return rows
 
 
-def variance_report(uow: UnitOfWork) -> dict[str, Decimal]:
-    """Variances measured by family (before any disposal at close), non-zero only.
+def variance_report(uow: UnitOfWork, window: Window = ALL) -> dict[str, Decimal]:
+    """Variances measured by family (before any disposal at close) over ``window``, non-zero
+    only.
 
     Conversion is Control − Applied plus the efficiency variance: positive is under-applied.
     """
     policy = uow.master.policy()
-    net: dict[str, Decimal] = {}
-    for stored in uow.journal.entries():
-        if stored.entry.type != "close":
-            for ln in stored.entry.lines:
-                net[ln.account] = net.get(ln.account, ZERO) + ln.net
+    net = _net(uow, window, with_close=False)
     out: dict[str, Decimal] = {}
     for family in FAMILIES:
         names = {policy.name(r) for r in FAMILY_ROLES[family]}
@@ -79,8 +111,9 @@ def variance_report(uow: UnitOfWork) -> dict[str, Decimal]:
     return out
 
 
-def journal(uow: UnitOfWork) -> list[tuple[int, JournalEntry]]:
-    return [(s.seq, s.entry) for s in uow.journal.entries()]
+def journal(uow: UnitOfWork, window: Window = ALL) -> list[tuple[int, JournalEntry]]:
+    """The entries dated within ``window``, by number."""
+    return [(s.seq, s.entry) for s in uow.journal.entries() if s.entry.date in window]
 
 
 def verify(uow: UnitOfWork) -> list[str]:

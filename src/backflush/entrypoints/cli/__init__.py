@@ -133,7 +133,7 @@ class _Guarded(TyperGroup):
 
 
 app = typer.Typer(
-    cls=_Guarded, add_completion=False, no_args_is_help=False, rich_markup_mode=None,
+    cls=_Guarded, add_completion=True, no_args_is_help=False, rich_markup_mode=None,
     pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]},
     help="Backflush costing: standard costs, trigger points, variances, period close.",
     epilog=common.EXIT_CODES)

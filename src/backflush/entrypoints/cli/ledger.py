@@ -127,7 +127,8 @@ def init(
 
 
 def import_(
-    kind: Annotated[ImportKind, typer.Argument(metavar="KIND", help="What the file holds.")],
+    kind: Annotated[ImportKind, typer.Argument(
+        metavar="KIND", help="What the file holds: items|boms|routings|work-centers|costs.")],
     file: Annotated[Path, typer.Argument(
         metavar="FILE", help="A .csv or .xlsx file, header on line 1 (columns: README).")],
     db: DbOption = None,

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from backflush.entrypoints.cli import common
 from backflush.entrypoints.cli.common import DbOption, OptionError
 from backflush.entrypoints.output.safety import shown
+
+if TYPE_CHECKING:
+    from backflush.service_layer.reports import Window
 
 
 class ReportName(StrEnum):
@@ -32,24 +35,74 @@ class Format(StrEnum):
     XLSX = "xlsx"
 
 
+PeriodOption = Annotated[str | None, typer.Option(
+    "--period", metavar="YYYY-MM", help="Only this month: the journal and variances within "
+    "it, the trial balance at its end.")]
+FromOption = Annotated[str | None, typer.Option(
+    "--from", metavar="YYYY-MM-DD", help="First day of the range (journal, variances).")]
+ToOption = Annotated[str | None, typer.Option(
+    "--to", metavar="YYYY-MM-DD", help="Last day of the range (journal, variances; the trial "
+    "balance is at its end).")]
+
+
+def window_of(period: str | None, start: str | None, end: str | None,
+              name: ReportName) -> Window:
+    """The days a report covers, from ``--period`` or ``--from``/``--to`` (exit 2 when
+    malformed, mixed, backwards, or asked of the stock report, which is on hand now)."""
+    from backflush.domain.errors import NumberError
+    from backflush.domain.events import period_bounds
+    from backflush.service_layer.reports import Window
+
+    if period is not None and (start is not None or end is not None):
+        raise OptionError("--period", "give a month with --period or a range with --from and "
+                          "--to, not both")
+    if period is not None:
+        try:
+            first, last = period_bounds(period.strip())
+        except NumberError:
+            raise OptionError("--period", f"expected a month such as 2026-11, got "
+                              f"{shown(repr(period), markup=False)}") from None
+        window = Window(first, last)
+    else:
+        window = Window(common.day_option(start, "--from") if start is not None else None,
+                        common.day_option(end, "--to") if end is not None else None)
+    if window.start and window.end and window.start > window.end:
+        raise OptionError("--from", f"{window.start} is after --to {window.end}")
+    if name is ReportName.STOCK and not window.whole:
+        raise OptionError("--period" if period else "--from" if start else "--to",
+                          "the stock report shows what is on hand now; a month or a range "
+                          "applies to trial-balance, journal and variances")
+    if name is ReportName.TRIAL_BALANCE and window.start is not None and period is None:
+        raise OptionError("--from", "a trial balance is at a date: give --to (or --period)")
+    return window
+
+
 def report(
-    name: Annotated[ReportName, typer.Argument(metavar="NAME", help="Which report.")],
+    name: Annotated[ReportName, typer.Argument(
+        metavar="NAME", help="Which report: trial-balance|stock|variances|journal.")],
     db: DbOption = None,
     fmt: Annotated[Format, typer.Option("--format", help="How to print or write it.")]
         = Format.TABLE,
     out: Annotated[Path | None, typer.Option(
         "--output", metavar="FILE", help="Write to this file (needed for xlsx) instead of "
         "printing.")] = None,
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
 ) -> None:
-    """Print (or write) a report of the ledger.
+    """Print (or write) a report of the ledger, for all of it, a month or a range of days.
 
     \b
-    Example:
-      backflush report trial-balance --format xlsx --output tb.xlsx
+    Examples:
+      backflush report trial-balance --period 2026-11
+      backflush report journal --from 2026-11-01 --to 2026-11-15 --format csv
+      backflush report variances --format xlsx --output variances.xlsx
     """
     from backflush.entrypoints.output import console as console_
-    from backflush.entrypoints.output import reports as render
+    from backflush.entrypoints.output import reports as built
+    from backflush.entrypoints.output import tables
 
+    window = window_of(period, start, end, name)
     if fmt is Format.XLSX and out is None:
         raise OptionError("--format", "an xlsx report needs --output FILE.xlsx")
     if fmt is Format.TABLE and out is not None:
@@ -58,21 +111,24 @@ def report(
     if out is not None:
         common.output_option(out)
     with common.opened(db) as ledger:
-        header, rows = common.read(ledger, lambda uow: render.report_rows(uow, name.value))
+        made = common.read(ledger, lambda uow: built.report(uow, name.value, window))
     if fmt is Format.TABLE:
-        render.print_table(console_.stdout(), name.value, header, rows)
+        tables.print_report(console_.stdout(), made)
         return
     if fmt is Format.XLSX:
+        from backflush.entrypoints.output.xlsx import write_workbook
+
         assert out is not None
-        render.write_xlsx(out, name.value, header, rows)
+        write_workbook(out, [made])
     else:
-        text = render.csv_text(header, rows) if fmt is Format.CSV else \
-            render.json_text(header, rows)
+        text = tables.csv_text(made) if fmt is Format.CSV else tables.json_text(made)
         if out is None:
             typer.echo(text, nl=False)
             return
-        render.write_text(out, text)
-    console_.stdout().print(f"Wrote {len(rows)} rows to {shown(out)}")
+        from backflush.entrypoints.output.files import write_text
+
+        write_text(out, text)
+    console_.stdout().print(f"Wrote {len(made.rows)} rows to {shown(out)}")
 
 
 def explain(

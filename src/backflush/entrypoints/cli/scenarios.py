@@ -9,6 +9,7 @@ ledger is refused: ``run`` never adds to books kept elsewhere (``post`` does).
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,6 +27,19 @@ ScenarioFile = Annotated[Path, typer.Argument(
     metavar="FILE", help="Scenario file: YAML or JSON, format 1 (docs/scenario-format.md).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document instead "
                                           "of tables (decimals as strings).")]
+
+
+class RunFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    XLSX = "xlsx"
+
+
+FormatOption = Annotated[RunFormat | None, typer.Option(
+    "--format", help="Tables, one JSON document (as --json), or an XLSX workbook with a "
+    "sheet per report (needs --output).  [default: table]")]
+OutputOption = Annotated[Path | None, typer.Option(
+    "--output", metavar="FILE", help="Write the JSON document or the workbook to this file.")]
 MethodOption = Annotated[Method, typer.Option(
     "--method", help="Cost by backflushing, or by sequential tracking (Materials, WIP, FG).")]
 
@@ -40,6 +54,8 @@ def run(
     db: Annotated[str | None, typer.Option(
         "--db", metavar="URL", help="Keep the ledger in this database (a NEW one: a database "
         "that already holds a ledger is refused) instead of memory.")] = None,
+    fmt: FormatOption = None,
+    out: OutputOption = None,
 ) -> None:
     """Run a scenario into a fresh ledger (in memory unless --db) and print its reports.
 
@@ -49,8 +65,8 @@ def run(
     """
     from backflush.adapters.files import load_scenario
 
-    execute(lambda: load_scenario(file, method=method), as_json=as_json, journal=journal,
-            title=f"{shown(file.name)} ({method.value})", db=db)
+    execute(lambda: load_scenario(file, method=method), fmt=output_format(as_json, fmt, out),
+            out=out, journal=journal, title=f"{shown(file.name)} ({method.value})", db=db)
 
 
 def demo(
@@ -62,6 +78,8 @@ def demo(
     db: Annotated[str | None, typer.Option(
         "--db", metavar="URL", help="Keep the demo's ledger in this database (a NEW one), "
         "to go on with `backflush report`, `explain`, `post`.")] = None,
+    fmt: FormatOption = None,
+    out: OutputOption = None,
 ) -> None:
     """Run the shipped demo, an office-chair plant's month, and print its reports.
 
@@ -77,8 +95,24 @@ def demo(
         text = resources.files("backflush").joinpath("data/demo.yaml").read_text("utf-8")
         return scenario_from_text(text, "demo.yaml", method=method)
 
-    execute(load, as_json=as_json, journal=journal,
+    execute(load, fmt=output_format(as_json, fmt, out), out=out, journal=journal,
             title="Demo: office-chair plant, November 2026", db=db)
+
+
+def output_format(as_json: bool, fmt: RunFormat | None, out: Path | None) -> RunFormat:
+    """``--json`` is ``--format json``; checked before anything is read (exit 2)."""
+    if as_json and fmt not in (None, RunFormat.JSON):
+        raise common.OptionError("--json", f"--json is --format json; it cannot go with "
+                                 f"--format {fmt}")
+    chosen = RunFormat.JSON if as_json else fmt or RunFormat.TABLE
+    if chosen is RunFormat.XLSX and out is None:
+        raise common.OptionError("--format", "an xlsx workbook needs --output FILE.xlsx")
+    if chosen is RunFormat.TABLE and out is not None:
+        raise common.OptionError("--output", "tables are printed; write a file with "
+                                 "--format json or xlsx")
+    if out is not None:
+        common.output_option(out)
+    return chosen
 
 
 def new_ledger(db: str | None) -> tuple[Ledger, Path | None]:
@@ -107,26 +141,27 @@ def new_ledger(db: str | None) -> tuple[Ledger, Path | None]:
     return ledger, created
 
 
-def execute(load: Callable[[], Scenario], *, as_json: bool, journal: bool, title: str,
-            db: str | None) -> None:
+def execute(load: Callable[[], Scenario], *, fmt: RunFormat, out: Path | None,
+            journal: bool, title: str, db: str | None) -> None:
     """Load (exit 2 when invalid), run all or nothing (exit 1 when an event is refused),
     print the reports and check every invariant (exit 1 when one is broken)."""
     from backflush.domain.errors import ValidationError
-    from backflush.entrypoints.output import console as out
+    from backflush.entrypoints.output import console as out_
     from backflush.entrypoints.output import runs
     from backflush.service_layer import reports
     from backflush.service_layer.scenario import run_scenario
 
+    as_json = fmt is RunFormat.JSON
     if db is not None:
         common.database(db)  # a malformed URL is refused before the file is even read
     try:
         scenario = load()
     except ValidationError as exc:
-        if as_json:
-            out.print_json(runs.run_json(None, exc.problems))
+        if as_json and out is None:
+            out_.print_json(runs.run_json(None, exc.problems))
         else:
-            out.print_problems(out.stderr(), "The scenario is invalid; nothing was posted:",
-                               exc.problems, exc.more)
+            out_.print_problems(out_.stderr(), "The scenario is invalid; nothing was posted:",
+                                exc.problems, exc.more)
         raise typer.Exit(common.INVALID) from None
     ledger, created = new_ledger(db)
     failed = True
@@ -135,14 +170,20 @@ def execute(load: Callable[[], Scenario], *, as_json: bool, journal: bool, title
         with ledger.unit_of_work(read_only=True) as uow:
             broken = reports.verify(uow) if outcome.ok else []
             duplicates = outcome.result.duplicate_ids if outcome.result else []
-            if as_json:
+            if as_json and out is None:
                 errors = [*outcome.errors, *runs.invariant_problems(broken)]
-                out.print_json(runs.run_json(uow if outcome.ok else None, errors, duplicates))
+                out_.print_json(runs.run_json(uow if outcome.ok else None, errors,
+                                              duplicates))
             elif not outcome.ok:
-                out.print_problems(out.stderr(), "An event was refused; nothing was posted:",
-                                   outcome.errors)
+                out_.print_problems(out_.stderr(), "An event was refused; nothing was "
+                                    "posted:", outcome.errors)
+            elif out is not None:
+                runs.write_run(out, uow, as_json=as_json, duplicates=duplicates)
+                out_.stdout().print(f"Wrote the run's reports to {shown(out)}")
+                if broken:
+                    out_.print_problems(out_.stderr(), "Invariants broken:", broken)
             else:
-                console = out.stdout()
+                console = out_.stdout()
                 runs.print_reports(console, uow, journal=journal, title=title)
                 if duplicates:
                     console.print("Duplicates skipped: "
@@ -150,7 +191,7 @@ def execute(load: Callable[[], Scenario], *, as_json: bool, journal: bool, title
                 if db is not None:
                     console.print(f"The ledger is kept in {shown(ledger.url)}.")
                 if broken:
-                    out.print_problems(out.stderr(), "Invariants broken:", broken)
+                    out_.print_problems(out_.stderr(), "Invariants broken:", broken)
         failed = not outcome.ok
     finally:
         ledger.close()

@@ -11,11 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from backflush.domain.numbers import fmt, fmt_qty
 from backflush.entrypoints.output.console import print_json
-from backflush.entrypoints.output.safety import shown
+from backflush.entrypoints.output.safety import Cell, Number, shown
+from backflush.entrypoints.output.tables import Column, Report, print_report
 from backflush.service_layer.reports import Explanation
 
 
@@ -42,14 +42,29 @@ def explanation_json(x: Explanation, minor: int) -> dict[str, Any]:
     }
 
 
-def _table(title: str, columns: tuple[str, ...], right: tuple[str, ...],
-           rows: list[dict[str, Any]]) -> Table:
-    t = Table(title=title, title_justify="left")
-    for col in columns:
-        t.add_column(col, justify="right" if col in right else "left")
-    for row in rows:
-        t.add_row(*(shown(row[c]) for c in columns))
-    return t
+def _table(title: str, columns: tuple[Column, ...], rows: list[dict[str, Any]],
+           minor: int) -> Report:
+    """Rows of the JSON document as a report (amounts never cut; empty values blank)."""
+    def cell(value: Any, column: Column) -> Cell:
+        if value in (None, ""):
+            return None
+        return Number(str(value)) if column.numeric else str(value)
+
+    return Report(title, title, columns, [[cell(r[c.name], c) for c in columns] for r in rows],
+                  minor=minor)
+
+
+def plain(value: Any) -> str:
+    """A field of the event as a person reads it: hours as ``WELD=2; CUT=0.5``."""
+    if isinstance(value, list):
+        if all(isinstance(v, list) and len(v) == 2 for v in value):  # hours: pairs
+            return "; ".join(f"{k}={v}" for k, v in value)
+        return "; ".join(plain(v) for v in value)
+    if isinstance(value, dict):
+        if set(value) == {"work_center", "hours"}:
+            return f"{value['work_center']}={value['hours']}"
+        return ", ".join(f"{k}={plain(v)}" for k, v in value.items())
+    return str(value)
 
 
 def print_explanation(console: Console, x: Explanation, minor: int, *, as_json: bool) -> None:
@@ -65,8 +80,8 @@ def print_explanation(console: Console, x: Explanation, minor: int, *, as_json: 
         console.print(f"[bold]Event {shown(ev['id'])}[/] ({shown(ev['type'])}, {ev['date']})"
                       + (f" - reversed by {shown(x.reversed_by)}" if x.reversed_by else ""))
         for key, value in ev["content"].items():
-            if key not in ("type", "date"):
-                console.print(f"  {shown(key)}: {shown(value)}")
+            if key not in ("type", "date") and value not in (None, "", [], {}):
+                console.print(f"  {shown(key)}: {shown(plain(value))}")
     if ev is not None and x.summary is not None:
         console.print(f"  Posted in summary entry #{x.summary}" if x.summary else
                       "  Posted in a summary (no journal entry under this policy)")
@@ -76,18 +91,22 @@ def print_explanation(console: Console, x: Explanation, minor: int, *, as_json: 
         console.print("  No journal entry: under this policy the event moves stock only.")
     for e in doc["entries"]:
         title = f"Entry #{e['seq']}" if x.summary is None or ev is None else "Share"
-        console.rule(f"{title} {shown(e['type'])}: {shown(e['description'])}")
+        console.print(f"[bold]{title} {shown(e['type'])}:[/] {shown(e['description'])}")
         console.print(f"Cost version {e['cost_version']}"
                       + (f", BOM {shown(e['bom'])}" if e["bom"] else ""))
         if e["derivations"]:
-            console.print(_table("Derived quantities and amounts",
-                                 ("item", "qty", "basis", "amount", "account", "bom",
-                                  "location"), ("qty", "amount"), e["derivations"]))
-        lines = [{**ln, "debit": ln["debit"] if Decimal(ln["debit"]) else "",
-                  "credit": ln["credit"] if Decimal(ln["credit"]) else ""}
+            print_report(console, _table(
+                "Derived quantities and amounts",
+                (Column("item"), Column("qty", "qty"), Column("basis"),
+                 Column("amount", "money"), Column("account"), Column("bom"),
+                 Column("location")), e["derivations"], minor))
+        lines = [{**ln, "debit": ln["debit"] if Decimal(ln["debit"]) else None,
+                  "credit": ln["credit"] if Decimal(ln["credit"]) else None}
                  for ln in e["lines"]]
-        console.print(_table("Journal lines", ("account", "debit", "credit", "memo"),
-                             ("debit", "credit"), lines))
+        print_report(console, _table(
+            "Journal lines", (Column("account"), Column("debit", "money"),
+                              Column("credit", "money"), Column("memo")), lines, minor))
     if doc["stock_moves"]:
-        console.print(_table("Stock movements", ("item", "location", "qty", "kind"), ("qty",),
-                             doc["stock_moves"]))
+        print_report(console, _table(
+            "Stock movements", (Column("item"), Column("location"), Column("qty", "qty"),
+                                Column("kind")), doc["stock_moves"], minor))

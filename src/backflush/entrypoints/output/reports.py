@@ -1,152 +1,112 @@
-"""The stored ledger's reports (``backflush report``) as a table, CSV, JSON or XLSX.
+"""The ledger's reports as :class:`~.tables.Report` s: what ``backflush report`` prints or
+writes, and what ``run`` and ``demo`` show after a scenario.
 
-A report is a header and rows of :data:`~.safety.Cell`: text from the ledger, or a
-:class:`~.safety.Number` the report computed. Each format writes the two kinds as it must:
-
-* **table** (Rich): text through :func:`shown`.
-* **CSV**: text with control characters made visible and formula-escaped
-  (:func:`~.safety.csv_cell`); numbers as canonical decimal text.
-* **JSON**: a list of objects, every value a string (decimals never become floats).
-* **XLSX**: text as string cells, never formulas (openpyxl would take any text starting
-  with ``=`` as one), control characters made visible (openpyxl refuses them with
-  ``IllegalCharacterError``); numbers as numbers when a spreadsheet holds them exactly (at
-  most 15 significant digits), else as text.
-
-A file is written beside its destination and renamed over it once complete, so a failure
-never leaves half a report behind.
+Each builder reads the caller's unit of work (one read-only transaction) and makes text
+cells of what came from input (codes, names, memos) and :class:`~.safety.Number` cells of
+what the ledger computed, so every format renders the same figures.
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
-import json
-import os
-import tempfile
-from collections.abc import Callable, Sequence
+from datetime import date
 from decimal import Decimal
-from pathlib import Path
-from typing import IO, Any
 
-from rich.console import Console
-from rich.table import Table
-
-from backflush.domain.numbers import fmt, fmt_qty
-from backflush.entrypoints.output.safety import Cell, Number, csv_cell, json_cell, shown
+from backflush.domain.numbers import ZERO, fmt, fmt_qty
+from backflush.entrypoints.output.safety import Cell, Number
+from backflush.entrypoints.output.tables import Column, Report
 from backflush.service_layer import reports
+from backflush.service_layer.reports import ALL, Window
 from backflush.service_layer.unit_of_work import UnitOfWork
 
 REPORTS = ("trial-balance", "stock", "variances", "journal")
-FORMATS = ("table", "csv", "json", "xlsx")
-EXACT_DIGITS = 15  # significant digits a spreadsheet's binary number keeps exactly
-
-Rows = list[list[Cell]]
 
 
 def _money(value: Decimal, minor: int) -> Number:
     return Number(fmt(value, minor))
 
 
-def report_rows(uow: UnitOfWork, name: str) -> tuple[list[str], Rows]:
-    """A report as a header and rows (read in the caller's transaction)."""
+def _side(value: Decimal, minor: int) -> Number | None:
+    return _money(value, minor) if value else None
+
+
+def _when(window: Window) -> str:
+    if window.whole:
+        return ""
+    if window.start is None:
+        return f" through {window.end}"
+    if window.end is None:
+        return f" from {window.start}"
+    return f" {window.start} to {window.end}"
+
+
+def trial_balance(uow: UnitOfWork, through: date | None = None) -> Report:
+    minor = uow.master.policy().minor_unit
+    rows: list[list[Cell]] = []
+    dr = cr = ZERO
+    for account, balance in reports.trial_balance(uow, through):
+        dr += max(balance, ZERO)
+        cr += max(-balance, ZERO)
+        rows.append([account, _side(max(balance, ZERO), minor),
+                     _side(max(-balance, ZERO), minor)])
+    title = "Trial balance" + (f" at the end of {through}" if through else "")
+    return Report("trial-balance", title,
+                  (Column("account"), Column("debit", "money"), Column("credit", "money")),
+                  rows, ["Total", _money(dr, minor), _money(cr, minor)], minor)
+
+
+def stock(uow: UnitOfWork) -> Report:
+    minor = uow.master.policy().minor_unit
+    rows: list[list[Cell]] = []
+    total = ZERO
+    for r in reports.stock_report(uow):
+        total += r.value
+        rows.append([r.item, r.location, Number(fmt_qty(r.qty)), _money(r.value, minor),
+                     r.account])
+    return Report("stock", "Stock on hand",
+                  (Column("item"), Column("location"), Column("qty", "qty"),
+                   Column("value", "money"), Column("account")),
+                  rows, ["Total", None, None, _money(total, minor), None], minor)
+
+
+def variances(uow: UnitOfWork, window: Window = ALL) -> Report:
     policy = uow.master.policy()
     minor = policy.minor_unit
+    measured = reports.variance_report(uow, window)
+    rows: list[list[Cell]] = [[k, _money(v, minor), policy.disposition[k].value]
+                              for k, v in measured.items()]
+    return Report("variances",
+                  f"Variances measured{_when(window)} (positive = unfavourable / "
+                  "under-applied)",
+                  (Column("family"), Column("amount", "money"), Column("disposition")),
+                  rows, ["Total", _money(sum(measured.values(), ZERO), minor), None], minor)
+
+
+def journal(uow: UnitOfWork, window: Window = ALL) -> Report:
+    minor = uow.master.policy().minor_unit
+    rows: list[list[Cell]] = []
+    dr = cr = ZERO
+    for seq, e in reports.journal(uow, window):
+        for ln in e.lines:
+            dr += ln.debit
+            cr += ln.credit
+            rows.append([Number(str(seq)), e.date, e.event_id, e.type, e.description,
+                         ln.account, _side(ln.debit, minor), _side(ln.credit, minor),
+                         ln.memo or None])
+    return Report("journal", f"Journal{_when(window)}",
+                  (Column("entry", "int"), Column("date", "date"), Column("event"),
+                   Column("type"), Column("description"), Column("account"),
+                   Column("debit", "money"), Column("credit", "money"), Column("memo")),
+                  rows, ["Total", None, None, None, None, None, _money(dr, minor),
+                         _money(cr, minor), None], minor)
+
+
+def report(uow: UnitOfWork, name: str, window: Window = ALL) -> Report:
+    """A report by its name (one of :data:`REPORTS`) over ``window``: the trial balance at
+    its end, the journal and variances within it (the stock report is on hand now)."""
     if name == "trial-balance":
-        return ["account", "debit", "credit"], [
-            [a, _money(b, minor) if b > 0 else None, _money(-b, minor) if b < 0 else None]
-            for a, b in reports.trial_balance(uow)]
+        return trial_balance(uow, window.end)
     if name == "stock":
-        return ["item", "location", "qty", "value", "account"], [
-            [r.item, r.location, Number(fmt_qty(r.qty)), _money(r.value, minor), r.account]
-            for r in reports.stock_report(uow)]
+        return stock(uow)
     if name == "variances":
-        return ["family", "amount", "disposition"], [
-            [k, _money(v, minor), policy.disposition[k].value]
-            for k, v in reports.variance_report(uow).items()]
-    return ["entry", "date", "event", "type", "description", "account", "debit", "credit",
-            "memo"], [
-        [Number(str(seq)), e.date.isoformat(), e.event_id, e.type, e.description,
-         ln.account, _money(ln.debit, minor), _money(ln.credit, minor), ln.memo]
-        for seq, e in reports.journal(uow) for ln in e.lines]
-
-
-def print_table(console: Console, name: str, header: Sequence[str], rows: Rows) -> None:
-    t = Table(title=name.replace("-", " ").capitalize(), title_justify="left")
-    numeric = {"debit", "credit", "qty", "value", "amount", "entry"}
-    for col in header:
-        t.add_column(col, justify="right" if col in numeric else "left")
-    for row in rows:
-        t.add_row(*("" if c is None else c.text if isinstance(c, Number) else shown(c)
-                    for c in row))
-    console.print(t)
-
-
-def csv_text(header: Sequence[str], rows: Rows) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([csv_cell(c) for c in row] for row in rows)
-    return buffer.getvalue()
-
-
-def json_text(header: Sequence[str], rows: Rows) -> str:
-    doc = [{col: json_cell(c) for col, c in zip(header, row, strict=True)} for row in rows]
-    return json.dumps(doc, indent=2, ensure_ascii=True) + "\n"
-
-
-def xlsx_value(cell: Cell) -> tuple[Any, bool]:
-    """The value of an XLSX cell, and whether it must be typed as a string."""
-    if cell is None:
-        return None, False
-    if isinstance(cell, Number):
-        number = Decimal(cell.text)
-        if len(number.as_tuple().digits) <= EXACT_DIGITS:
-            return number, False
-        return cell.text, True
-    return shown(cell, markup=False), True
-
-
-def write_xlsx(path: Path, name: str, header: Sequence[str], rows: Rows) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import TYPE_STRING, WriteOnlyCell
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=name[:31])
-
-    def row_of(cells: Sequence[Cell]) -> list[Any]:
-        out = []
-        for cell in cells:
-            value, text = xlsx_value(cell)
-            c = WriteOnlyCell(ws, value=value)
-            if text:
-                c.data_type = TYPE_STRING  # never a formula, whatever the text starts with
-            out.append(c)
-        return out
-
-    ws.append(row_of(list(header)))
-    for row in rows:
-        ws.append(row_of(row))
-    _replace(path, lambda fh: wb.save(fh), binary=True)
-
-
-def write_text(path: Path, text: str) -> None:
-    _replace(path, lambda fh: fh.write(text), binary=False)
-
-
-def _replace(path: Path, write: Callable[[IO[Any]], object], *, binary: bool) -> None:
-    """Write a file beside ``path`` and rename it over ``path`` once complete."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        fh = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
-        with fh:
-            write(fh)
-        mask = os.umask(0)  # (mkstemp made it private: give it the mode a new file gets)
-        os.umask(mask)
-        os.chmod(temp, 0o666 & ~mask)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+        return variances(uow, window)
+    return journal(uow, window)

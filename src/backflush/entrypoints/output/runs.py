@@ -8,17 +8,21 @@ ids, descriptions, memos, account names, alert messages) goes through :func:`sho
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from backflush.domain.errors import Problem
-from backflush.domain.numbers import ZERO, fmt, fmt_qty
-from backflush.entrypoints.output.safety import shown
+from backflush.domain.numbers import fmt, fmt_qty
+from backflush.entrypoints.output import reports as built
+from backflush.entrypoints.output.safety import Number, shown
+from backflush.entrypoints.output.tables import Column, Report, print_report
 from backflush.service_layer import reports
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -82,10 +86,12 @@ def print_reports(console: Console, uow: UnitOfWork, *, journal: bool = True,
     entries = reports.journal(uow)
     if journal:
         t = Table(title="Journal", title_justify="left")
-        t.add_column("#", justify="right")
-        t.add_column("event / account")
-        t.add_column("debit", justify="right")
-        t.add_column("credit", justify="right")
+        t.add_column("#", justify="right", no_wrap=True)
+        t.add_column("event / account", overflow="fold")
+        width = max([6, *(len(money(max(ln.debit, ln.credit), minor)) for _, e in entries
+                          for ln in e.lines)])
+        t.add_column("debit", justify="right", no_wrap=True, min_width=width)
+        t.add_column("credit", justify="right", no_wrap=True, min_width=width)
         for seq, e in entries:
             t.add_row(str(seq), f"[bold]{shown(e.event_id)}[/] {e.date.isoformat()} "
                       f"[italic]{shown(e.description)}[/]", "", "")
@@ -99,23 +105,8 @@ def print_reports(console: Console, uow: UnitOfWork, *, journal: bool = True,
         lines = sum(len(e.lines) for _, e in entries)
         console.print(f"Journal: {len(entries)} entries, {lines} lines ("
                       + ", ".join(f"{shown(k)} {n}" for k, n in sorted(kinds.items())) + ")")
-    print_trial_balance(console, uow, minor)
-    st = Table(title="Stock on hand", title_justify="left")
-    for col, right in (("item", False), ("location", False), ("qty", True), ("value", True),
-                       ("account", False)):
-        st.add_column(col, justify="right" if right else "left")
-    for row in reports.stock_report(uow):
-        st.add_row(shown(row.item), shown(row.location), fmt_qty(row.qty),
-                   money(row.value, minor), shown(row.account))
-    console.print(st)
-    vt = Table(title="Variances measured (positive = unfavourable / under-applied)",
-               title_justify="left")
-    vt.add_column("family")
-    vt.add_column("amount", justify="right")
-    vt.add_column("disposition")
-    for family, amount in reports.variance_report(uow).items():
-        vt.add_row(family, money(amount, minor), policy.disposition[family].value)
-    console.print(vt)
+    for report in tables_of(uow):
+        print_report(console, report)
     findings = uow.events.findings()
     if findings:
         console.print("[bold]Counts point at these BOM lines:[/]")
@@ -132,21 +123,9 @@ def print_reports(console: Console, uow: UnitOfWork, *, journal: bool = True,
             console.print(f"  ... and {len(alerts) - ALERTS_SHOWN} more (see --json)")
 
 
-def print_trial_balance(console: Console, uow: UnitOfWork, minor: int) -> None:
-    tb = Table(title="Trial balance", title_justify="left")
-    tb.add_column("account")
-    tb.add_column("debit", justify="right")
-    tb.add_column("credit", justify="right")
-    dr = cr = ZERO
-    for account, balance in reports.trial_balance(uow):
-        if balance > 0:
-            dr += balance
-        else:
-            cr -= balance
-        tb.add_row(shown(account), money(balance, minor) if balance > 0 else "",
-                   money(-balance, minor) if balance < 0 else "")
-    tb.add_row("[bold]Total", f"[bold]{money(dr, minor)}", f"[bold]{money(cr, minor)}")
-    console.print(tb)
+def tables_of(uow: UnitOfWork) -> list[Report]:
+    """The trial balance, stock and variances a run shows (the journal is printed above)."""
+    return [built.trial_balance(uow), built.stock(uow), built.variances(uow)]
 
 
 def comparison_json(c: reports.Comparison, minor: int) -> dict[str, Any]:
@@ -160,14 +139,28 @@ def comparison_json(c: reports.Comparison, minor: int) -> dict[str, Any]:
 def print_comparison(console: Console, c: reports.Comparison, minor: int) -> None:
     console.print(f"Journal entries: backflush {c.entries[0]}, sequential {c.entries[1]}; "
                   f"lines: backflush {c.lines[0]}, sequential {c.lines[1]}")
-    t = Table(title="Balances side by side (debit positive)", title_justify="left")
-    t.add_column("account")
-    for col in ("backflush", "sequential", "difference"):
-        t.add_column(col, justify="right")
-    for account, x, y in c.balances:
-        t.add_row(shown(account), money(x, minor), money(y, minor),
-                  money(x - y, minor) if x != y else "")
-    console.print(t)
+    print_report(console, Report(
+        "comparison", "Balances side by side (debit positive)",
+        (Column("account"), Column("backflush", "money"), Column("sequential", "money"),
+         Column("difference", "money")),
+        [[account, Number(fmt(x, minor)), Number(fmt(y, minor)),
+          Number(fmt(x - y, minor)) if x != y else None] for account, x, y in c.balances],
+        minor=minor))
     console.print("Accounts differ only in where materials sit (one RIP account against "
                   "Materials + WIP); with no work in process left at period end, the totals "
                   "agree.")
+
+
+def write_run(path: Path, uow: UnitOfWork, *, as_json: bool,
+              duplicates: Sequence[str] = ()) -> None:
+    """A run's reports in a file: the ``--json`` document, or a workbook with a sheet each
+    for the journal, the trial balance, stock and variances."""
+    if as_json:
+        from backflush.entrypoints.output.files import write_text
+
+        doc = run_json(uow, [], duplicates)
+        write_text(path, json.dumps(doc, indent=2, ensure_ascii=True) + "\n")
+        return
+    from backflush.entrypoints.output.xlsx import write_workbook
+
+    write_workbook(path, [built.journal(uow), *tables_of(uow)])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 # What may not reach a terminal or a spreadsheet raw: the same set the ledger refuses in codes
 # (backflush.domain.text), so that a message quoting refused input shows it escaped too.
@@ -58,7 +59,7 @@ class Number:
         return self.text
 
 
-Cell = str | Number | None  # a report's cell: text from the ledger, a number, or empty
+Cell = str | Number | date | None  # a report's cell: text from the ledger, a number, a day
 
 
 def csv_cell(cell: Cell) -> str:
@@ -67,15 +68,20 @@ def csv_cell(cell: Cell) -> str:
         return ""
     if isinstance(cell, Number):
         return cell.text
+    if isinstance(cell, date):
+        return cell.isoformat()
     text = shown(cell, markup=False)
     if cell.startswith(FORMULA_START) or text.startswith(FORMULA_START):
         return "'" + text
     return text
 
 
-def json_cell(cell: Cell) -> str:
-    """A cell as a JSON string: numbers as their text (never a float), text as it is (the
-    JSON encoder escapes every control character, and keeps the text lossless)."""
+def json_cell(cell: Cell) -> str | None:
+    """A cell as a JSON string: numbers as their text (never a float), a day as ISO text,
+    text as it is (the JSON encoder escapes every control character, and keeps the text
+    lossless); an empty cell is null."""
     if cell is None:
-        return ""
+        return None
+    if isinstance(cell, date):
+        return cell.isoformat()
     return cell.text if isinstance(cell, Number) else cell
