@@ -4,8 +4,10 @@ the same files for the same seed."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
+import backflush as bf_api
 from backflush.adapters.synthetic import PlantSpec, generate
 from tests.e2e.support import bf, doc, files, ok
 
@@ -50,3 +52,35 @@ def test_bad_parameters_are_refused_and_nothing_is_written(tmp_path: Path) -> No
     out = bf("generate", str(tmp_path / "file"))
     assert out.code == 2 and "is a file, not a folder" in out.stderr
     assert files(tmp_path) == {"file"}
+
+
+def test_a_generated_month_is_one_a_controller_would_believe(tmp_path: Path) -> None:
+    """Receipts cover the month's usage (no stock ever short), subassemblies are completed
+    before their parents consume them, and the variances are a few per cent of revenue."""
+    out = tmp_path / "plant"
+    ok("generate", str(out), "--items", "120", "--depth", "4", "--events", "3000",
+       "--seed", "5")
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    ok("init", "--db", db, "--as-of", "2026-11-01")
+    for kind in ("work-centers", "items", "routings", "boms"):
+        ok("import", kind, str(out / f"{kind}.csv"), "--db", db, "--as-of", "2026-11-01")
+    ok("post", str(out / "events.jsonl"), "--db", db)
+    ledger = bf_api.open_ledger(db)
+    try:
+        with ledger.unit_of_work(read_only=True) as uow:
+            shortages = [a for a in uow.events.alerts() if a.code == "negative_stock"]
+            stock = bf_api.stock_report(uow)
+            balances = dict(bf_api.trial_balance(uow))
+            variances = bf_api.variance_report(uow)
+    finally:
+        ledger.close()
+    assert shortages == []
+    assert stock and all(row.qty >= 0 for row in stock)
+    assert balances["Raw and In-Process Inventory"] > 0
+    assert balances["Finished Goods Inventory"] > 0
+    revenue = -balances["Sales Revenue"]
+    cogs = balances["Cost of Goods Sold"]
+    assert Decimal("0.2") < 1 - cogs / revenue < Decimal("0.5")  # a gross margin
+    assert {"purchase_price", "usage"} <= set(variances)
+    for family, amount in variances.items():
+        assert abs(amount) < revenue * Decimal("0.03"), (family, amount)
