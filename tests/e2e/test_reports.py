@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,38 @@ def test_run_writes_a_workbook_with_a_sheet_per_report(tmp_path: Path) -> None:
     saved = tmp_path / "run.json"
     ok("run", str(tmp_path / "big.yaml"), "--json", "--output", str(saved))
     assert json.loads(saved.read_text())["balances"]["Accounts Payable"].startswith("-")
+
+
+PLANT = Path(__file__).resolve().parents[2] / "examples" / "plant"
+
+
+@pytest.fixture(params=["per_event", "summary"])
+def plant(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The shipped small plant, posted an entry per event or in summary entries."""
+    db = f"sqlite:///{tmp_path / 'plant.db'}"
+    ok("init", "--db", db, "--as-of", "2026-11-01", "--journal", request.param)
+    for kind in ("work-centers", "items", "boms", "routings"):
+        ok("import", kind, str(PLANT / f"{kind}.csv"), "--db", db, "--as-of", "2026-11-01")
+    ok("post", str(PLANT / "events.csv"), "--db", db)
+    return db
+
+
+def test_variances_by_item_supplier_and_work_center_add_up_to_each_family(plant: str) -> None:
+    families = {r["family"]: Decimal(r["amount"])
+                for r in doc(ok("report", "variances", "--db", plant, "--format", "json"))}
+    found: dict[str, dict[str, str]] = {}
+    for by in ("item", "supplier", "work-center"):
+        rows = doc(ok("report", "variances", "--by", by, "--db", plant, "--format", "json"))
+        sums: dict[str, Decimal] = {}
+        for r in rows:
+            sums[r["family"]] = sums.get(r["family"], Decimal(0)) + Decimal(r["amount"])
+        assert sums == families, by
+        found[by] = {f"{r['family']}/{r[by]}": r["amount"] for r in rows}
+    # SEAT 1,100 at 5.10 against 5.00; LEG 3,200 at 0.98 against 1.00 (posting-rules §2)
+    assert found["item"]["purchase_price/SEAT"] == "110.00"
+    assert found["supplier"]["purchase_price/Nordic Wood AB"] == "-64.00"
+    assert found["item"]["usage/LEG"] == "12.00"  # counted 128 where 140 were expected
+    assert found["work-center"]["conversion/ASSY"] == "175.00"  # hours over standard
+    assert "conversion/(conversion incurred - applied)" in found["item"]
+    out = bf("report", "journal", "--by", "item", "--db", plant)
+    assert out.code == 2 and "only the variances report" in out.stderr

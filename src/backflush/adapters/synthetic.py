@@ -36,6 +36,7 @@ from typing import Any
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
+SUPPLIERS = 12  # purchased parts come from this many suppliers, one each
 
 
 def cents(amount: int) -> str:
@@ -120,6 +121,7 @@ def generate(spec: PlantSpec, out: Path, progress: Callable[[int], None] | None 
             for code in codes:
                 if lv == 0:
                     plant.cost[code] = rng.randint(5, 50_000)
+                    plant.supplier[code] = f"Supplier {rng.randint(1, SUPPLIERS):02d}"
                     items_w.writerow([code, "ea", "purchased", cents(plant.cost[code]), ""])
                 else:
                     items_w.writerow([code, "ea", "made", "",
@@ -177,6 +179,7 @@ class Plant:
     (conversion), BOM lines with their scrap allowance, and the stock the events leave."""
 
     cost: dict[str, int] = field(default_factory=dict)
+    supplier: dict[str, str] = field(default_factory=dict)
     rate: dict[str, int] = field(default_factory=dict)
     conversion: dict[str, Decimal] = field(default_factory=dict)
     bom: dict[str, list[tuple[str, Decimal]]] = field(default_factory=dict)
@@ -223,7 +226,7 @@ class Plant:
                     price = self.cost[comp] * rng.randint(97, 103) // 100 or 1
                     self.on_hand[comp] = self.on_hand.get(comp, ZERO) + lot
                     yield {"type": "receipt", "item": comp, "qty": lot,
-                           "unit_price": cents(price)}
+                           "unit_price": cents(price), "supplier": self.supplier[comp]}
                 else:
                     yield from self.make(rng, comp, max(lot, rng.choice((10, 20, 50))), 0)
         for comp, qty in needs.items():

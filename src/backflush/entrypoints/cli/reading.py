@@ -28,6 +28,12 @@ class ReportName(StrEnum):
     JOURNAL = "journal"
 
 
+class By(StrEnum):
+    ITEM = "item"
+    SUPPLIER = "supplier"
+    WORK_CENTER = "work-center"
+
+
 class Format(StrEnum):
     TABLE = "table"
     CSV = "csv"
@@ -89,6 +95,9 @@ def report(
     period: PeriodOption = None,
     start: FromOption = None,
     end: ToOption = None,
+    by: Annotated[By | None, typer.Option(
+        "--by", help="variances only: by the item, the supplier (receipts) or the work "
+        "centers (reported hours) of the events behind them.")] = None,
 ) -> None:
     """Print (or write) a report of the ledger, for all of it, a month or a range of days.
 
@@ -96,13 +105,16 @@ def report(
     Examples:
       backflush report trial-balance --period 2026-11
       backflush report journal --from 2026-11-01 --to 2026-11-15 --format csv
-      backflush report variances --format xlsx --output variances.xlsx
+      backflush report variances --by supplier --format xlsx --output ppv.xlsx
     """
     from backflush.entrypoints.output import console as console_
     from backflush.entrypoints.output import reports as built
     from backflush.entrypoints.output import tables
 
     window = window_of(period, start, end, name)
+    if by is not None and name is not ReportName.VARIANCES:
+        raise OptionError("--by", "only the variances report is broken down by item, "
+                          "supplier or work center")
     if fmt is Format.XLSX and out is None:
         raise OptionError("--format", "an xlsx report needs --output FILE.xlsx")
     if fmt is Format.TABLE and out is not None:
@@ -111,7 +123,8 @@ def report(
     if out is not None:
         common.output_option(out)
     with common.opened(db) as ledger:
-        made = common.read(ledger, lambda uow: built.report(uow, name.value, window))
+        made = common.read(ledger, lambda uow: built.report(
+            uow, name.value, window, by.value if by else None))
     if fmt is Format.TABLE:
         tables.print_report(console_.stdout(), made)
         return

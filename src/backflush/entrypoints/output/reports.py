@@ -81,6 +81,21 @@ def variances(uow: UnitOfWork, window: Window = ALL) -> Report:
                   rows, ["Total", _money(sum(measured.values(), ZERO), minor), None], minor)
 
 
+def variances_by(uow: UnitOfWork, dimension: str, window: Window = ALL) -> Report:
+    from backflush.service_layer.variances import variances_by as measured
+
+    minor = uow.master.policy().minor_unit
+    found = measured(uow, dimension, window)
+    rows: list[list[Cell]] = [[r.family, r.key, _money(r.amount, minor),
+                               Number(str(r.events))] for r in found]
+    return Report("variances", f"Variances by {dimension.replace('-', ' ')}{_when(window)} "
+                  "(positive = unfavourable / under-applied)",
+                  (Column("family"), Column(dimension), Column("amount", "money"),
+                   Column("events", "int")),
+                  rows, ["Total", None, _money(sum((r.amount for r in found), ZERO), minor),
+                         None], minor)
+
+
 def journal(uow: UnitOfWork, window: Window = ALL) -> Report:
     minor = uow.master.policy().minor_unit
     rows: list[list[Cell]] = []
@@ -100,9 +115,12 @@ def journal(uow: UnitOfWork, window: Window = ALL) -> Report:
                          _money(cr, minor), None], minor)
 
 
-def report(uow: UnitOfWork, name: str, window: Window = ALL) -> Report:
+def report(uow: UnitOfWork, name: str, window: Window = ALL, by: str | None = None) -> Report:
     """A report by its name (one of :data:`REPORTS`) over ``window``: the trial balance at
-    its end, the journal and variances within it (the stock report is on hand now)."""
+    its end, the journal and variances within it (the stock report is on hand now);
+    variances by item, supplier or work center when ``by`` names one."""
+    if name == "variances" and by is not None:
+        return variances_by(uow, by, window)
     if name == "trial-balance":
         return trial_balance(uow, window.end)
     if name == "stock":
