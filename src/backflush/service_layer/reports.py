@@ -136,6 +136,7 @@ class Comparison:
     entries: tuple[int, int]
     lines: tuple[int, int]
     balances: list[tuple[str, Decimal, Decimal]]  # account, backflush, sequential
+    inventory: tuple[Decimal, Decimal] = (ZERO, ZERO)  # every inventory account, summed
 
     @property
     def work_in_process(self) -> Decimal:
@@ -150,7 +151,16 @@ def compare(backflush: UnitOfWork, sequential: UnitOfWork) -> Comparison:
     b, s = dict(trial_balance(backflush)), dict(trial_balance(sequential))
     names = list(dict.fromkeys([*b, *s]))
     rows = [(n, b.get(n, ZERO), s.get(n, ZERO)) for n in names]
-    return Comparison((counts[0][0], counts[1][0]), (counts[0][1], counts[1][1]), rows)
+    stock = tuple(_inventory(uow) for uow in (backflush, sequential))
+    return Comparison((counts[0][0], counts[1][0]), (counts[0][1], counts[1][1]), rows,
+                      (stock[0], stock[1]))
+
+
+def _inventory(uow: UnitOfWork) -> Decimal:
+    policy = uow.master.policy()
+    names = {policy.name(r) for r in (Role.MATERIALS, Role.FINISHED_GOODS,
+                                      Role.RAW_MATERIALS, Role.WORK_IN_PROCESS)}
+    return sum((b for a, b in uow.journal.balances().items() if a in names), ZERO)
 
 
 @dataclass(frozen=True)

@@ -57,9 +57,18 @@ def completion(ctx: RuleContext, ev: Completion) -> Draft:
         std_amount = _money(ctx, standard.conversion_total)
         output.add(Role.CONVERSION_EFFICIENCY_VARIANCE, applied_amount - std_amount,
                    f"{ev.item}: reported hours vs standard hours")
+        routed = {wc for wc, _ in ctx.costs[ev.item].hours}
+        off = [f"{wc} ({fmt_qty(h)} h)" for wc, h in ev.hours if wc not in routed]
+        if off:
+            d.alert("hours_off_routing", f"{ev.item}'s routing does not use "
+                    f"{', '.join(off)}: applied at the work center's rates against no "
+                    "standard hours (an efficiency variance of their full amount)")
     elif ev.hours and not c_trigger:
         d.alert("hours_not_used", "completion is not a trigger point under "
                 f"{policy.variant}: reported hours are recorded but not applied")
+    elif ev.hours:
+        d.alert("hours_not_used", "conversion is expensed under this policy (conversion: "
+                "expensed): reported hours are recorded but not applied")
     if ev.qty:
         d.move(ev.item, ev.destination, ev.qty, "completion", output, f"{ev.item} completed")
     material_x, conv_x = books.content(ev.item)

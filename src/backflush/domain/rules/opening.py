@@ -8,7 +8,7 @@ from backflush.domain.drafts import Draft, DraftMaker
 from backflush.domain.errors import Problem, ValidationError
 from backflush.domain.events import Opening
 from backflush.domain.numbers import ZERO, fmt, is_money
-from backflush.domain.policy import Role
+from backflush.domain.policy import Method, Role
 from backflush.domain.rules.context import RuleContext
 
 
@@ -36,6 +36,12 @@ def opening(ctx: RuleContext, ev: Opening) -> Draft:
             name = ctx.name(role)
             valuation[name] = valuation.get(name, ZERO) + books.valuation(code, qty)
     given = dict(ev.balances)
+    if ctx.policy.method is Method.SEQUENTIAL:
+        # Backflush keeps parts in Raw and In-Process Inventory; sequential tracking keeps
+        # the same parts in Materials Inventory (there is no opening work in process).
+        rip, raw = ctx.name(Role.MATERIALS), ctx.name(Role.RAW_MATERIALS)
+        if rip in given and raw not in given and rip not in valuation:
+            given[raw] = given.pop(rip)
     net = sum(given.values(), ZERO)
     minor = ctx.policy.minor_unit
     for name, amount in given.items():

@@ -176,7 +176,8 @@ def execute(load: Callable[[], Scenario], *, fmt: RunFormat, out: Path | None,
                                               duplicates))
             elif not outcome.ok:
                 out_.print_problems(out_.stderr(), "An event was refused; nothing was "
-                                    "posted:", outcome.errors)
+                                    "posted:" if outcome.refused else "The scenario is "
+                                    "invalid; nothing was posted:", outcome.errors)
             elif out is not None:
                 runs.write_run(out, uow, as_json=as_json, duplicates=duplicates)
                 out_.stdout().print(f"Wrote the run's reports to {shown(out)}")
@@ -197,6 +198,8 @@ def execute(load: Callable[[], Scenario], *, fmt: RunFormat, out: Path | None,
         ledger.close()
         if failed:
             common.discard(created)  # nothing was posted: no file left behind either
+    if not outcome.ok and not outcome.refused:
+        raise typer.Exit(common.INVALID)  # (e.g. opening balances the stock does not back)
     if not outcome.ok or broken:
         raise typer.Exit(common.REFUSED)
 

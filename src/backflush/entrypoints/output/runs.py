@@ -132,6 +132,8 @@ def comparison_json(c: reports.Comparison, minor: int) -> dict[str, Any]:
     return {"format": FORMAT,
             "entries": {"backflush": c.entries[0], "sequential": c.entries[1]},
             "lines": {"backflush": c.lines[0], "sequential": c.lines[1]},
+            "inventory": {"backflush": fmt(c.inventory[0], minor),
+                          "sequential": fmt(c.inventory[1], minor)},
             "balances": [{"account": a, "backflush": fmt(x, minor), "sequential": fmt(y, minor),
                           "difference": fmt(x - y, minor)} for a, x, y in c.balances]}
 
@@ -146,9 +148,19 @@ def print_comparison(console: Console, c: reports.Comparison, minor: int) -> Non
         [[account, Number(fmt(x, minor)), Number(fmt(y, minor)),
           Number(fmt(x - y, minor)) if x != y else None] for account, x, y in c.balances],
         minor=minor))
-    console.print("Accounts differ only in where materials sit (one RIP account against "
-                  "Materials + WIP); with no work in process left at period end, the totals "
-                  "agree.")
+    console.print(comparison_note(c, minor))
+
+
+def comparison_note(c: reports.Comparison, minor: int) -> str:
+    """What the side-by-side says about inventory, from the figures (not a stock phrase)."""
+    flushed, tracked = c.inventory
+    if flushed == tracked:
+        return (f"Inventory is {money(flushed, minor)} both ways: the accounts differ only in "
+                "where materials sit (one RIP account against Materials + WIP).")
+    return (f"Inventory differs: backflush {money(flushed, minor)}, sequential "
+            f"{money(tracked, minor)} (difference {money(flushed - tracked, minor)}): cost "
+            "that one method holds in stock and the other has expensed, or work in process "
+            "sequential tracking carries; the accounts above show where.")
 
 
 def write_run(path: Path, uow: UnitOfWork, *, as_json: bool,
