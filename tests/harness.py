@@ -141,11 +141,23 @@ class Run:
     def balance(self, account: str) -> Decimal:
         return self.ledger.balances().get(account, ZERO)
 
+    def unfinished(self) -> bool:
+        """Would a close paper over missing usage: issues pending, or an item whose stock
+        (the model's effective quantities plus what is parked, over its locations) is below
+        zero? (The pending issues themselves are checked against the model by check().)"""
+        pending = nonzero(self.ledger.pending_totals())
+        totals: dict[str, Decimal] = dict(pending)
+        for (item, _), qty in self.ref.effective.items():
+            totals[item] = totals.get(item, ZERO) + qty
+        return bool(pending) or any(qty < 0 for qty in totals.values())
+
     def post(self, ev: Event) -> bool:
         """Post one event in its own unit of work and check everything; True when posted."""
         ledger = self.ledger
         before = state_of(ledger)
         reason = self.ref.refusal(ev)
+        if reason is None and isinstance(ev, Close) and not ev.force and self.unfinished():
+            reason = "close over issues pending or stock below zero"
         delta = {} if reason else self.ref.delta(ev, ledger)
         goes_negative = sorted(key for key, qty in delta.items()
                                if qty < 0 and ledger.on_hand(*key) + qty < 0)
@@ -550,8 +562,7 @@ def run_stream(plant: Plant, policy: Policy, events: list[Event]) -> Run:
     for ev in events:
         before_close = dict(run.ledger.balances())
         posted = run.post(ev)
-        if isinstance(ev, Close):
-            assert posted
+        if isinstance(ev, Close) and posted:  # (refused over unfinished usage, unforced)
             run.check_closed(ev, before_close)
     run.check_undone()
     return run

@@ -592,5 +592,5 @@ def streams(draw: st.DrawFn, plant: Plant, close: bool | None = None,
                 builder.emit(Reversal, of=of)
         if close:
             builder.day = last
-            builder.emit(Close, period=period_of(builder.when))
+            builder.emit(Close, period=period_of(builder.when), force=draw(st.booleans()))
     return builder.events

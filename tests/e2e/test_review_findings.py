@@ -92,3 +92,48 @@ def test_compare_states_the_difference_it_finds(tmp_path: Path) -> None:
     differs = ok("compare", str(write(tmp_path / "ps.yaml", text))).flat
     assert "the totals agree" not in differs
     assert "Inventory differs: backflush 4,000.00, sequential 5,800.00" in differs
+
+
+SHORT = """
+format: 1
+name: short of seats
+currency: USD
+policy: {negative_stock: NEGATIVE}
+items:
+  - {code: SEAT, standard_cost: 5.00}
+  - {code: STOOL, conversion_cost: 1.00}
+boms:
+  STOOL: [{item: SEAT, qty: 1}]
+events:
+  - {type: receipt, date: 2026-11-02, item: SEAT, qty: 10, unit_price: 5.00, id: PO-1}
+  - {type: completion, date: 2026-11-20, item: STOOL, qty: 12, id: WO-1}
+CLOSE"""
+
+
+def test_a_close_over_stock_below_zero_or_pending_issues_is_refused(tmp_path: Path) -> None:
+    for policy, what in (("allow", "1 item below zero (SEAT -2)"),
+                         ("queue", "1 item with issues pending (SEAT 2)")):
+        text = SHORT.replace("NEGATIVE", policy)
+        path = write(tmp_path / f"{policy}.yaml", text.replace(
+            "CLOSE", "  - {type: close, period: 2026-11}"))
+        out = bf("run", str(path))
+        assert out.code == 1 and f"2026-11 has {what}" in out.flat, out.output
+        assert "backflush close --force" in out.flat
+        forced = write(tmp_path / f"{policy}-forced.yaml", text.replace(
+            "CLOSE", "  - {type: close, period: 2026-11, force: true}"))
+        alerts = doc(ok("run", str(forced), "--json"))["alerts"]
+        assert {"event": "close-2026-11", "code": "close_forced",
+                "message": f"2026-11 closed by force with {what}"} in alerts
+
+
+def test_close_force_through_the_command_says_what_it_forced(sqlite_url: str,
+                                                             tmp_path: Path) -> None:
+    path = write(tmp_path / "short.yaml", SHORT.replace("NEGATIVE", "allow")
+                 .replace("CLOSE", ""))
+    ok("init", "--db", sqlite_url, "--from", str(path))
+    ok("post", str(path), "--db", sqlite_url)
+    refused = bf("close", "2026-11", "--db", sqlite_url)
+    assert refused.code == 1 and "1 item below zero (SEAT -2)" in refused.flat
+    done = ok("close", "2026-11", "--db", sqlite_url, "--force")
+    assert "Closed 2026-11" in done.stdout
+    assert "Forced: 2026-11 closed by force with 1 item below zero (SEAT -2)" in done.stdout

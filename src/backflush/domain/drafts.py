@@ -205,7 +205,7 @@ def build_entry(books: Books, event_id: str, day: date, draft: DraftEntry,
         if not is_money(value, minor) or MONEY.problem(value) is not None:
             raise PostingError(event_id, f"{name}: {fmt_unit(value)} cannot be posted (beyond the "
                                "money limit of 15 digits, or not in the currency's minor "
-                               "unit)", "qty")
+                               "unit)")  # (an amount: no one field of the event made it)
         if value > 0:
             lines.append(JournalLine(name, value, ZERO, role, memo, family))
         else:

@@ -286,6 +286,7 @@ class CostChange(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Close(Event):
     period: str
+    force: bool = False  # close even with issues pending or stock below zero (an alert says)
     type = "close"
 
     def __post_init__(self) -> None:

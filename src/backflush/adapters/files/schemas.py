@@ -426,12 +426,13 @@ class CloseRow(EventRow):
     type: Literal["close"]
     period: Code
     date: Day | None = None  # type: ignore[assignment]
+    force: Flag = False
 
     def to_domain(self, default_id: str) -> ev.Event:
         def build() -> ev.Event:
             _, end = ev.period_bounds(self.period)
             return ev.Close(id=self.id if self.id is not None else f"close-{self.period}",
-                            date=self.date or end, period=self.period)
+                            date=self.date or end, period=self.period, force=self.force)
         return self._domain(build)
 
 

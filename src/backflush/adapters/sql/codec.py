@@ -214,7 +214,7 @@ def _balances(value: Any) -> dict[str, Decimal]:
 # How a field is read back from JSON, by its annotation (events use nothing else; an event
 # field of another type fails loudly the first time its class is stored, never silently).
 _DECODERS: Mapping[str, Callable[[Any], Any]] = {
-    "str": _same, "str | None": _same,
+    "str": _same, "str | None": _same, "bool": _same,
     "Decimal": Decimal, "Decimal | None": _optional(Decimal),
     "date": date.fromisoformat, "date | None": _optional(date.fromisoformat),
     "tuple[tuple[str, Decimal], ...]": _hours,

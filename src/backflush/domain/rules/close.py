@@ -20,8 +20,9 @@ from datetime import date
 from decimal import Decimal
 
 from backflush.domain.drafts import Draft, DraftMaker
+from backflush.domain.errors import PostingError
 from backflush.domain.events import Close, period_bounds
-from backflush.domain.numbers import ZERO, largest_remainder, mul
+from backflush.domain.numbers import ZERO, fmt_qty, largest_remainder, mul
 from backflush.domain.policy import FAMILIES, FAMILY_ROLES, Disposition, Role
 from backflush.domain.rules.context import RuleContext
 
@@ -50,10 +51,37 @@ def proration_basis(ctx: RuleContext, start: date, end: date, family: str
     return [(role, max(held.get(role, ZERO), ZERO)) for role in TARGETS]
 
 
+def _items(n: int) -> str:
+    return "1 item" if n == 1 else f"{n} items"
+
+
+def unfinished(ctx: RuleContext, end: date) -> str:
+    """What a close should not paper over, in words ('' when nothing): issues still pending
+    (components owed to completions) and stock below zero at the period's end."""
+    parts = []
+    pending = {item: qty for item, qty in ctx.view.pending_totals().items() if qty}
+    if pending:
+        parts.append(f"{_items(len(pending))} with issues pending (" + ", ".join(
+            f"{item} {fmt_qty(qty)}" for item, qty in sorted(pending.items())[:5]) + ")")
+    negative = {item: qty for item, qty in ctx.view.stock_totals(end).items() if qty < 0}
+    if negative:
+        parts.append(f"{_items(len(negative))} below zero (" + ", ".join(
+            f"{item} {fmt_qty(qty)}" for item, qty in sorted(negative.items())[:5]) + ")")
+    return "; ".join(parts)
+
+
 def close(ctx: RuleContext, ev: Close) -> Draft:
     start, end = period_bounds(ev.period)
     policy, view = ctx.policy, ctx.view
     d = DraftMaker(ctx.books)
+    left = unfinished(ctx, end)
+    if left and not ev.force:
+        raise PostingError(ev.id, f"{ev.period} has {left}: the variances would be measured "
+                           "on incomplete usage; post the missing receipts, counts or "
+                           "reversals first, or close with force (force: true on the close, "
+                           "backflush close --force)", "period")
+    if left:
+        d.alert("close_forced", f"{ev.period} closed by force with {left}")
     e = d.entry("close", f"Close of period {ev.period}", when=end)
     for family in FAMILIES:
         disposition = policy.disposition[family]

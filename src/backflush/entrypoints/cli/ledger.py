@@ -271,8 +271,14 @@ def close(
     period: Annotated[str, typer.Argument(metavar="PERIOD", help="The month to close, "
                                           "YYYY-MM.")],
     db: DbOption = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Close even with issues pending or stock below zero at the period's "
+        "end (refused otherwise); the close's alert records what was forced.")] = False,
 ) -> None:
     """Close a period: dispose of the variances and lock it.
+
+    Refused while components are still owed to completions (pending issues) or stock is
+    below zero at the period's end, unless --force.
 
     \b
     Example:
@@ -282,10 +288,14 @@ def close(
     from backflush.service_layer.posting import post_events
 
     _, end = period_bounds(period)  # NumberError (exit 2) before the ledger is opened
-    event = Close(id=f"close-{period}", date=end, period=period)
+    event = Close(id=f"close-{period}", date=end, period=period, force=force)
     with common.opened(db) as ledger:
         result = common.write(lambda: post_events(ledger.unit_of_work(), [event]))
+        forced = [a.message for a in common.read(ledger, lambda uow: uow.events.alerts())
+                  if a.event_id == event.id and a.code == "close_forced"]
     if result.duplicates:
         typer.echo(f"{period} was already closed.")
-    else:
-        typer.echo(f"Closed {period}; events dated on or before {end} can no longer post.")
+        return
+    typer.echo(f"Closed {period}; events dated on or before {end} can no longer post.")
+    for message in forced:
+        typer.echo(f"Forced: {shown(message, markup=False)}")
