@@ -94,6 +94,13 @@ def main() -> None:
             "imports of --help, ms": imports([SCRIPT, "--help"]),
             "imports of report trial-balance, ms": imports(tb),
         }
+    base = figures["python -c pass"]["median_s"]
+    sqla = figures["python -c 'import sqlalchemy'"]["median_s"]
+    helps = figures["backflush --help"]["median_s"]
+    tb_s = figures["backflush report trial-balance (demo ledger)"]["median_s"]
+    figures["ratio --help / python -c pass"] = round(helps / base, 1)
+    figures["ratio report / python -c pass"] = round(tb_s / base, 1)
+    figures["ratio report / import sqlalchemy"] = round(tb_s / sqla, 2)
     size, dists = runtime_size_mb()
     figures["runtime install, MB"] = size
     figures["runtime distributions"] = len(dists)
