@@ -13,7 +13,8 @@ import pytest
 import backflush
 from tests.e2e.support import STOOL, bf, no_traceback, ok, process, stool_ledger
 
-COMMANDS = ("run", "demo", "compare", "init", "import", "post", "close", "report", "explain",
+COMMANDS = ("run", "demo", "compare", "init", "import", "post", "close", "reopen", "report",
+            "explain",
             "verify", "generate")
 HEAVY = ("sqlalchemy", "alembic", "openpyxl", "pydantic", "msgspec", "yaml")
 

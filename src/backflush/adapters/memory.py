@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from backflush.domain.costs import CostVersion
 from backflush.domain.errors import LedgerError
-from backflush.domain.events import Event
+from backflush.domain.events import Event, period_bounds
 from backflush.domain.journal import (
     Alert,
     Finding,
@@ -157,6 +157,12 @@ class MemoryMaster(_Part):
 
     def closed_periods(self) -> list[date]:
         return list(self.s.closed)
+
+    def reopen(self, period: str) -> None:
+        s = self.s
+        _, end = period_bounds(period)
+        s.closed = [through for through in s.closed if through != end]
+        s.locked_through = max(s.closed, default=None)
 
     def frozen(self) -> bool:
         return bool(self.s.events)

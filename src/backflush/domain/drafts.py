@@ -118,6 +118,7 @@ class Draft:
     locks_through: date | None = None
     new_cost_version: CostVersion | None = None
     new_master: MasterData | None = None
+    reopens: str | None = None  # the period a reopen unlocks
 
 
 ROUNDING_MEMO = "rounding difference"
@@ -205,7 +206,7 @@ def build_entry(books: Books, event_id: str, day: date, draft: DraftEntry,
         if not is_money(value, minor) or MONEY.problem(value) is not None:
             raise PostingError(event_id, f"{name}: {fmt_unit(value)} cannot be posted (beyond the "
                                "money limit of 15 digits, or not in the currency's minor "
-                               "unit)")  # (an amount: no one field of the event made it)
+                               "unit)", "qty")
         if value > 0:
             lines.append(JournalLine(name, value, ZERO, role, memo, family))
         else:
@@ -294,7 +295,7 @@ def settle(books: Books, draft: Draft, event_id: str, day: date,
                          for p in draft.parks),
                    tuple(Alert(event_id, code, message) for code, message in draft.alerts),
                    draft.findings, draft.locks_through, draft.new_cost_version,
-                   draft.new_master, books.costs.number)
+                   draft.new_master, books.costs.number, draft.reopens)
 
 
 @dataclass

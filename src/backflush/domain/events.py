@@ -294,6 +294,26 @@ class Close(Event):
         period_bounds(self.period)  # a malformed period is refused
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reopen(Event):
+    """A closed period opened again, on the record: why (``reason``, required) and who
+    (``by``). Dated the day after the period ends by default."""
+
+    period: str
+    reason: str
+    by: str = ""
+    type = "reopen"
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        period_bounds(self.period)
+        _free(self, "reason")
+        _free(self, "by")
+        if not self.reason.strip():
+            raise NumberError("reason: say why the period is reopened (it stays on the "
+                              "record)", "reason")
+
+
 @dataclass(frozen=True, slots=True)
 class OpeningStock:
     item: str
@@ -346,7 +366,7 @@ def period_bounds(period: str) -> tuple[date, date]:
 EVENT_TYPES: Mapping[str, type[Event]] = {
     cls.type: cls
     for cls in (Receipt, ConversionIncurred, Completion, Scrap, Sale, Transfer, Count,
-                Release, Reversal, CostChange, Close, Opening)
+                Release, Reversal, CostChange, Close, Reopen, Opening)
 }
 
 # The events a batch may post in one summary entry per day (see domain.summary).

@@ -146,3 +146,4 @@ class Posting:
     new_cost_version: CostVersion | None = None
     new_master: MasterData | None = None  # master data after a cost change
     cost_version: int = 0  # the cost version in force when the event was posted
+    reopens: str | None = None  # the period a reopen unlocks

@@ -103,6 +103,11 @@ class MasterStore(Protocol):
 
     def closed_periods(self) -> list[date]: ...
 
+    def reopen(self, period: str) -> None:
+        """Forget the close of ``period`` (the latest one): the lock falls back to the close
+        before it, or to none."""
+        ...
+
     def frozen(self) -> bool:
         """Has anything been posted (standards and BOMs in force may not change)?"""
         ...

@@ -142,6 +142,8 @@ class Session:
             self.books = self._books()
         if posting.locks_through is not None:
             uow.master.lock(posting.locks_through, getattr(event, "period", ""), event.id)
+        if posting.reopens is not None:
+            uow.master.reopen(posting.reopens)
         self.check_limits(event.id, {ln.account for e in posting.entries for ln in e.lines},
                           {m.item for m in posting.moves})
         self.result.posted += 1

@@ -119,7 +119,7 @@ def test_the_event_type_picks_the_model() -> None:
     assert issues(s.EVENTS, {"type": "recept", "date": "2026-11-02"}) == [
         ("type", "unknown event type 'recept'; expected one of receipt, conversion_incurred, "
                  "completion, scrap, sale, transfer, count, release, reversal, cost_change, "
-                 "close")]
+                 "close, reopen")]
     assert issues(s.EVENTS, {"date": "2026-11-02"}) == [("type", "is required")]
     assert issues(s.EVENTS, ["receipt"]) == [(None, "expected a mapping, got a list")]
     assert issues(s.EVENTS, {"type": "receipt", "id": "PO-1", "colour": "red"}) == [

@@ -29,14 +29,12 @@ from backflush.adapters.files.limits import (
 from backflush.adapters.files.loaders import LineDict
 from backflush.adapters.files.schemas import (
     BomLineRow,
-    BomTableRow,
-    CostRow,
     ItemRow,
     OperationRow,
-    RoutingTableRow,
     WorkCenterRow,
     validate,
 )
+from backflush.adapters.files.table_rows import BomTableRow, CostRow, RoutingTableRow
 from backflush.domain import events as ev
 from backflush.domain.bom import BomLine, BomVersion
 from backflush.domain.errors import NumberError, Problem

@@ -70,7 +70,15 @@ from backflush.adapters.files.schemas import (
 from backflush.domain import text
 from backflush.domain.bom import Boms, BomVersion
 from backflush.domain.errors import NumberError, Problem, ValidationError
-from backflush.domain.events import FLOW_TYPES, Close, Event, Opening, Reversal
+from backflush.domain.events import (
+    FLOW_TYPES,
+    Close,
+    Event,
+    Opening,
+    Reopen,
+    Reversal,
+    period_bounds,
+)
 from backflush.domain.items import Item
 from backflush.domain.masterdata import MasterData, check_master_data
 from backflush.domain.numbers import MINOR_UNITS
@@ -400,7 +408,7 @@ class _Reader:
             event, entry = located.event, located.entry or f"events[{i}]"
             before = len(self.problems)
 
-            if event.type != "close":
+            if event.type not in ("close", "reopen"):  # (a reopen is dated after its period)
                 for end, by in closed:
                     if event.date <= end:
                         self.at(entry, row, "date", f"{event.date} is in a period closed by "
@@ -415,6 +423,9 @@ class _Reader:
                         "different content")
             if isinstance(event, Close):
                 closed.append((event.date, entry))
+            if isinstance(event, Reopen):
+                reopened = period_bounds(event.period)[1]
+                closed = [(end, by) for end, by in closed if end != reopened]
             if len(self.problems) == before:
                 out.append(located)
         return out

@@ -1,23 +1,16 @@
-"""The shapes of the input, as pydantic models in strict mode: a scenario, its parts, every
-event type and every master-data table row.
-
-The models know nothing of YAML, CSV or HTTP: a reader hands them plain data (strings, ints,
-Decimals, booleans, dates, mappings, lists) and gets a model or the list of what is wrong;
-the HTTP API can hand them a request body alike. Strict mode, and field types that each
-accept exactly what is unambiguous (:mod:`.limits`: decimals never from binary floats, codes
-by the domain's rules, dates only ``YYYY-MM-DD``...), keep pydantic from guessing; ``null``
-means "not given": the field takes its default, or is reported as required.
-
-A model turns into the domain object with ``to_domain()``, and the domain's own checks run
-there (nothing here repeats them): a failure comes back as an :class:`Issue` naming the
-field, as pydantic's do. Readers place issues in their files (entry, line).
+"""The shapes of the input, as strict pydantic models: a scenario, its parts, every event
+type and every master-data row. They know nothing of YAML, CSV or HTTP: a reader hands them
+plain data and gets a model or the list of what is wrong. The field types (:mod:`.limits`)
+accept exactly what is unambiguous; ``null`` means "not given". ``to_domain()`` builds the
+domain object, whose own checks run there (nothing here repeats them): a failure comes back
+as an :class:`Issue` naming the field. Readers place issues in their files (entry, line).
 """
 
 from __future__ import annotations
 
 import typing
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache, partial
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union
@@ -436,9 +429,28 @@ class CloseRow(EventRow):
         return self._domain(build)
 
 
+class ReopenRow(EventRow):
+    """A closed period reopened: dated the day after it ends unless given."""
+
+    DOMAIN = ev.Reopen
+    type: Literal["reopen"]
+    period: Code
+    reason: Free
+    by: Free = ""
+    date: Day | None = None  # type: ignore[assignment]
+
+    def to_domain(self, default_id: str) -> ev.Event:
+        def build() -> ev.Event:
+            _, end = ev.period_bounds(self.period)
+            return ev.Reopen(id=self.id if self.id is not None else f"reopen-{self.period}",
+                             date=self.date or end + timedelta(days=1), period=self.period,
+                             reason=self.reason, by=self.by)
+        return self._domain(build)
+
+
 EVENT_ROWS: tuple[type[EventRow], ...] = (
     ReceiptRow, ConversionIncurredRow, CompletionRow, ScrapRow, SaleRow, TransferRow,
-    CountRow, ReleaseRow, ReversalRow, CostChangeRow, CloseRow)
+    CountRow, ReleaseRow, ReversalRow, CostChangeRow, CloseRow, ReopenRow)
 EVENT_TYPES = tuple(typing.get_args(m.model_fields["type"].annotation)[0] for m in EVENT_ROWS)
 AnyEvent = Annotated[Union[EVENT_ROWS], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
 EVENTS: TypeAdapter[EventRow] = TypeAdapter(AnyEvent)
@@ -467,33 +479,6 @@ class ScenarioDocument(DocumentHead):
         Field(default_factory=dict)
     opening: OpeningRow | None = None
     events: list[AnyEvent] = []
-
-
-class BomTableRow(Row):
-    parent: Code
-    version: Whole | None = None
-    effective: Day | None = None
-    component: Code
-    qty: Quantity
-    scrap: Factor = Field(default_factory=lambda: ZERO)
-
-
-class RoutingTableRow(Row):
-    item: Code
-    operation: Whole
-    work_center: Code
-    run_hours: Hours = Field(default_factory=lambda: ZERO)
-    setup_hours: Hours = Field(default_factory=lambda: ZERO)
-    lot_size: Quantity = Field(default_factory=lambda: Decimal(1))
-    description: Free = ""
-
-
-class CostRow(Row):
-    item: Code
-    standard_cost: Price | None = None
-    conversion_cost: Price | None = None
-    date: Day | None = None
-    id: Ident | None = None
 
 
 validate = validated  # data as a model (or EVENTS); Invalid with every issue pydantic found

@@ -282,6 +282,11 @@ class SqlMasterStore:
     def closed_periods(self) -> list[date]:
         return [row[0] for row in self._tx.rows(_CLOSES)]
 
+    def reopen(self, period: str) -> None:
+        self._tx.run(delete(t.closes).where(t.closes.c.period == period))
+        rest = self.closed_periods()
+        self._put("locked_through", max(rest).isoformat() if rest else "")
+
     def frozen(self) -> bool:
         return self._tx.scalar(_ANY_EVENT) is not None
 

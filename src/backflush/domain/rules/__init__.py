@@ -26,6 +26,7 @@ from backflush.domain.events import (
     Opening,
     Receipt,
     Release,
+    Reopen,
     Reversal,
     Sale,
     Scrap,
@@ -41,6 +42,7 @@ from backflush.domain.rules.count import count
 from backflush.domain.rules.flows import receipt, sale
 from backflush.domain.rules.movements import conversion_incurred, release, scrap, transfer
 from backflush.domain.rules.opening import opening
+from backflush.domain.rules.reopen import reopen
 from backflush.domain.rules.reversal import reversal
 from backflush.domain.rules.standards import cost_change
 from backflush.domain.valuation import Books
@@ -50,6 +52,7 @@ RULES: dict[type[Event], Callable[[RuleContext, Any], Draft]] = {
     Receipt: receipt, ConversionIncurred: conversion_incurred, Completion: completion,
     Sale: sale, Scrap: scrap, Transfer: transfer, Count: count, Release: release,
     CostChange: cost_change, Reversal: reversal, Close: close, Opening: opening,
+    Reopen: reopen,
 }
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from backflush.domain.costs import CostVersion
 from backflush.domain.errors import PeriodLockedError, PostingError
-from backflush.domain.events import Event, Opening
+from backflush.domain.events import Event, Opening, Reopen
 from backflush.domain.masterdata import MasterData
 from backflush.domain.policy import Policy, Role
 from backflush.domain.valuation import Books
@@ -44,9 +44,9 @@ class RuleContext:
 
 
 def check_open(ctx: RuleContext, event: Event) -> None:
-    """Dated in an open period of this ledger."""
+    """Dated in an open period of this ledger (a reopen checks its own date)."""
     locked = ctx.view.locked_through
-    if locked is not None and event.date <= locked:
+    if locked is not None and event.date <= locked and not isinstance(event, Reopen):
         raise PeriodLockedError(event.id, f"{event.date} is in a closed period (closed through "
                                 f"{locked}); post the correction in the open period", "date")
     if not isinstance(event, Opening) and event.date < ctx.view.opened_on:

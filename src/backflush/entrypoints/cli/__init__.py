@@ -164,8 +164,9 @@ def _root(
 for _name, _command in (
         ("run", scenarios.run), ("demo", scenarios.demo), ("compare", scenarios.compare),
         ("init", ledger.init), ("import", ledger.import_), ("post", ledger.post),
-        ("close", ledger.close), ("report", reading.report), ("explain", reading.explain),
-        ("verify", reading.verify), ("generate", generating.generate)):
+        ("close", ledger.close), ("reopen", ledger.reopen), ("report", reading.report),
+        ("explain", reading.explain), ("verify", reading.verify),
+        ("generate", generating.generate)):
     app.command(_name, epilog=common.EXIT_CODES)(_command)
 
 

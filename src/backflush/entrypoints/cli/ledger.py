@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from backflush.domain.events import CostChange
     from backflush.service_layer.batch import BatchResult, Flows, Item, Located
     from backflush.service_layer.imports import ImportResult
+    from backflush.service_layer.unit_of_work import UnitOfWork
 
 
 class ImportKind(StrEnum):
@@ -284,18 +285,71 @@ def close(
     Example:
       backflush close 2026-11 --db sqlite:///plant.db
     """
+    from backflush.domain.errors import PostingError
     from backflush.domain.events import Close, period_bounds
     from backflush.service_layer.posting import post_events
 
     _, end = period_bounds(period)  # NumberError (exit 2) before the ledger is opened
-    event = Close(id=f"close-{period}", date=end, period=period, force=force)
     with common.opened(db) as ledger:
-        result = common.write(lambda: post_events(ledger.unit_of_work(), [event]))
+        locked, ident = common.read(ledger, lambda uow: (uow.master.locked_through(),
+                                                         fresh_id(uow, f"close-{period}")))
+        if locked is not None and locked >= end:
+            raise PostingError(ident, f"{period} is already closed (the ledger is closed "
+                               f"through {locked}); reopen it first: backflush reopen "
+                               f"{period} --reason TEXT", "period")
+        event = Close(id=ident, date=end, period=period, force=force)
+        common.write(lambda: post_events(ledger.unit_of_work(), [event]))
         forced = [a.message for a in common.read(ledger, lambda uow: uow.events.alerts())
                   if a.event_id == event.id and a.code == "close_forced"]
-    if result.duplicates:
-        typer.echo(f"{period} was already closed.")
-        return
     typer.echo(f"Closed {period}; events dated on or before {end} can no longer post.")
     for message in forced:
         typer.echo(f"Forced: {shown(message, markup=False)}")
+
+
+def fresh_id(uow: UnitOfWork, base: str) -> str:
+    """``base``, or ``base-2``, ``base-3``... the first id no event has (a period closed,
+    reopened and closed again has a close event for each time)."""
+    ident, n = base, 1
+    while uow.events.get(ident) is not None:
+        n += 1
+        ident = f"{base}-{n}"
+    return ident
+
+
+def reopen(
+    period: Annotated[str, typer.Argument(metavar="PERIOD", help="The month to reopen, "
+                                          "YYYY-MM (the latest closed one).")],
+    reason: Annotated[str, typer.Option(
+        "--reason", metavar="TEXT", help="Why it is reopened (required; kept on the "
+        "record).")],
+    by: Annotated[str | None, typer.Option(
+        "--by", metavar="NAME", help="Who reopens it (default: the login name).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Reopen the latest closed period, on the record: who, when and why. Its close entries
+    stay; close it again once the corrections are posted.
+
+    \b
+    Example:
+      backflush reopen 2026-11 --reason "late supplier invoice" --db sqlite:///plant.db
+    """
+    import getpass
+    from datetime import timedelta
+
+    from backflush.domain.events import Reopen, period_bounds
+    from backflush.service_layer.posting import post_events
+
+    _, end = period_bounds(period)  # NumberError (exit 2) before the ledger is opened
+    try:
+        who = by if by is not None else getpass.getuser()
+    except (KeyError, OSError):  # no login name to be found (a bare container)
+        raise OptionError("--by", "no login name is known here: say who reopens it") from None
+    with common.opened(db) as ledger:
+        ident = common.read(ledger, lambda uow: fresh_id(uow, f"reopen-{period}"))
+        event = Reopen(id=ident, date=end + timedelta(days=1), period=period,
+                       reason=reason, by=who)
+        common.write(lambda: post_events(ledger.unit_of_work(), [event]))
+    typer.echo(f"Reopened {period} ({shown(ident, markup=False)}, by "
+               f"{shown(who, markup=False)}: {shown(reason, markup=False)}); events dated in "
+               "it can post again. Close it again with `backflush close "
+               f"{period}`.")

@@ -88,7 +88,9 @@ def print_explanation(console: Console, x: Explanation, minor: int, *, as_json: 
         console.print("  Its share, by the posting rules at the standards it was posted at "
                       "(stock value at standard; the summary's stock lines telescope):")
     if not doc["entries"]:
-        console.print("  No journal entry: under this policy the event moves stock only.")
+        console.print("  No journal entry: a reopen changes no balance; it stays on the record."
+                      if ev is not None and ev["type"] == "reopen" else
+                      "  No journal entry: under this policy the event moves stock only.")
     for e in doc["entries"]:
         title = f"Entry #{e['seq']}" if x.summary is None or ev is None else "Share"
         console.print(f"[bold]{title} {shown(e['type'])}:[/] {shown(e['description'])}")
