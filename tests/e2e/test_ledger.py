@@ -84,8 +84,8 @@ receipt,PO-9,2026-11-30,LEG,5,1.00
     out = bf("post", str(late), "--db", ledger)
     assert out.code == 1 and "closed" in out.stderr and "PO-9" in out.stderr, out.output
     assert "Closed 2026-12" in ok("close", "2026-12", "--db", ledger).stdout
-    assert ok("close", "2026-12", "--db", ledger).stdout.startswith("2026-12 was already "
-                                                                    "closed")
+    twice = bf("close", "2026-12", "--db", ledger)
+    assert twice.code == 1 and "2026-12 is already closed" in twice.stderr
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -23,7 +23,7 @@ from backflush.adapters.sql.codec import (
     policy_from_json,
     policy_to_json,
 )
-from backflush.domain.events import EVENT_TYPES
+from backflush.domain.events import EVENT_TYPES, Close, Reopen
 from backflush.domain.journal import JournalEntry, JournalLine, StockMove
 from backflush.domain.numbers import ZERO
 from backflush.domain.numbers import total as exact_total
@@ -104,9 +104,15 @@ def test_decimals_through_the_ports(sql_ledger: SqlLedger) -> None:
         uow.stock.apply(seq, DAY, [StockMove("SEAT", "stores", 1.5, "receipt")])  # type: ignore[arg-type]
 
 
+# Events the contract does not post, stored all the same.
+ALSO = (Reopen(id="reopen-2026-11", date=date(2026, 12, 1), period="2026-11",
+               reason="late invoice \\ re-costed", by="Ana"),
+        Close(id="close-2026-11-2", date=date(2026, 11, 30), period="2026-11", force=True))
+
+
 def test_every_event_type_round_trips() -> None:
     seen = set()
-    for event in (*EVENTS, *TEMPLATES):
+    for event in (*EVENTS, *TEMPLATES, *ALSO):
         kind, when, item, qty, payload = event_columns(event)
         back = event_from_columns(kind, event.id, when, item, qty, payload)
         assert back == event and repr(back) == repr(event)
