@@ -230,8 +230,8 @@ class MemoryEvents(_Part):
     def add_alerts(self, event_seq: int | None, alerts: Sequence[Alert]) -> None:
         self.s.alerts.extend(alerts)
 
-    def alerts(self) -> list[Alert]:
-        return list(self.s.alerts)
+    def alerts(self, event_id: str | None = None) -> list[Alert]:
+        return [a for a in self.s.alerts if event_id is None or a.event_id == event_id]
 
     def add_findings(self, event_seq: int, findings: Sequence[Finding]) -> None:
         self.s.findings.extend(findings)

@@ -3,6 +3,7 @@ the audit trail of an event, and backflush against sequential tracking."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -11,7 +12,7 @@ from backflush.domain.events import Event
 from backflush.domain.invariants import check_ledger
 from backflush.domain.journal import JournalEntry, PendingChange, StockMove
 from backflush.domain.numbers import ZERO
-from backflush.domain.policy import FAMILIES, FAMILY_ROLES, Role
+from backflush.domain.policy import FAMILIES, FAMILY_ROLES, Policy, Role
 from backflush.domain.valuation import Books
 from backflush.service_layer.unit_of_work import UnitOfWork
 from backflush.service_layer.view import StoreView
@@ -100,8 +101,11 @@ def variance_report(uow: UnitOfWork, window: Window = ALL) -> dict[str, Decimal]
 
     Conversion is Control − Applied plus the efficiency variance: positive is under-applied.
     """
-    policy = uow.master.policy()
-    net = _net(uow, window, with_close=False)
+    return family_totals(uow.master.policy(), _net(uow, window, with_close=False))
+
+
+def family_totals(policy: Policy, net: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """Net balances by account summed by variance family, non-zero only."""
     out: dict[str, Decimal] = {}
     for family in FAMILIES:
         names = {policy.name(r) for r in FAMILY_ROLES[family]}

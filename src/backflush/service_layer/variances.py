@@ -5,7 +5,8 @@ Every figure comes from the entries the posting rules made: an event posted on i
 read back from the journal; an event posted in a summary gets its share worked out again
 by the same rules (as ``explain`` shows it). A reversal counts against its original's item.
 What no event carries is shown as its own row, so the rows of a family always add up to
-:func:`~backflush.service_layer.reports.variance_report`'s figure:
+:func:`~backflush.service_layer.reports.variance_report`'s figure (both sum the journal's
+lines by :func:`~backflush.service_layer.reports.family_totals`):
 
 * conversion incurred against conversion applied (spending and volume together) belongs to
   the plant, not to an item: the row ``(conversion incurred - applied)``; only the
@@ -25,7 +26,7 @@ from backflush.domain.events import Completion, Event, Receipt, Reversal
 from backflush.domain.journal import JournalEntry
 from backflush.domain.numbers import ZERO
 from backflush.domain.policy import FAMILIES, FAMILY_ROLES, Role
-from backflush.service_layer.reports import ALL, Window, variance_report
+from backflush.service_layer.reports import ALL, Window, family_totals
 from backflush.service_layer.unit_of_work import UnitOfWork
 from backflush.service_layer.view import StoreView
 
@@ -61,9 +62,14 @@ def variances_by(uow: UnitOfWork, dimension: str, window: Window = ALL) -> list[
                  for role in FAMILY_ROLES[family]}
     efficiency = policy.name(Role.CONVERSION_EFFICIENCY_VARIANCE)
     per_event: dict[str, list[JournalEntry]] = {}
+    net: dict[str, Decimal] = {}  # every entry's lines but the closes': the families' totals
     for stored_entry in uow.journal.entries():
         entry = stored_entry.entry
-        if entry.date in window and entry.type not in ("summary", "close"):
+        if entry.date not in window or entry.type == "close":
+            continue
+        for line in entry.lines:
+            net[line.account] = net.get(line.account, ZERO) + line.net
+        if entry.type != "summary":
             per_event.setdefault(entry.event_id, []).append(entry)
     view = StoreView(uow)
     sums: dict[tuple[str, str], list[Decimal | int]] = {}
@@ -95,7 +101,7 @@ def variances_by(uow: UnitOfWork, dimension: str, window: Window = ALL) -> list[
                 touched[family, key] = touched.get((family, key), ZERO) + line.net
         for (family, key), amount in touched.items():
             add(family, key, amount)
-    totals = variance_report(uow, window)
+    totals = family_totals(policy, net)
     rows: list[VarianceRow] = []
     for family in FAMILIES:
         mine = [VarianceRow(f, k, Decimal(a), int(n)) for (f, k), (a, n) in sums.items()

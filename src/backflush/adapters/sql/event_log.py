@@ -76,6 +76,7 @@ _DROP_BODY = delete(t.event_bodies).where(b.n == bindparam("n"))
 _MARK = update(t.events).where(e.id == bindparam("of")).values(reversed_by=bindparam("by"))
 _ALERTS = select(t.alerts.c.event_id, t.alerts.c.code, t.alerts.c.message).order_by(
     t.alerts.c.id)
+_ALERTS_OF = _ALERTS.where(t.alerts.c.event_id == bindparam("id"))
 f = t.findings.c
 _FINDING_COLUMNS = ("event_seq", "event_id", "parent", "component", "bom", "bom_qty",
                     "suggested_qty", "backflushed", "difference")
@@ -165,8 +166,10 @@ class SqlEventLog:
         return [_stored(row) for row in self._tx.rows(
             _SUMMARISED_REVERSED, {"kind": kind, "start": start, "end": end})]
 
-    def alerts(self) -> list[Alert]:
-        return [Alert(*row) for row in self._tx.rows(_ALERTS)]
+    def alerts(self, event_id: str | None = None) -> list[Alert]:
+        if event_id is None:
+            return [Alert(*row) for row in self._tx.rows(_ALERTS)]
+        return [Alert(*row) for row in self._tx.rows(_ALERTS_OF, {"id": event_id})]
 
     def findings(self) -> list[Finding]:
         return [Finding(*row) for row in self._tx.rows(_FINDINGS)]

@@ -299,8 +299,8 @@ def close(
                                f"{period} --reason TEXT", "period")
         event = Close(id=ident, date=end, period=period, force=force)
         common.write(lambda: post_events(ledger.unit_of_work(), [event]))
-        forced = [a.message for a in common.read(ledger, lambda uow: uow.events.alerts())
-                  if a.event_id == event.id and a.code == "close_forced"]
+        forced = [a.message for a in common.read(ledger, lambda uow: uow.events.alerts(
+            event.id)) if a.code == "close_forced"]
     typer.echo(f"Closed {period}; events dated on or before {end} can no longer post.")
     for message in forced:
         typer.echo(f"Forced: {shown(message, markup=False)}")

@@ -22,7 +22,7 @@ from backflush.domain.errors import Problem
 from backflush.domain.numbers import fmt, fmt_qty
 from backflush.entrypoints.output import reports as built
 from backflush.entrypoints.output.safety import Number, shown
-from backflush.entrypoints.output.tables import Column, Report, print_report
+from backflush.entrypoints.output.tables import Column, Report, grouped, print_report
 from backflush.service_layer import reports
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -69,7 +69,7 @@ def run_json(uow: UnitOfWork | None, errors: Sequence[Problem],
 
 def money(value: Decimal, minor: int) -> str:
     """An amount for a human: thousands separated, the currency's minor unit."""
-    return f"{Decimal(fmt(value, minor)):,.{minor}f}"
+    return grouped(fmt(value, minor), minor)
 
 
 def print_reports(console: Console, uow: UnitOfWork, *, journal: bool = True,

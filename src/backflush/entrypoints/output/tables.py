@@ -20,13 +20,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from backflush.entrypoints.output.safety import Cell, Number, csv_cell, json_cell, shown
+
+if TYPE_CHECKING:  # (Rich is imported by the functions that draw)
+    from rich.console import Console
+    from rich.table import Table
 
 Kind = Literal["text", "money", "qty", "int", "date"]
 NUMERIC: frozenset[str] = frozenset({"money", "qty", "int"})
@@ -52,16 +55,15 @@ class Report:
     rows: list[list[Cell]]
     total: list[Cell] | None = None
     minor: int = 2  # decimals of the currency: how money is shown
-    notes: list[str] = field(default_factory=list)  # printed under the table
 
     @property
     def header(self) -> list[str]:
         return [c.name for c in self.columns]
 
 
-def money(value: Decimal | None) -> Number | None:
-    """A money cell (None for an empty one); ``value`` is already rounded to the minor unit."""
-    return None if value is None else Number(f"{value:f}")
+def grouped(text: str, minor: int) -> str:
+    """An amount's canonical text as a person reads it: thousands separated (``1,600.00``)."""
+    return f"{Decimal(text):,.{minor}f}"
 
 
 def display(cell: Cell, column: Column, minor: int) -> str:
@@ -72,7 +74,7 @@ def display(cell: Cell, column: Column, minor: int) -> str:
         return cell.isoformat()
     if isinstance(cell, Number):
         if column.kind == "money":
-            return f"{Decimal(cell.text):,.{minor}f}"
+            return grouped(cell.text, minor)
         if column.kind == "qty":
             whole, dot, frac = cell.text.partition(".")
             return f"{int(whole):,}{dot}{frac}" if whole.lstrip("-").isdigit() else cell.text
@@ -80,7 +82,7 @@ def display(cell: Cell, column: Column, minor: int) -> str:
     return shown(cell)
 
 
-def rich_table(report: Report) -> object:
+def rich_table(report: Report) -> Table:
     """The report as a Rich table: number columns never narrower than their widest cell;
     text columns wrap between words, and split a word only when the table would not fit
     otherwise."""
@@ -107,13 +109,8 @@ def rich_table(report: Report) -> object:
     return table
 
 
-def print_report(console: object, report: Report) -> None:
-    from rich.console import Console
-
-    assert isinstance(console, Console)
+def print_report(console: Console, report: Report) -> None:
     console.print(rich_table(report))
-    for note in report.notes:
-        console.print(note)
 
 
 def csv_text(report: Report) -> str:
@@ -140,6 +137,3 @@ def widths(report: Report, cap: int = 60) -> list[int]:
                                             for r in lines)]))
             for i, col in enumerate(report.columns)]
 
-
-def reports_json(reports: Sequence[Report]) -> dict[str, list[dict[str, str | None]]]:
-    return {r.name: json_rows(r) for r in reports}
