@@ -26,11 +26,12 @@ install: $(DEV)
 
 ## Set everything up (runtime dependencies only) and run the demo plant's month.
 demo: $(RUNTIME)
-	$(BIN)/backflush demo
+	$(BIN)/backflush demo --close-pack demo-close-pack.html
 
 ## Run the whole test suite (memory, SQLite and a local PostgreSQL it installs and starts).
 test: $(DEV)
 	bash scripts/start-postgres.sh
+	bash scripts/install-chromium.sh
 	$(BIN)/python -m pytest
 
 ## Lint, types, the import contracts, no import cycle and no module over 500 lines.

@@ -59,11 +59,14 @@ from tests.model import (
     EFFICIENCY,
     EXPENSED,
     FG,
+    GAAP_ADJUSTMENTS,
     LOCATIONS,
     MATERIALS,
+    NRV_ALLOWANCE,
     PENDING,
     PPV,
     REVALUATION,
+    RIP,
     ROUNDING,
     SALES,
     SCRAP,
@@ -482,7 +485,8 @@ class Run:
         material content for the others), to the cent."""
         p, ref, ledger = self.policy, self.ref, self.ledger
         start, end = period_bounds(close.period)
-        entries = [s.entry for s in ledger.entries() if s.entry.event_id == close.id]
+        entries = [s.entry for s in ledger.entries()
+                   if s.entry.event_id == close.id and s.entry.type == "close"]
         assert len(entries) <= 1  # none when there was nothing to dispose of
         lines = entries[0].lines if entries else ()
         rip_cap, fg_cap = CAPITALIZED
@@ -544,6 +548,7 @@ class Run:
             for name in CAPITALIZED:
                 assert self.balance(name) == before_close.get(name, ZERO)
         self.check_disposal(close, before_close)
+        self.check_bridge(close)
         # The month is locked: nothing dated in it posts any more, and nothing changes.
         start, end = period_bounds(close.period)
         for n, day in enumerate((start, start + timedelta(days=14), end)):
@@ -555,6 +560,57 @@ class Run:
         # The next month is open.
         assert self.post(ConversionIncurred(id=f"NEXT-{close.period}",
                                             date=end + timedelta(days=1), amount=D(5)))
+
+
+    def check_bridge(self, close: Close) -> None:
+        """The GAAP bridge, when asked: dated the period's end and reversed line for line the
+        next day; with it, every item in stock is carried at its full standard (the model's
+        roll-up, conversion included whatever the policy), the books' inventory accounts
+        unchanged; its other lines are only where the policy put (or left) what it moves."""
+        end = period_bounds(close.period)[1]
+        entries = [s.entry for s in self.ledger.entries() if s.entry.event_id == close.id]
+        bridges = [e for e in entries if e.type == "gaap_bridge"]
+        reversals = [e for e in entries if e.type == "gaap_bridge_reversal"]
+        if not close.gaap_bridge:
+            assert not bridges and not reversals
+            return
+        assert len(bridges) == len(reversals) <= 1
+        if not bridges:  # nothing to bridge: stock at full standard already, no variances
+            assert self.gaap_inventory({}) == self.full_standard_stock()
+            return
+        bridge, reversal = bridges[0], reversals[0]
+        assert bridge.date == end and reversal.date == end + timedelta(days=1)
+        net: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for ln in bridge.lines:
+            net[ln.account] += ln.net
+        undone: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for ln in reversal.lines:
+            undone[ln.account] -= ln.net
+        assert undone == net  # the reversal is the exact negation
+        p = self.policy
+        allowed = {*GAAP_ADJUSTMENTS, *CAPITALIZED, COGS, EXPENSED, AP, NRV_ALLOWANCE,
+                   *(p.name(r) for f in FAMILIES for r in FAMILY_ROLES[f]
+                     if p.disposition[f] is Disposition.KEEP)}
+        assert set(net) <= allowed, net
+        assert self.gaap_inventory(net) == self.full_standard_stock()
+
+    def gaap_inventory(self, bridge: dict[str, Decimal]) -> Decimal:
+        """Every inventory account at standard after the bridge (capitalized variances and
+        pending issues left out)."""
+        books = sum((self.balance(a) for a in (RIP, MATERIALS, WIP, FG)), ZERO)
+        return books + sum((bridge.get(a, ZERO) for a in GAAP_ADJUSTMENTS), ZERO)
+
+    def full_standard_stock(self) -> Decimal:
+        totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for (item, _), qty in self.ledger.stock().items():
+            totals[item] += qty
+        value = ZERO
+        for item, qty in totals.items():
+            if qty and not self.plant.master.items[item].phantom:
+                material, conversion = self.ref.costs[item]
+                with exact():
+                    value += round_money(qty * (material + conversion))
+        return value
 
 
 def run_stream(plant: Plant, policy: Policy, events: list[Event]) -> Run:

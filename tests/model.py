@@ -71,6 +71,9 @@ REVALUATION, EXPENSED = NAME[Role.REVALUATION_VARIANCE], NAME[Role.CONVERSION_EX
 AR, SALES, ROUNDING = (NAME[Role.ACCOUNTS_RECEIVABLE], NAME[Role.SALES], NAME[Role.ROUNDING])
 CAPITALIZED = (NAME[Role.MATERIALS_CAPITALIZED_VARIANCES],
                NAME[Role.FINISHED_GOODS_CAPITALIZED_VARIANCES])
+GAAP_ADJUSTMENTS = (NAME[Role.MATERIALS_GAAP_ADJUSTMENT],
+                    NAME[Role.FINISHED_GOODS_GAAP_ADJUSTMENT])
+NRV_ALLOWANCE = NAME[Role.NRV_ALLOWANCE]
 
 
 def exact() -> Any:
@@ -592,5 +595,6 @@ def streams(draw: st.DrawFn, plant: Plant, close: bool | None = None,
                 builder.emit(Reversal, of=of)
         if close:
             builder.day = last
-            builder.emit(Close, period=period_of(builder.when), force=draw(st.booleans()))
+            builder.emit(Close, period=period_of(builder.when), force=draw(st.booleans()),
+                         gaap_bridge=draw(st.booleans()))
     return builder.events

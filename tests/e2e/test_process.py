@@ -58,7 +58,7 @@ def test_shell_completion_completes_commands_and_choices() -> None:
 
     assert complete("backflush rep", 1) == ["report"]
     assert complete("backflush report ", 2) == ["trial-balance", "stock", "variances",
-                                                "journal"]
+                                                "journal", "income", "gaap"]
     assert "--install-completion" in process("--help").stdout
 
 

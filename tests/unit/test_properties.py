@@ -39,6 +39,7 @@ from hypothesis import strategies as st
 from backflush.bootstrap import memory_ledger
 from backflush.domain.bom import BomLine, Boms, BomVersion
 from backflush.domain.events import (
+    Close,
     Completion,
     CostChange,
     Event,
@@ -53,6 +54,7 @@ from backflush.domain.policy import (
     NegativeStock,
     Policy,
 )
+from backflush.service_layer.periods import period_figures
 from backflush.service_layer.posting import post_events
 from backflush.service_layer.setup import set_up_ledger
 from tests.harness import SETTINGS, Run, run_stream
@@ -61,6 +63,7 @@ from tests.model import (
     CAPITALIZED,
     COGS,
     FG,
+    GAAP_ADJUSTMENTS,
     MATERIALS,
     PENDING,
     REVALUATION,
@@ -108,6 +111,31 @@ def test_sequential_and_backflush_end_the_period_at_the_same_inventory_plus_cogs
 
     assert total(backflush, [RIP, FG, COGS]) == total(sequential, [MATERIALS, WIP, FG, COGS])
     assert len(list(sequential.ledger.entries())) >= len(list(backflush.ledger.entries()))
+
+
+@settings(SETTINGS, max_examples=200)
+@given(data=st.data(), plant=plants(), policy=policies())
+def test_after_the_gaap_bridge_stock_is_what_sequential_tracking_values_it_at(
+        data: st.DataObject, plant: Plant, policy: Policy) -> None:
+    """Issue 15: whatever the trigger points and conversion treatment, the GAAP balances at
+    the period's end carry the stock at what sequential tracking (conversion inventoried)
+    values it at; the variances the bridge prorates sit apart, in the capitalized accounts."""
+    events = [dataclasses.replace(e, gaap_bridge=True) if isinstance(e, Close) else e
+              for e in data.draw(streams(plant, close=True, december=False))]
+    backflush = run_stream(plant, policy, events)
+    sequential = run_stream(plant, dataclasses.replace(
+        policy, method=Method.SEQUENTIAL, conversion=ConversionMode.INVENTORIED), events)
+    assert sequential.refused == backflush.refused
+    close = events[-1]
+    assert isinstance(close, Close)
+    if close.id in backflush.refused:
+        return
+    with backflush.uow as uow:
+        figures = period_figures(uow, close.period)
+    gaap = dict(figures.gaap_balances if figures.gaap_balances is not None
+                else figures.balances)
+    at_gaap = sum((gaap.get(a, ZERO) for a in (RIP, FG, *GAAP_ADJUSTMENTS)), ZERO)
+    assert at_gaap == sum((sequential.balance(a) for a in (MATERIALS, WIP, FG)), ZERO)
 
 
 # =========================================================================== minimal repros

@@ -285,13 +285,41 @@ class CostChange(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Close(Event):
+    """A period's close. ``gaap_bridge``: also post the GAAP bridge at the period's end and
+    its reversal on the next day (posting-rules §4.3); ``nrv``: net realisable value per unit
+    by item, for the lower of cost and NRV in that bridge."""
+
     period: str
     force: bool = False  # close even with issues pending or stock below zero (an alert says)
+    gaap_bridge: bool = False
+    nrv: tuple[tuple[str, Decimal], ...] = ()
     type = "close"
 
     def __post_init__(self) -> None:
         Event.__post_init__(self)
         period_bounds(self.period)  # a malformed period is refused
+        values = []
+        for item, value in self.nrv:
+            text.code(item, "nrv")
+            number = to_decimal(value, f"nrv.{item}", PRICE)
+            if number < 0:
+                raise NumberError(f"nrv.{item}: must not be negative, got {fmt_qty(number)}",
+                                  "nrv")
+            values.append((item, number))
+        if len({item for item, _ in values}) != len(values):
+            raise NumberError("nrv: an item appears twice", "nrv")
+        object.__setattr__(self, "nrv", tuple(sorted(values)))
+        if self.nrv and not self.gaap_bridge:
+            raise NumberError("nrv: net realisable values are used by the GAAP bridge; "
+                              "give gaap_bridge: true with them", "nrv")
+
+    def content(self) -> dict[str, object]:
+        """As before the bridge existed when it is not asked for (stored closes keep their
+        idempotency hash)."""
+        out = Event.content(self)
+        if not self.gaap_bridge:
+            del out["gaap_bridge"], out["nrv"]
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

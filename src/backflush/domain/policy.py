@@ -69,6 +69,9 @@ class Role(StrEnum):
     PENDING_BACKFLUSH = "pending_backflush"
     MATERIALS_CAPITALIZED_VARIANCES = "materials_capitalized_variances"
     FINISHED_GOODS_CAPITALIZED_VARIANCES = "finished_goods_capitalized_variances"
+    MATERIALS_GAAP_ADJUSTMENT = "materials_gaap_adjustment"
+    FINISHED_GOODS_GAAP_ADJUSTMENT = "finished_goods_gaap_adjustment"
+    NRV_ALLOWANCE = "nrv_allowance"
     ROUNDING = "rounding"
     OPENING_EQUITY = "opening_equity"
 
@@ -94,6 +97,9 @@ DEFAULT_ACCOUNTS: Mapping[Role, str] = {
     Role.PENDING_BACKFLUSH: "Pending Backflush Clearing",
     Role.MATERIALS_CAPITALIZED_VARIANCES: "Capitalized Variances - Raw and In-Process",
     Role.FINISHED_GOODS_CAPITALIZED_VARIANCES: "Capitalized Variances - Finished Goods",
+    Role.MATERIALS_GAAP_ADJUSTMENT: "GAAP Adjustment - Raw and In-Process",
+    Role.FINISHED_GOODS_GAAP_ADJUSTMENT: "GAAP Adjustment - Finished Goods",
+    Role.NRV_ALLOWANCE: "Inventory Allowance to Net Realisable Value",
     Role.ROUNDING: "Rounding Differences",
     Role.OPENING_EQUITY: "Opening Balance Equity",
 }

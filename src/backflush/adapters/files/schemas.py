@@ -420,12 +420,15 @@ class CloseRow(EventRow):
     period: Code
     date: Day | None = None  # type: ignore[assignment]
     force: Flag = False
+    gaap_bridge: Flag = False
+    nrv: Annotated[dict[Code, Price], BeforeValidator(_mapping)] = Field(default_factory=dict)
 
     def to_domain(self, default_id: str) -> ev.Event:
         def build() -> ev.Event:
             _, end = ev.period_bounds(self.period)
             return ev.Close(id=self.id if self.id is not None else f"close-{self.period}",
-                            date=self.date or end, period=self.period, force=self.force)
+                            date=self.date or end, period=self.period, force=self.force,
+                            gaap_bridge=self.gaap_bridge, nrv=tuple(self.nrv.items()))
         return self._domain(build)
 
 

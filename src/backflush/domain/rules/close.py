@@ -6,7 +6,8 @@
    proportion to the standard conversion in each. Control and Applied end at zero.
 2. Material families (purchase price, usage, scrap, revaluation): write-off, proration in
    proportion to standard material content, or keep (left open, carried forward).
-3. Lock: no event dated on or before the period's last day can post afterwards.
+3. The GAAP bridge, when the close asks for it (:mod:`.gaap`).
+4. Lock: no event dated on or before the period's last day can post afterwards.
 
 Prorated amounts that belong to inventory go to the *capitalized variances* accounts beside
 RIP and FG, never into RIP or FG themselves, so the inventory accounts keep equalling the
@@ -25,6 +26,7 @@ from backflush.domain.events import Close, period_bounds
 from backflush.domain.numbers import ZERO, fmt_qty, largest_remainder, mul
 from backflush.domain.policy import FAMILIES, FAMILY_ROLES, Disposition, Role
 from backflush.domain.rules.context import RuleContext
+from backflush.domain.rules.gaap import post_bridge
 
 CAPITALIZED = {Role.MATERIALS: Role.MATERIALS_CAPITALIZED_VARIANCES,
                Role.RAW_MATERIALS: Role.MATERIALS_CAPITALIZED_VARIANCES,
@@ -83,6 +85,7 @@ def close(ctx: RuleContext, ev: Close) -> Draft:
     if left:
         d.alert("close_forced", f"{ev.period} closed by force with {left}")
     e = d.entry("close", f"Close of period {ev.period}", when=end)
+    written_off: dict[str, Decimal] = {}
     for family in FAMILIES:
         disposition = policy.disposition[family]
         if disposition is Disposition.KEEP:
@@ -106,6 +109,7 @@ def close(ctx: RuleContext, ev: Close) -> Draft:
             continue
         if disposition is Disposition.WRITE_OFF:
             e.add_money(Role.COST_OF_GOODS_SOLD, pool, f"{family} variance written off")
+            written_off[family] = pool
             continue
         basis = proration_basis(ctx, start, end, family)
         weights = [w for _, w in basis]
@@ -119,4 +123,6 @@ def close(ctx: RuleContext, ev: Close) -> Draft:
         for (role, weight), part in zip(basis, parts, strict=True):
             e.add_money(role, part, f"{family} variance prorated ({weight:f} standard content)",
                         family=None if role is Role.COST_OF_GOODS_SOLD else family)
+    if ev.gaap_bridge:
+        post_bridge(ctx, d, ev, start, end, written_off)
     return d.draft(locks_through=end)

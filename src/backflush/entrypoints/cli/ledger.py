@@ -10,6 +10,7 @@ committed, says exactly which were (:class:`~.common.PartlyPosted`, exit 3).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -22,6 +23,8 @@ from backflush.entrypoints.cli.common import Committed, DbOption, OptionError, P
 from backflush.entrypoints.output.safety import shown
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from backflush.domain.events import CostChange
     from backflush.service_layer.batch import BatchResult, Flows, Item, Located
     from backflush.service_layer.imports import ImportResult
@@ -275,6 +278,13 @@ def close(
     force: Annotated[bool, typer.Option(
         "--force", help="Close even with issues pending or stock below zero at the period's "
         "end (refused otherwise); the close's alert records what was forced.")] = False,
+    gaap_bridge: Annotated[bool, typer.Option(
+        "--gaap-bridge", help="Also post the GAAP bridge at the period's end (stock at full "
+        "standard, material variances prorated, lower of cost and NRV), reversed on the "
+        "next day.")] = False,
+    nrv: Annotated[list[str] | None, typer.Option(
+        "--nrv", metavar="ITEM=VALUE", help="Net realisable value per unit of an item, for "
+        "the GAAP bridge's lower of cost and NRV; repeat for more items.")] = None,
 ) -> None:
     """Close a period: dispose of the variances and lock it.
 
@@ -282,14 +292,20 @@ def close(
     below zero at the period's end, unless --force.
 
     \b
-    Example:
+    Examples:
       backflush close 2026-11 --db sqlite:///plant.db
+      backflush close 2026-11 --gaap-bridge --nrv STOOL=12.00
     """
     from backflush.domain.errors import PostingError
     from backflush.domain.events import Close, period_bounds
     from backflush.service_layer.posting import post_events
 
     _, end = period_bounds(period)  # NumberError (exit 2) before the ledger is opened
+    values = nrv_option(nrv or [])
+    if values and not gaap_bridge:
+        raise OptionError("--nrv", "net realisable values are used by the GAAP bridge: add "
+                          "--gaap-bridge")
+    Close(id="close", date=end, period=period, gaap_bridge=gaap_bridge, nrv=values)
     with common.opened(db) as ledger:
         locked, ident = common.read(ledger, lambda uow: (uow.master.locked_through(),
                                                          fresh_id(uow, f"close-{period}")))
@@ -297,13 +313,34 @@ def close(
             raise PostingError(ident, f"{period} is already closed (the ledger is closed "
                                f"through {locked}); reopen it first: backflush reopen "
                                f"{period} --reason TEXT", "period")
-        event = Close(id=ident, date=end, period=period, force=force)
+        event = Close(id=ident, date=end, period=period, force=force,
+                      gaap_bridge=gaap_bridge, nrv=values)
         common.write(lambda: post_events(ledger.unit_of_work(), [event]))
         forced = [a.message for a in common.read(ledger, lambda uow: uow.events.alerts(
             event.id)) if a.code == "close_forced"]
     typer.echo(f"Closed {period}; events dated on or before {end} can no longer post.")
+    if gaap_bridge:
+        typer.echo(f"GAAP bridge posted at {end}, reversed on {end + timedelta(days=1)}: "
+                   f"backflush report gaap --period {period}")
     for message in forced:
         typer.echo(f"Forced: {shown(message, markup=False)}")
+
+
+def nrv_option(given: list[str]) -> tuple[tuple[str, Decimal], ...]:
+    """``ITEM=VALUE`` pairs (exit 2 naming --nrv when one is malformed)."""
+    from backflush.domain.errors import NumberError
+    from backflush.domain.numbers import PRICE, to_decimal
+
+    out = []
+    for pair in given:
+        item, sep, value = pair.partition("=")
+        try:
+            if not sep or not item.strip():
+                raise NumberError("expected ITEM=VALUE")
+            out.append((item.strip(), to_decimal(value.strip(), "nrv", PRICE)))
+        except NumberError as exc:
+            raise OptionError("--nrv", f"{shown(repr(pair), markup=False)}: {exc}") from None
+    return tuple(out)
 
 
 def fresh_id(uow: UnitOfWork, base: str) -> str:
@@ -334,7 +371,6 @@ def reopen(
       backflush reopen 2026-11 --reason "late supplier invoice" --db sqlite:///plant.db
     """
     import getpass
-    from datetime import timedelta
 
     from backflush.domain.events import Reopen, period_bounds
     from backflush.service_layer.posting import post_events

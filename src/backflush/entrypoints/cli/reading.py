@@ -19,6 +19,7 @@ from backflush.entrypoints.output.safety import shown
 
 if TYPE_CHECKING:
     from backflush.service_layer.reports import Window
+    from backflush.service_layer.unit_of_work import UnitOfWork
 
 
 class ReportName(StrEnum):
@@ -26,6 +27,8 @@ class ReportName(StrEnum):
     STOCK = "stock"
     VARIANCES = "variances"
     JOURNAL = "journal"
+    INCOME = "income"
+    GAAP = "gaap"
 
 
 class By(StrEnum):
@@ -85,7 +88,8 @@ def window_of(period: str | None, start: str | None, end: str | None,
 
 def report(
     name: Annotated[ReportName, typer.Argument(
-        metavar="NAME", help="Which report: trial-balance|stock|variances|journal.")],
+        metavar="NAME", help="Which report: trial-balance|stock|variances|journal|income|"
+        "gaap (income and gaap are of a month: --period, else the latest closed).")],
     db: DbOption = None,
     fmt: Annotated[Format, typer.Option("--format", help="How to print or write it.")]
         = Format.TABLE,
@@ -106,6 +110,7 @@ def report(
       backflush report trial-balance --period 2026-11
       backflush report journal --from 2026-11-01 --to 2026-11-15 --format csv
       backflush report variances --by supplier --format xlsx --output ppv.xlsx
+      backflush report income --period 2026-11
     """
     from backflush.entrypoints.output import console as console_
     from backflush.entrypoints.output import reports as built
@@ -122,9 +127,19 @@ def report(
                           "json or xlsx")
     if out is not None:
         common.output_option(out)
+    monthly = name in (ReportName.INCOME, ReportName.GAAP)
+    if monthly and (start is not None or end is not None):
+        raise OptionError("--from" if start else "--to", f"the {name.value} report is of a "
+                          "month: give --period YYYY-MM")
     with common.opened(db) as ledger:
+        month = period.strip() if period else None
+        if monthly and month is None:
+            month = common.read(ledger, latest_closed)
+            if month is None:
+                raise OptionError("--period", f"no period is closed yet: give the month of "
+                                  f"the {name.value} report with --period YYYY-MM")
         made = common.read(ledger, lambda uow: built.report(
-            uow, name.value, window, by.value if by else None))
+            uow, name.value, window, by.value if by else None, month))
     if fmt is Format.TABLE:
         tables.print_report(console_.stdout(), made)
         return
@@ -142,6 +157,54 @@ def report(
 
         write_text(out, text)
     console_.stdout().print(f"Wrote {len(made.rows)} rows to {shown(out)}")
+
+
+def pack_option(out: Path, option: str = "--output") -> Path:
+    """A close pack's file: .xlsx or .html, in a folder that can be written."""
+    if out.suffix.lower() not in (".xlsx", ".html"):
+        raise OptionError(option, f"{shown(str(out), markup=False)}: a close pack is an "
+                          ".xlsx workbook or an .html page")
+    return common.output_option(out, option)
+
+
+def close_pack(
+    out: Annotated[Path, typer.Option(
+        "--output", metavar="FILE", help="The workbook (.xlsx) or printable page (.html) "
+        "to write.")],
+    db: DbOption = None,
+    period: Annotated[str | None, typer.Option(
+        "--period", metavar="YYYY-MM", help="The month (default: the latest closed).")]
+        = None,
+) -> None:
+    """Write a period's close pack: trial balance, income statements, books to GAAP,
+    variances (charted) and stock, as one XLSX workbook or a printable HTML page.
+
+    \b
+    Examples:
+      backflush close-pack --output close-2026-11.xlsx
+      backflush close-pack --period 2026-11 --output close-2026-11.html
+    """
+    from backflush.entrypoints.output import console as console_
+    from backflush.entrypoints.output.closepack import write_pack
+
+    pack_option(out)
+    if period is not None:
+        window_of(period, None, None, ReportName.INCOME)  # a malformed month: exit 2
+    with common.opened(db) as ledger:
+        month = period.strip() if period else common.read(ledger, latest_closed)
+        if month is None:
+            raise OptionError("--period", "no period is closed yet: give the month with "
+                              "--period YYYY-MM")
+        count = common.read(ledger, lambda uow: write_pack(out, uow, month))
+    console_.stdout().print(f"Wrote the close pack of {month} ({count} reports) to "
+                            f"{shown(out)}")
+
+
+def latest_closed(uow: UnitOfWork) -> str | None:
+    from backflush.service_layer.periods import closed_periods
+
+    closed = closed_periods(uow)
+    return closed[-1] if closed else None
 
 
 def explain(

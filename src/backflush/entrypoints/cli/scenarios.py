@@ -22,6 +22,7 @@ from backflush.entrypoints.output.safety import shown
 if TYPE_CHECKING:
     from backflush.bootstrap import Ledger
     from backflush.service_layer.scenario import Scenario
+    from backflush.service_layer.unit_of_work import UnitOfWork
 
 ScenarioFile = Annotated[Path, typer.Argument(
     metavar="FILE", help="Scenario file: YAML or JSON, format 1 (docs/scenario-format.md).")]
@@ -40,6 +41,9 @@ FormatOption = Annotated[RunFormat | None, typer.Option(
     "sheet per report (needs --output).  [default: table]")]
 OutputOption = Annotated[Path | None, typer.Option(
     "--output", metavar="FILE", help="Write the JSON document or the workbook to this file.")]
+PackOption = Annotated[Path | None, typer.Option(
+    "--close-pack", metavar="FILE", help="Also write the close pack of the last period the "
+    "run closes (.xlsx workbook or .html page).")]
 MethodOption = Annotated[Method, typer.Option(
     "--method", help="Cost by backflushing, or by sequential tracking (Materials, WIP, FG).")]
 
@@ -56,6 +60,7 @@ def run(
         "that already holds a ledger is refused) instead of memory.")] = None,
     fmt: FormatOption = None,
     out: OutputOption = None,
+    pack: PackOption = None,
 ) -> None:
     """Run a scenario into a fresh ledger (in memory unless --db) and print its reports.
 
@@ -66,7 +71,8 @@ def run(
     from backflush.adapters.files import load_scenario
 
     execute(lambda: load_scenario(file, method=method), fmt=output_format(as_json, fmt, out),
-            out=out, journal=journal, title=f"{shown(file.name)} ({method.value})", db=db)
+            out=out, journal=journal, title=f"{shown(file.name)} ({method.value})", db=db,
+            pack=pack)
 
 
 def demo(
@@ -80,6 +86,7 @@ def demo(
         "to go on with `backflush report`, `explain`, `post`.")] = None,
     fmt: FormatOption = None,
     out: OutputOption = None,
+    pack: PackOption = None,
 ) -> None:
     """Run the shipped demo, an office-chair plant's month, and print its reports.
 
@@ -96,7 +103,7 @@ def demo(
         return scenario_from_text(text, "demo.yaml", method=method)
 
     execute(load, fmt=output_format(as_json, fmt, out), out=out, journal=journal,
-            title="Demo: office-chair plant, November 2026", db=db)
+            title="Demo: office-chair plant, November 2026", db=db, pack=pack)
 
 
 def output_format(as_json: bool, fmt: RunFormat | None, out: Path | None) -> RunFormat:
@@ -142,7 +149,7 @@ def new_ledger(db: str | None) -> tuple[Ledger, Path | None]:
 
 
 def execute(load: Callable[[], Scenario], *, fmt: RunFormat, out: Path | None,
-            journal: bool, title: str, db: str | None) -> None:
+            journal: bool, title: str, db: str | None, pack: Path | None = None) -> None:
     """Load (exit 2 when invalid), run all or nothing (exit 1 when an event is refused),
     print the reports and check every invariant (exit 1 when one is broken)."""
     from backflush.domain.errors import ValidationError
@@ -152,6 +159,10 @@ def execute(load: Callable[[], Scenario], *, fmt: RunFormat, out: Path | None,
     from backflush.service_layer.scenario import run_scenario
 
     as_json = fmt is RunFormat.JSON
+    if pack is not None:
+        from backflush.entrypoints.cli.reading import pack_option
+
+        pack_option(pack, "--close-pack")
     if db is not None:
         common.database(db)  # a malformed URL is refused before the file is even read
     try:
@@ -163,6 +174,10 @@ def execute(load: Callable[[], Scenario], *, fmt: RunFormat, out: Path | None,
             out_.print_problems(out_.stderr(), "The scenario is invalid; nothing was posted:",
                                 exc.problems, exc.more)
         raise typer.Exit(common.INVALID) from None
+    if pack is not None and not any(located.event.type == "close"
+                                    for located in scenario.events):
+        raise common.OptionError("--close-pack", "the scenario closes no period: a close "
+                                 "pack is of a closed month")
     ledger, created = new_ledger(db)
     failed = True
     try:
@@ -193,6 +208,8 @@ def execute(load: Callable[[], Scenario], *, fmt: RunFormat, out: Path | None,
                     console.print(f"The ledger is kept in {shown(ledger.url)}.")
                 if broken:
                     out_.print_problems(out_.stderr(), "Invariants broken:", broken)
+            if pack is not None and outcome.ok:
+                write_pack(uow, pack, scenario.name, quiet=as_json and out is None)
         failed = not outcome.ok
     finally:
         ledger.close()
@@ -202,6 +219,23 @@ def execute(load: Callable[[], Scenario], *, fmt: RunFormat, out: Path | None,
         raise typer.Exit(common.INVALID)  # (e.g. opening balances the stock does not back)
     if not outcome.ok or broken:
         raise typer.Exit(common.REFUSED)
+
+
+def write_pack(uow: UnitOfWork, pack: Path, name: str, *, quiet: bool) -> None:
+    """The close pack of the run's last closed period (exit 2 when it closes none)."""
+    from backflush.entrypoints.output import console as out_
+    from backflush.entrypoints.output.closepack import write_pack as write
+    from backflush.service_layer.periods import closed_periods
+
+    closed = closed_periods(uow)
+    if not closed:  # (its close was reopened and not closed again)
+        out_.print_problems(out_.stderr(), "No close pack:", ["no period is closed at the "
+                                                             "end of the run"])
+        return
+    count = write(pack, uow, closed[-1], name)
+    if not quiet:
+        out_.stdout().print(f"Wrote the close pack of {closed[-1]} ({count} reports) to "
+                            f"{shown(pack)}")
 
 
 def compare(file: ScenarioFile, as_json: JsonOption = False) -> None:

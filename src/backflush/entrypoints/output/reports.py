@@ -13,12 +13,12 @@ from decimal import Decimal
 
 from backflush.domain.numbers import ZERO, fmt, fmt_qty
 from backflush.entrypoints.output.safety import Cell, Number
-from backflush.entrypoints.output.tables import Column, Report
+from backflush.entrypoints.output.tables import Column, Report, grouped
 from backflush.service_layer import reports
 from backflush.service_layer.reports import ALL, Window
 from backflush.service_layer.unit_of_work import UnitOfWork
 
-REPORTS = ("trial-balance", "stock", "variances", "journal")
+REPORTS = ("trial-balance", "stock", "variances", "journal", "income", "gaap")
 
 
 def _money(value: Decimal, minor: int) -> Number:
@@ -115,12 +115,77 @@ def journal(uow: UnitOfWork, window: Window = ALL) -> Report:
                          _money(cr, minor), None], minor)
 
 
-def report(uow: UnitOfWork, name: str, window: Window = ALL, by: str | None = None) -> Report:
+def income(uow: UnitOfWork, period: str) -> Report:
+    """Absorption and throughput side by side (and absorption after the GAAP bridge when the
+    close posted one), with the conversion carried in stock that reconciles them."""
+    from backflush.service_layer.periods import period_figures
+
+    minor = uow.master.policy().minor_unit
+    p = period_figures(uow, period)
+    a, t, g = p.absorption, p.throughput, p.gaap
+
+    def row(label: str, absorption: Decimal | None, throughput: Decimal | None,
+            gaap: Decimal | None = None) -> list[Cell]:
+        cells: list[Cell] = [label, None if absorption is None else _money(absorption, minor),
+                             None if throughput is None else _money(throughput, minor)]
+        return cells + ([None if gaap is None else _money(gaap, minor)] if g else [])
+
+    rows = [row("Sales", a.sales, t.sales, g.sales if g else None),
+            row("Cost of goods sold", a.cost_of_goods_sold, None,
+                g.cost_of_goods_sold if g else None),
+            row("Materials (truly variable cost)", None, t.materials),
+            row("Throughput", None, t.throughput),
+            row("Conversion expensed in the period", a.conversion_expensed or None,
+                t.conversion, (g.conversion_expensed or None) if g else None),
+            row("Rounding differences", a.other or None, t.other or None,
+                (g.other or None) if g else None)]
+    if not (a.other or (g and g.other)):
+        rows.pop()
+    columns = [Column("line"), Column("absorption", "money"), Column("throughput", "money")]
+    if g:
+        columns.append(Column("GAAP", "money"))
+    difference = a.operating_income - t.operating_income
+    title = (f"Income statements for {period}: operating income differs by "
+             f"{grouped(fmt(difference, minor), minor)}, the change in conversion carried in "
+             f"stock ({grouped(fmt(p.carried[0], minor), minor)} at the start, "
+             f"{grouped(fmt(p.carried[1], minor), minor)} at the end)")
+    # Operating income is a row, not a total: CSV and JSON keep it (they leave totals out).
+    rows.append(row("Operating income", a.operating_income, t.operating_income,
+                    g.operating_income if g else None))
+    return Report("income", title, tuple(columns), rows, None, minor)
+
+
+def gaap(uow: UnitOfWork, period: str) -> Report:
+    """Books to GAAP at the period's end, account by account: the books after the close, the
+    GAAP bridge, the GAAP balances. Empty when the close posted no bridge."""
+    from backflush.service_layer.periods import period_figures
+
+    minor = uow.master.policy().minor_unit
+    p = period_figures(uow, period)
+    books = dict(p.balances)
+    after = dict(p.gaap_balances or p.balances)
+    rows: list[list[Cell]] = []
+    for account in dict.fromkeys([*books, *after]):
+        before, then = books.get(account, ZERO), after.get(account, ZERO)
+        rows.append([account, _money(before, minor), _side(then - before, minor),
+                     _money(then, minor)])
+    bridged = "" if p.gaap_balances is not None else (
+        " (no GAAP bridge: close the period with it to see one)")
+    return Report("gaap", f"Books to GAAP at the end of {period}, debit positive{bridged}",
+                  (Column("account"), Column("books", "money"), Column("GAAP bridge", "money"),
+                   Column("GAAP", "money")), rows, None, minor)
+
+
+def report(uow: UnitOfWork, name: str, window: Window = ALL, by: str | None = None,
+           period: str | None = None) -> Report:
     """A report by its name (one of :data:`REPORTS`) over ``window``: the trial balance at
     its end, the journal and variances within it (the stock report is on hand now);
     variances by item, supplier or work center when ``by`` names one."""
     if name == "variances" and by is not None:
         return variances_by(uow, by, window)
+    if name in ("income", "gaap"):
+        assert period is not None
+        return income(uow, period) if name == "income" else gaap(uow, period)
     if name == "trial-balance":
         return trial_balance(uow, window.end)
     if name == "stock":

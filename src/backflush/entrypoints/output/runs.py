@@ -19,11 +19,12 @@ from rich.console import Console
 from rich.table import Table
 
 from backflush.domain.errors import Problem
+from backflush.domain.events import period_bounds
 from backflush.domain.numbers import fmt, fmt_qty
 from backflush.entrypoints.output import reports as built
 from backflush.entrypoints.output.safety import Number, shown
 from backflush.entrypoints.output.tables import Column, Report, grouped, print_report
-from backflush.service_layer import reports
+from backflush.service_layer import periods, reports
 from backflush.service_layer.unit_of_work import UnitOfWork
 
 FORMAT = 1
@@ -64,7 +65,33 @@ def run_json(uow: UnitOfWork | None, errors: Sequence[Problem],
     doc["variances"] = {k: fmt(v, minor) for k, v in reports.variance_report(uow).items()}
     doc["alerts"] = [{"event": a.event_id, "code": a.code, "message": a.message}
                      for a in uow.events.alerts()]
+    doc["periods"] = [period_json(uow, period, minor) for period in periods.closed_periods(uow)]
     return doc
+
+
+def period_json(uow: UnitOfWork, period: str, minor: int) -> dict[str, Any]:
+    """One closed period: balances after the close (and after the GAAP bridge, when the close
+    asked for it), its income statements, its variances by family."""
+    p = periods.period_figures(uow, period)
+    start, end = period_bounds(period)
+
+    def amounts(figures: Any) -> dict[str, str]:
+        return {name: fmt(getattr(figures, name), minor) for name in figures.__slots__}
+
+    out: dict[str, Any] = {"period": period,
+                           "balances": {a: fmt(b, minor) for a, b in p.balances}}
+    if p.gaap_balances is not None:
+        out["gaap_balances"] = {a: fmt(b, minor) for a, b in p.gaap_balances}
+    out["income_statement"] = {"absorption": amounts(p.absorption),
+                               "throughput": amounts(p.throughput),
+                               "conversion_carried": {"start": fmt(p.carried[0], minor),
+                                                      "end": fmt(p.carried[1], minor)}}
+    if p.gaap is not None:
+        out["income_statement"]["gaap"] = amounts(p.gaap)
+    out["variance_analysis"] = {"families": {
+        k: fmt(v, minor) for k, v in reports.variance_report(
+            uow, reports.Window(start, end)).items()}}
+    return out
 
 
 def money(value: Decimal, minor: int) -> str:
@@ -124,8 +151,15 @@ def print_reports(console: Console, uow: UnitOfWork, *, journal: bool = True,
 
 
 def tables_of(uow: UnitOfWork) -> list[Report]:
-    """The trial balance, stock and variances a run shows (the journal is printed above)."""
-    return [built.trial_balance(uow), built.stock(uow), built.variances(uow)]
+    """The trial balance, stock and variances a run shows (the journal is printed above), and
+    each closed period's income statements and, when its close posted one, GAAP bridge."""
+    made = [built.trial_balance(uow), built.stock(uow), built.variances(uow)]
+    for period in periods.closed_periods(uow):
+        made.append(built.income(uow, period))
+        figures = built.gaap(uow, period)
+        if "no GAAP bridge" not in figures.title:
+            made.append(figures)
+    return made
 
 
 def comparison_json(c: reports.Comparison, minor: int) -> dict[str, Any]:

@@ -16,7 +16,7 @@ The file is written beside its destination and renamed over it once complete.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -69,7 +69,10 @@ def _row(ws: Any, report: Report, row: Sequence[Cell], total: Any = None) -> lis
     return out
 
 
-def write_workbook(path: Path, reports: Sequence[Report]) -> None:
+def write_workbook(path: Path, reports: Sequence[Report],
+                   decorate: Callable[[Any, Report], None] | None = None) -> None:
+    """``decorate(sheet, report)``, when given, adds to each sheet once its rows are in
+    (the close pack's charts)."""
     from openpyxl import Workbook
     from openpyxl.cell.cell import TYPE_STRING, WriteOnlyCell
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -99,4 +102,6 @@ def write_workbook(path: Path, reports: Sequence[Report]) -> None:
             ws.append(_row(ws, report, row))
         if report.total is not None:
             ws.append(_row(ws, report, report.total, (bold, over)))
+        if decorate is not None:
+            decorate(ws, report)
     replace(path, lambda fh: wb.save(fh), binary=True)

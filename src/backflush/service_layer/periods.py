@@ -1,0 +1,148 @@
+"""A closed period's figures: its balances after the close, the same after the GAAP bridge,
+and its income statements, absorption and throughput side by side (posting-rules §7).
+
+Absorption is what the books say: sales less cost of goods sold (after the close's
+disposals) less what the policy expenses outright (conversion under ``conversion:
+expensed``, rounding differences). Throughput treats all conversion as a period cost:
+
+    throughput operating income = absorption operating income
+                                  − (conversion carried in stock at the end − at the start)
+
+where conversion carried is the book value of stock less its standard material content, plus
+the conversion variances capitalized beside it (at the standards in force at the end). The
+throughput statement shows sales, materials (the truly variable cost), throughput,
+conversion incurred in the period and the operating income. With the GAAP bridge, a third
+statement is the absorption one after the bridge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from backflush.domain.events import period_bounds
+from backflush.domain.numbers import ZERO
+from backflush.domain.policy import Role
+from backflush.domain.rules.gaap import BRIDGE, REVERSAL
+from backflush.domain.valuation import Books, value_of
+from backflush.service_layer.reports import books_of, chart_order
+from backflush.service_layer.unit_of_work import UnitOfWork
+from backflush.service_layer.view import StoreView
+
+# Accounts whose balance is income or expense (the rest are the balance sheet's).
+EXPENSES = (Role.COST_OF_GOODS_SOLD, Role.CONVERSION_EXPENSE, Role.ROUNDING)
+
+
+@dataclass(frozen=True, slots=True)
+class Absorption:
+    sales: Decimal
+    cost_of_goods_sold: Decimal
+    conversion_expensed: Decimal
+    other: Decimal  # rounding differences
+    operating_income: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Throughput:
+    sales: Decimal
+    materials: Decimal
+    throughput: Decimal
+    conversion: Decimal
+    other: Decimal
+    operating_income: Decimal
+
+    @property
+    def reconciling(self) -> str:
+        return "conversion carried in stock"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodFigures:
+    period: str
+    balances: list[tuple[str, Decimal]]  # at the period's end after the close, chart order
+    gaap_balances: list[tuple[str, Decimal]] | None  # the same after the GAAP bridge
+    absorption: Absorption
+    throughput: Throughput
+    gaap: Absorption | None  # absorption after the GAAP bridge
+    carried: tuple[Decimal, Decimal]  # conversion carried in stock at the start, at the end
+
+
+def closed_periods(uow: UnitOfWork) -> list[str]:
+    """The periods closed now (a reopened one not closed again is not), in order."""
+    return [f"{end.year:04d}-{end.month:02d}" for end in uow.master.closed_periods()]
+
+
+def period_figures(uow: UnitOfWork, period: str) -> PeriodFigures:
+    start, end = period_bounds(period)
+    policy = uow.master.policy()
+    balances: dict[str, Decimal] = {}
+    net: dict[str, Decimal] = {}  # the period's movements, the bridge left out
+    bridge: dict[str, Decimal] | None = None
+    control = policy.name(Role.CONVERSION_CONTROL)
+    conversion = ZERO  # incurred in the period: Control's movements, its close left out
+    for stored in uow.journal.entries():
+        entry = stored.entry
+        if entry.date > end:
+            continue
+        if entry.type == REVERSAL:
+            continue
+        if entry.type == BRIDGE:
+            if entry.date == end:  # the last close's bridge (a reclose posts a new one)
+                bridge = {}
+                for ln in entry.lines:
+                    bridge[ln.account] = bridge.get(ln.account, ZERO) + ln.net
+            continue
+        for ln in entry.lines:
+            balances[ln.account] = balances.get(ln.account, ZERO) + ln.net
+            if entry.date >= start:
+                net[ln.account] = net.get(ln.account, ZERO) + ln.net
+                if ln.account == control and entry.type != "close":
+                    conversion += ln.net
+    order = chart_order(uow)
+
+    def ordered(values: dict[str, Decimal]) -> list[tuple[str, Decimal]]:
+        rows = [(a, b) for a, b in values.items() if b]
+        return sorted(rows, key=lambda r: (order.get(r[0], len(order)), r[0]))
+
+    absorption = _absorption(uow, net)
+    books = books_of(uow)
+    view = StoreView(uow)
+    carried = (_carried(books, view, start - timedelta(days=1)), _carried(books, view, end))
+    conversion += net.get(policy.name(Role.CONVERSION_EXPENSE), ZERO)
+    income = absorption.operating_income - (carried[1] - carried[0])
+    throughput = income + conversion + absorption.other
+    gaap = gaap_balances = None
+    if bridge is not None:
+        gaap_balances = ordered({a: balances.get(a, ZERO) + bridge.get(a, ZERO)
+                                 for a in {*balances, *bridge}})
+        gaap = _absorption(uow, {a: net.get(a, ZERO) + bridge.get(a, ZERO)
+                                 for a in {*net, *bridge}})
+    return PeriodFigures(
+        period, ordered(balances), gaap_balances, absorption,
+        Throughput(absorption.sales, absorption.sales - throughput, throughput, conversion,
+                   absorption.other, income),
+        gaap, carried)
+
+
+def _absorption(uow: UnitOfWork, net: dict[str, Decimal]) -> Absorption:
+    policy = uow.master.policy()
+    sales = -net.get(policy.name(Role.SALES), ZERO)
+    cogs, expensed, rounding = (net.get(policy.name(r), ZERO) for r in EXPENSES)
+    return Absorption(sales, cogs, expensed, rounding, sales - cogs - expensed - rounding)
+
+
+def _carried(books: Books, view: StoreView, day: date) -> Decimal:
+    """Conversion in the stock the books hold at the end of ``day``, capitalized conversion
+    variances included."""
+    minor = books.policy.minor_unit
+    total = ZERO
+    for code, qty in view.stock_totals(day).items():
+        if code not in books.master.items or books.role(code) is None:
+            continue
+        material, _ = books.content(code)
+        total += books.valuation(code, qty) - value_of(material, minor, qty)
+    for role in (Role.MATERIALS_CAPITALIZED_VARIANCES,
+                 Role.FINISHED_GOODS_CAPITALIZED_VARIANCES):
+        total += view.family_balance("conversion", books.name(role), day)
+    return total
