@@ -49,6 +49,7 @@ from backflush.service_layer.ports import StoredEntry
 from backflush.service_layer.posting import post_events
 from backflush.service_layer.setup import set_up_ledger
 from tests.model import (
+    ABNORMAL,
     AP,
     APPLIED,
     AR,
@@ -333,8 +334,8 @@ class Run:
             if p.negative_stock is not NegativeStock.QUEUE:
                 assert self.ledger.on_hand(ev.item, ev.location) == ev.qty
             assert touched <= {USAGE, ROUNDING, *holding}
-        elif isinstance(ev, Scrap):
-            assert touched <= {SCRAP, ROUNDING, *holding}
+        elif isinstance(ev, Scrap):  # abnormal scrap: a period cost, never a variance
+            assert touched <= {ABNORMAL if ev.abnormal else SCRAP, ROUNDING, *holding}
         elif isinstance(ev, Transfer | Release):
             assert touched == set()
         elif isinstance(ev, CostChange):
@@ -505,6 +506,8 @@ class Run:
             conversion = family == "conversion"
             held: dict[str, Decimal] = defaultdict(lambda: ZERO)
             for item in self.plant.stockable:
+                if family in ("usage", "scrap") and item in self.plant.purchased:
+                    continue  # variances of making things: never onto parts in stores
                 account, material, conv = ref.placement(item)
                 qty = ledger.on_hand_total(item)
                 if account is not None and qty > 0:

@@ -73,7 +73,7 @@ CAPITALIZED = (NAME[Role.MATERIALS_CAPITALIZED_VARIANCES],
                NAME[Role.FINISHED_GOODS_CAPITALIZED_VARIANCES])
 GAAP_ADJUSTMENTS = (NAME[Role.MATERIALS_GAAP_ADJUSTMENT],
                     NAME[Role.FINISHED_GOODS_GAAP_ADJUSTMENT])
-NRV_ALLOWANCE = NAME[Role.NRV_ALLOWANCE]
+NRV_ALLOWANCE, ABNORMAL = NAME[Role.NRV_ALLOWANCE], NAME[Role.ABNORMAL_SCRAP]
 
 
 def exact() -> Any:
@@ -530,7 +530,8 @@ class StreamBuilder:
     def scrap(self) -> None:
         item = self.draw(st.sampled_from(self.plant.stockable))
         self.emit(Scrap, item=item, qty=D(self.draw(st.integers(1, 3))),
-                  reason=self.draw(st.sampled_from(("", "dropped"))), location=self.location())
+                  reason=self.draw(st.sampled_from(("", "dropped"))), location=self.location(),
+                  abnormal=self.draw(st.integers(0, 3)) == 0)
 
     def count(self) -> None:
         item = self.draw(st.sampled_from(self.plant.stockable))

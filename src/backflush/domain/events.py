@@ -177,10 +177,14 @@ class Completion(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Scrap(Event):
+    """Component scrap. ``abnormal``: beyond what the standards allow for (a dropped pallet,
+    a flood): a period cost, never a variance spread over stock."""
+
     item: str
     qty: Decimal
     reason: str = ""
     location: str = DEFAULT_LOCATION
+    abnormal: bool = False
     type = "scrap"
 
     def __post_init__(self) -> None:
@@ -189,6 +193,13 @@ class Scrap(Event):
         _code(self, "location")
         _free(self, "reason")
         _number(self, "qty", QUANTITY, positive=True)
+
+    def content(self) -> dict[str, object]:
+        """As before ``abnormal`` existed when it is false (stored hashes stay valid)."""
+        out = Event.content(self)
+        if not self.abnormal:
+            del out["abnormal"]
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

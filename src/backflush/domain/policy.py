@@ -44,6 +44,8 @@ class Method(StrEnum):
 # Variance families and the close disposes of each.
 FAMILIES = ("conversion", "purchase_price", "usage", "scrap", "revaluation")
 MATERIAL_FAMILIES = ("purchase_price", "usage", "scrap", "revaluation")
+# Variances of making things: prorated onto made items and cost of sales, never onto parts.
+MADE_ONLY = ("usage", "scrap")
 
 
 class Role(StrEnum):
@@ -72,6 +74,7 @@ class Role(StrEnum):
     MATERIALS_GAAP_ADJUSTMENT = "materials_gaap_adjustment"
     FINISHED_GOODS_GAAP_ADJUSTMENT = "finished_goods_gaap_adjustment"
     NRV_ALLOWANCE = "nrv_allowance"
+    ABNORMAL_SCRAP = "abnormal_scrap"
     ROUNDING = "rounding"
     OPENING_EQUITY = "opening_equity"
 
@@ -100,6 +103,7 @@ DEFAULT_ACCOUNTS: Mapping[Role, str] = {
     Role.MATERIALS_GAAP_ADJUSTMENT: "GAAP Adjustment - Raw and In-Process",
     Role.FINISHED_GOODS_GAAP_ADJUSTMENT: "GAAP Adjustment - Finished Goods",
     Role.NRV_ALLOWANCE: "Inventory Allowance to Net Realisable Value",
+    Role.ABNORMAL_SCRAP: "Abnormal Scrap Loss",
     Role.ROUNDING: "Rounding Differences",
     Role.OPENING_EQUITY: "Opening Balance Equity",
 }

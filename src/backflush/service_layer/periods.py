@@ -3,7 +3,8 @@ and its income statements, absorption and throughput side by side (posting-rules
 
 Absorption is what the books say: sales less cost of goods sold (after the close's
 disposals) less what the policy expenses outright (conversion under ``conversion:
-expensed``, rounding differences). Throughput treats all conversion as a period cost:
+expensed``, abnormal scrap, rounding differences). Throughput treats all conversion as a
+period cost:
 
     throughput operating income = absorption operating income
                                   − (conversion carried in stock at the end − at the start)
@@ -31,7 +32,8 @@ from backflush.service_layer.unit_of_work import UnitOfWork
 from backflush.service_layer.view import StoreView
 
 # Accounts whose balance is income or expense (the rest are the balance sheet's).
-EXPENSES = (Role.COST_OF_GOODS_SOLD, Role.CONVERSION_EXPENSE, Role.ROUNDING)
+EXPENSES = (Role.COST_OF_GOODS_SOLD, Role.CONVERSION_EXPENSE, Role.ROUNDING,
+            Role.ABNORMAL_SCRAP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +41,7 @@ class Absorption:
     sales: Decimal
     cost_of_goods_sold: Decimal
     conversion_expensed: Decimal
-    other: Decimal  # rounding differences
+    other: Decimal  # other period costs: abnormal scrap, rounding differences
     operating_income: Decimal
 
 
@@ -128,8 +130,14 @@ def period_figures(uow: UnitOfWork, period: str) -> PeriodFigures:
 def _absorption(uow: UnitOfWork, net: dict[str, Decimal]) -> Absorption:
     policy = uow.master.policy()
     sales = -net.get(policy.name(Role.SALES), ZERO)
-    cogs, expensed, rounding = (net.get(policy.name(r), ZERO) for r in EXPENSES)
-    return Absorption(sales, cogs, expensed, rounding, sales - cogs - expensed - rounding)
+    cogs_name, expensed_name = policy.name(Role.COST_OF_GOODS_SOLD), policy.name(
+        Role.CONVERSION_EXPENSE)
+    cogs = net.get(cogs_name, ZERO)
+    expensed = net.get(expensed_name, ZERO) if expensed_name != cogs_name else ZERO
+    # (an account two roles share is counted once)
+    others = {policy.name(r) for r in EXPENSES[2:]} - {cogs_name, expensed_name}
+    other = sum((net.get(name, ZERO) for name in others), ZERO)
+    return Absorption(sales, cogs, expensed, other, sales - cogs - expensed - other)
 
 
 def _carried(books: Books, view: StoreView, day: date) -> Decimal:

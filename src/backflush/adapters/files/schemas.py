@@ -360,6 +360,7 @@ class ScrapRow(EventRow):
     qty: Quantity
     reason: Free = ""
     location: Code = ev.DEFAULT_LOCATION
+    abnormal: Flag = False
 
 
 class SaleRow(EventRow):

@@ -24,7 +24,7 @@ from backflush.domain.drafts import Draft, DraftMaker
 from backflush.domain.errors import PostingError
 from backflush.domain.events import Close, period_bounds
 from backflush.domain.numbers import ZERO, fmt_qty, largest_remainder, mul
-from backflush.domain.policy import FAMILIES, FAMILY_ROLES, Disposition, Role
+from backflush.domain.policy import FAMILIES, FAMILY_ROLES, MADE_ONLY, Disposition, Role
 from backflush.domain.rules.context import RuleContext
 from backflush.domain.rules.gaap import post_bridge
 
@@ -37,13 +37,16 @@ TARGETS = (Role.MATERIALS_CAPITALIZED_VARIANCES, Role.FINISHED_GOODS_CAPITALIZED
 
 def proration_basis(ctx: RuleContext, start: date, end: date, family: str
                     ) -> list[tuple[Role, Decimal]]:
-    """Standard content by destination: capitalized RIP, capitalized FG, this period's COGS."""
+    """Standard content by destination: capitalized RIP, capitalized FG, this period's COGS.
+    Usage and scrap variances arise in making things: they go onto made items in stock and
+    cost of goods sold, never onto purchased parts in stores."""
     books = ctx.books
     conversion_family = family == "conversion"
+    made_only = family in MADE_ONLY
     held: dict[Role, Decimal] = {}
     for code, qty in ctx.view.stock_totals(end).items():
         role = books.role(code)
-        if role is None or qty <= 0:
+        if role is None or qty <= 0 or (made_only and not books.master.items[code].made):
             continue
         material, conv = books.content(code)
         target = CAPITALIZED[role]

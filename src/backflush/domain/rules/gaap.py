@@ -38,6 +38,7 @@ from backflush.domain.events import Close
 from backflush.domain.numbers import ZERO, add, fmt_qty, largest_remainder
 from backflush.domain.policy import (
     FAMILY_ROLES,
+    MADE_ONLY,
     MATERIAL_FAMILIES,
     ConversionMode,
     Disposition,
@@ -127,8 +128,7 @@ def _variances(ctx: RuleContext, e: EntryMaker, start: date, end: date,
             continue
         held = {True: ZERO, False: ZERO}
         for code, qty in stock.items():
-            if qty <= 0 or (family in ("usage", "scrap")
-                            and not ctx.books.master.items[code].made):
+            if qty <= 0 or (family in MADE_ONLY and not ctx.books.master.items[code].made):
                 continue
             held[_finished(ctx, code)] += value_of(_full(ctx, code)[0], minor, qty)
         weights = [held[False], held[True], max(cogs_material, ZERO)]

@@ -11,12 +11,14 @@ from backflush.domain.rules.pending import clear_pending
 
 
 def scrap(ctx: RuleContext, ev: Scrap) -> Draft:
-    """Component scrap: Cr the item's account, Dr Scrap Variance by the same amount."""
+    """Component scrap: Cr the item's account, Dr Scrap Variance by the same amount (Dr
+    Abnormal Scrap Loss, a period cost, when the scrap is abnormal)."""
     check_item(ctx, ev, ev.item)
     d = DraftMaker(ctx.books)
-    e = d.entry("scrap", f"Scrap of {fmt_qty(ev.qty)} {ev.item}"
-                + (f": {ev.reason}" if ev.reason else ""))
-    e.balance(Role.SCRAP_VARIANCE, ev.reason or "component scrap")
+    e = d.entry("scrap", ("Abnormal scrap" if ev.abnormal else "Scrap")
+                + f" of {fmt_qty(ev.qty)} {ev.item}" + (f": {ev.reason}" if ev.reason else ""))
+    e.balance(Role.ABNORMAL_SCRAP if ev.abnormal else Role.SCRAP_VARIANCE,
+              ev.reason or ("abnormal scrap" if ev.abnormal else "component scrap"))
     d.move(ev.item, ev.location, -ev.qty, "scrap", e, f"{ev.item} scrapped")
     return d.draft()
 

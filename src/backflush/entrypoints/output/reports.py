@@ -137,7 +137,7 @@ def income(uow: UnitOfWork, period: str) -> Report:
             row("Throughput", None, t.throughput),
             row("Conversion expensed in the period", a.conversion_expensed or None,
                 t.conversion, (g.conversion_expensed or None) if g else None),
-            row("Rounding differences", a.other or None, t.other or None,
+            row("Abnormal scrap and rounding differences", a.other or None, t.other or None,
                 (g.other or None) if g else None)]
     if not (a.other or (g and g.other)):
         rows.pop()
