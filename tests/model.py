@@ -41,6 +41,7 @@ from backflush.domain.policy import (
     Disposition,
     Journal,
     NegativeStock,
+    Payables,
     Policy,
     Role,
     Stage,
@@ -74,6 +75,7 @@ CAPITALIZED = (NAME[Role.MATERIALS_CAPITALIZED_VARIANCES],
 GAAP_ADJUSTMENTS = (NAME[Role.MATERIALS_GAAP_ADJUSTMENT],
                     NAME[Role.FINISHED_GOODS_GAAP_ADJUSTMENT])
 NRV_ALLOWANCE, ABNORMAL = NAME[Role.NRV_ALLOWANCE], NAME[Role.ABNORMAL_SCRAP]
+GR_IR = NAME[Role.GR_IR_CLEARING]
 
 
 def exact() -> Any:
@@ -198,6 +200,7 @@ def policies(triggers: st.SearchStrategy[frozenset[Stage]] = st.sampled_from(VAR
              ) -> st.SearchStrategy[Policy]:
     return st.builds(Policy, triggers=triggers, conversion=conversion,
                      negative_stock=st.sampled_from(tuple(NegativeStock)),
+                     payables=st.sampled_from(tuple(Payables)),
                      disposition=dispositions(), journal=journal)
 
 

@@ -27,7 +27,7 @@ from backflush.service_layer.unit_of_work import UnitOfWork
 STOOL = """\
 format: 1
 name: Stool, November
-policy: {{trigger_points: [{triggers}], conversion: {conversion}}}
+policy: {{trigger_points: [{triggers}], conversion: {conversion}, payables: {payables}}}
 items:
   - {{code: SEAT, standard_cost: 5.00}}
   - {{code: LEG, standard_cost: 1.00}}
@@ -46,9 +46,10 @@ FULL, NO_COMPLETION, SALE_ONLY = "purchase, completion, sale", "purchase, sale",
 
 
 def ran(triggers: str = FULL, close: str = "{type: close, period: 2026-11}",
-        conversion: str = "inventoried") -> UnitOfWork:
+        conversion: str = "inventoried", payables: str = "consumed") -> UnitOfWork:
     ledger = memory_ledger()
-    text = STOOL.format(triggers=triggers, conversion=conversion, close=close)
+    text = STOOL.format(triggers=triggers, conversion=conversion, close=close,
+                        payables=payables)
     outcome = run_scenario(ledger.unit_of_work(), scenario_from_text(text))
     assert outcome.ok, outcome.errors
     return ledger.unit_of_work(read_only=True)
@@ -196,14 +197,15 @@ def test_bad_net_realisable_values_are_refused_by_field_and_nothing_posts() -> N
             ("{type: close, period: 2026-11, gaap_bridge: true, nrv: {STOOL: -1}}",
              "negative"),
             ("{type: close, period: 2026-11, gaap_bridge: true, nrv: {STOOL: abc}}", "")]:
-        text = STOOL.format(triggers=FULL, conversion="inventoried", close=close)
+        text = STOOL.format(triggers=FULL, conversion="inventoried", close=close,
+                            payables="consumed")
         with pytest.raises(ValidationError) as caught:
             scenario_from_text(text)
         (problem,) = caught.value.problems
         assert problem.field is not None and "nrv" in problem.field, problem
         assert words in problem.message
     ledger = memory_ledger()
-    text = STOOL.format(triggers=FULL, conversion="inventoried",
+    text = STOOL.format(triggers=FULL, conversion="inventoried", payables="consumed",
                         close="{type: close, period: 2026-11, gaap_bridge: true, "
                         "nrv: {CHAIR: 12}}")
     outcome = run_scenario(ledger.unit_of_work(), scenario_from_text(text))
@@ -212,3 +214,40 @@ def test_bad_net_realisable_values_are_refused_by_field_and_nothing_posts() -> N
     assert problem.field == "nrv" and "CHAIR" in problem.message
     with ledger.unit_of_work(read_only=True) as uow:
         assert list(uow.journal.entries()) == []  # the whole run was refused
+
+
+@pytest.mark.parametrize("triggers", ["completion, sale", SALE_ONLY])
+def test_gr_ir_clearing_makes_payables_what_suppliers_invoiced(triggers: str) -> None:
+    """``payables: received``: AP at the invoice on receipt (81,000 = 51,000 + 30,000), the
+    parts at standard on GR/IR Clearing (80,000) with the 1,000 price variance measured,
+    the clearing relieved at standard as the parts are consumed: 78,400 by the completion
+    under {C,D}, 76,000 by the sale under {D}. What is left is the parts received and not
+    consumed (1,600 under {C,D}; 1,600 + 2,400 in the unsold stools under {D})."""
+    with ran(triggers, payables="received") as uow:
+        balances = dict(reports.trial_balance(uow))
+        p = period_figures(uow, "2026-11")
+    assert balances["Accounts Payable"] == D("-81000.00")
+    assert balances["GR/IR Clearing"] == (D("1600.00") if triggers != SALE_ONLY
+                                          else D("4000.00"))
+    assert "Purchase Price Variance" not in balances  # measured, then written off at close
+    assert p.absorption.cost_of_goods_sold == (D("136700.00") if triggers != SALE_ONLY
+                                               else D("138500.00"))
+
+
+@pytest.mark.parametrize("triggers", ["completion, sale", SALE_ONLY])
+def test_with_gr_ir_the_gaap_figures_are_the_same_whatever_the_policy(triggers: str) -> None:
+    with ran(triggers, BRIDGE, payables="received") as uow:
+        lines = bridge_lines(uow)
+        p = period_figures(uow, "2026-11")
+    assert p.gaap is not None and p.gaap_balances is not None
+    assert p.gaap.operating_income == D("100850.00")  # as under {A,C,D}, {A,D}, expensed
+    gaap = dict(p.gaap_balances)
+    assert "GR/IR Clearing" not in gaap  # the parts moved onto the GAAP adjustment
+    assert gaap["Accounts Payable"] == D("-81000.00")
+    assert lines["GR/IR Clearing"] == -(D("1600.00") if triggers != SALE_ONLY
+                                        else D("4000.00"))
+
+
+def test_payables_received_changes_nothing_with_the_purchase_trigger() -> None:
+    with ran(FULL, payables="received") as a, ran(FULL) as b:
+        assert reports.trial_balance(a) == reports.trial_balance(b)

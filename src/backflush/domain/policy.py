@@ -36,6 +36,16 @@ class NegativeStock(StrEnum):
     REJECT = "reject"
 
 
+class Payables(StrEnum):
+    """Where the payable for parts received off the books (no purchase trigger) comes from:
+    ``consumed``, the textbook: Accounts Payable credited at standard as they are consumed;
+    ``received``: Accounts Payable at the invoice on receipt, against GR/IR Clearing at
+    standard and the price variance, the clearing relieved at standard as they are consumed."""
+
+    CONSUMED = "consumed"
+    RECEIVED = "received"
+
+
 class Method(StrEnum):
     BACKFLUSH = "backflush"
     SEQUENTIAL = "sequential"
@@ -75,6 +85,7 @@ class Role(StrEnum):
     FINISHED_GOODS_GAAP_ADJUSTMENT = "finished_goods_gaap_adjustment"
     NRV_ALLOWANCE = "nrv_allowance"
     ABNORMAL_SCRAP = "abnormal_scrap"
+    GR_IR_CLEARING = "gr_ir_clearing"
     ROUNDING = "rounding"
     OPENING_EQUITY = "opening_equity"
 
@@ -104,6 +115,7 @@ DEFAULT_ACCOUNTS: Mapping[Role, str] = {
     Role.FINISHED_GOODS_GAAP_ADJUSTMENT: "GAAP Adjustment - Finished Goods",
     Role.NRV_ALLOWANCE: "Inventory Allowance to Net Realisable Value",
     Role.ABNORMAL_SCRAP: "Abnormal Scrap Loss",
+    Role.GR_IR_CLEARING: "GR/IR Clearing",
     Role.ROUNDING: "Rounding Differences",
     Role.OPENING_EQUITY: "Opening Balance Equity",
 }
@@ -143,6 +155,7 @@ class Policy:
     count_tolerance: Decimal = Decimal("0.02")
     # Completions, receipts and sales: an entry each, or summarised per day of a batch.
     journal: Journal = Journal.AUTO
+    payables: Payables = Payables.CONSUMED
 
     def __post_init__(self) -> None:
         # Sale is always a trigger point; the sequential method triggers at every stage.
@@ -166,6 +179,16 @@ class Policy:
 
     def name(self, role: Role) -> str:
         return self.accounts[role]
+
+    @property
+    def clears_receipts(self) -> bool:
+        """Are parts received off the books booked at receipt (AP at the invoice)?"""
+        return self.payables is Payables.RECEIVED and not self.triggered(Stage.PURCHASE)
+
+    @property
+    def unbooked_materials_role(self) -> Role:
+        """Credited for materials at standard that reach the books only when consumed."""
+        return Role.GR_IR_CLEARING if self.clears_receipts else Role.ACCOUNTS_PAYABLE
 
     @property
     def materials_role(self) -> Role:

@@ -52,6 +52,7 @@ from backflush.domain.policy import (
     Journal,
     Method,
     NegativeStock,
+    Payables,
     Policy,
     Role,
     Stage,
@@ -249,6 +250,7 @@ class PolicyRow(Row):
                         BeforeValidator(_mapping)] = Field(default_factory=dict)
     journal: Annotated[str, choice(j.value for j in Journal)] = "auto"
     count_tolerance: Annotated[Decimal, decimal_field(LIMITS["count_tolerance"])] | None = None
+    payables: Annotated[str, choice(p.value for p in Payables)] = "consumed"
 
     def to_domain(self, currency: str = "USD", minor_unit: int = 2,
                   method: Method = Method.BACKFLUSH) -> Policy:
@@ -259,7 +261,8 @@ class PolicyRow(Row):
                         {f: Disposition(d) for f, d in self.disposition.items()},
                         NegativeStock(self.negative_stock),
                         {Role(r): name for r, name in self.accounts.items()}, method,
-                        minor_unit, currency, journal=Journal(self.journal), **extra)
+                        minor_unit, currency, journal=Journal(self.journal),
+                        payables=Payables(self.payables), **extra)
         problems = validate_policy(policy)
         if problems:
             raise Invalid(Issue((p.field,) if p.field else (), p.message) for p in problems)

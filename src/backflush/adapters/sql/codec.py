@@ -41,6 +41,7 @@ from backflush.domain.policy import (
     Journal,
     Method,
     NegativeStock,
+    Payables,
     Policy,
     Role,
     Stage,
@@ -366,6 +367,7 @@ def policy_to_json(policy: Policy) -> str:
         "currency": policy.currency,
         "count_tolerance": decimal_text(policy.count_tolerance),
         "journal": policy.journal.value,
+        "payables": policy.payables.value,
     })
 
 
@@ -378,7 +380,8 @@ def policy_from_json(text: str) -> Policy:
                   accounts={Role(r): n for r, n in d["accounts"].items()},
                   method=Method(d["method"]), minor_unit=int(d["minor_unit"]),
                   currency=d["currency"], count_tolerance=Decimal(d["count_tolerance"]),
-                  journal=Journal(d["journal"]))
+                  journal=Journal(d["journal"]),
+                  payables=Payables(d.get("payables", Payables.CONSUMED.value)))
 
 
 # ---------------------------------------------------------------------------- audit trail

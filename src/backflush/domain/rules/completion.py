@@ -117,7 +117,7 @@ def _components(ctx: RuleContext, ev: Completion, d: DraftMaker, issue: EntryMak
         actual += mul(need, value)
         d.move(comp, ev.location, -need, "backflush", issue, memo, basis, bom)
         if c_trigger and books.role(comp) is None:
-            issue.add(Role.ACCOUNTS_PAYABLE, -mul(need, value),
+            issue.add(books.policy.unbooked_materials_role, -mul(need, value),
                       f"{comp} at standard, not yet on the books" if detail else "",
                       item=comp, qty=-need,
                       basis=f"{fmt_qty(need)} x standard {fmt_unit(value)}" if detail else "",

@@ -16,11 +16,12 @@ def receipt(ctx: RuleContext, ev: Receipt) -> Draft:
     Cr Accounts Payable at actual, Dr/Cr Purchase Price Variance = actual − standard of the
     quantity received (each rounded to the cent; a cent between the standard and the change
     in the rounded stock value is a rounding difference). Without it, quantities only, and an
-    alert when the price is off standard."""
+    alert when the price is off standard; with ``payables: received``, Dr GR/IR Clearing at
+    standard in place of RIP (the parts stay off the inventory books)."""
     check_item(ctx, ev, ev.item, made=False)
     d = DraftMaker(ctx.books)
     std = ctx.unit_cost(ev.item)
-    if ctx.policy.triggered(Stage.PURCHASE):
+    if ctx.policy.triggered(Stage.PURCHASE) or ctx.policy.clears_receipts:
         e = d.entry("receipt", f"Receipt of {fmt_qty(ev.qty)} {ev.item}"
                     + (f" from {ev.supplier}" if ev.supplier else ""))
         d.move(ev.item, ev.location, ev.qty, "receipt", e, f"{ev.item} at standard {fmt_unit(std)}")
@@ -28,6 +29,10 @@ def receipt(ctx: RuleContext, ev: Receipt) -> Draft:
                         f"{ev.item} at {ev.unit_price:f}", item=ev.item, qty=ev.qty,
                         basis=f"{fmt_qty(ev.qty)} x actual {ev.unit_price:f}")
         at_standard = value_of(std, ctx.policy.minor_unit, ev.qty)
+        if ctx.policy.clears_receipts:  # off the books: at standard on the clearing account
+            e.add_money(Role.GR_IR_CLEARING, at_standard, f"{ev.item} at standard "
+                        f"{fmt_unit(std)}, received, not yet consumed", item=ev.item,
+                        qty=ev.qty, basis=f"{fmt_qty(ev.qty)} x standard {fmt_unit(std)}")
         e.add(Role.PURCHASE_PRICE_VARIANCE, -payable - at_standard,
               f"{ev.item}: {ev.unit_price:f} vs standard {fmt_unit(std)}", item=ev.item,
               qty=ev.qty,
@@ -61,7 +66,7 @@ def sale(ctx: RuleContext, ev: Sale) -> Draft:
         e.add(Role.CONVERSION_APPLIED, -mul(ev.qty, conv), f"{ev.item} conversion, all levels",
               item=ev.item, qty=ev.qty, basis=f"conversion x {fmt_unit(conv)}")
     if material and booked_material == 0:
-        e.add(Role.ACCOUNTS_PAYABLE, -mul(ev.qty, material), f"{ev.item} materials at "
+        e.add(ctx.policy.unbooked_materials_role, -mul(ev.qty, material), f"{ev.item} materials at "
               "standard, not yet on the books", item=ev.item, qty=ev.qty,
               basis=f"material x {fmt_unit(material)}")
     std = material + conv

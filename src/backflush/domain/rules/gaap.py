@@ -103,7 +103,7 @@ def _absorb(ctx: RuleContext, e: EntryMaker, stock: Mapping[str, Decimal]) -> No
         e.add_money(ADJUSTMENT[_finished(ctx, code)], gaap - book,
                     f"{code} {fmt_qty(qty)} at full standard", item=code, qty=qty)
         if material_part:
-            e.add_money(Role.ACCOUNTS_PAYABLE, -material_part,
+            e.add_money(ctx.policy.unbooked_materials_role, -material_part,
                         f"{code} received, not yet on the books", item=code, qty=qty)
         if gaap - book - material_part:
             e.add_money(expensed, -(gaap - book - material_part),
