@@ -140,7 +140,10 @@ def plants(draw: st.DrawFn) -> Plant:
         items[code] = Item(code, standard_cost=draw(money(1, 2000)))
     work_centers = {
         "WC1": WorkCenter("WC1", labor_rate=draw(money(0, 5000)),
-                          overhead_rate=draw(money(0, 5000))),
+                          overhead_rate=draw(money(0, 5000)),
+                          budget=draw(st.none() | st.tuples(money(0, 90000), money(0, 90000),
+                                                            st.just(ZERO))),
+                          budget_hours=D(draw(st.integers(1, 500)))),
         "WC2": WorkCenter("WC2", conversion_rate=draw(money(1, 9000))),
     }
     versions: list[BomVersion] = []

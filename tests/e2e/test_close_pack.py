@@ -54,7 +54,8 @@ def test_the_workbook_reloads_and_its_totals_are_the_ledgers(
     names = wb.sheetnames
     wb.close()
     assert names == [
-        "trial-balance", "income", "gaap", "variances", "variances-by-item", "stock"]
+        "trial-balance", "income", "gaap", "variances", "analysis", "variances-by-item",
+        "stock"]
     balances = {a: Decimal(v) for a, v in period["balances"].items()}
     header, *rows, total = sheet(book, "trial-balance")
     assert header == ["account", "debit", "credit"] and total[0] == "Total"
@@ -156,7 +157,7 @@ def test_the_command_on_a_kept_ledger(sqlite_url: str, tmp_path: Path) -> None:
     assert wrong.code == 2 and ".xlsx workbook or an .html page" in wrong.stderr
     stool_ledger(sqlite_url)
     made = ok("close-pack", "--output", str(out), "--db", sqlite_url)
-    assert "Wrote the close pack of 2026-11 (5 reports)" in made.flat  # no bridge: no gaap
+    assert "Wrote the close pack of 2026-11 (6 reports)" in made.flat  # no bridge: no gaap
     income = {r[0]: r for r in sheet(out, "income")}
     assert cents(income["Operating income"][1]) == Decimal("-136700.00")  # no sale prices
     ok("reopen", "2026-11", "--reason", "test", "--by", "qa", "--db", sqlite_url)

@@ -53,9 +53,12 @@ from backflush.domain.policy import (
     Method,
     NegativeStock,
     Policy,
+    Stage,
 )
+from backflush.service_layer.analysis import variance_analysis
 from backflush.service_layer.periods import period_figures
 from backflush.service_layer.posting import post_events
+from backflush.service_layer.reports import Window
 from backflush.service_layer.setup import set_up_ledger
 from tests.harness import SETTINGS, Run, run_stream
 from tests.model import (
@@ -111,6 +114,25 @@ def test_sequential_and_backflush_end_the_period_at_the_same_inventory_plus_cogs
 
     assert total(backflush, [RIP, FG, COGS]) == total(sequential, [MATERIALS, WIP, FG, COGS])
     assert len(list(sequential.ledger.entries())) >= len(list(backflush.ledger.entries()))
+
+
+@settings(SETTINGS, max_examples=150)
+@given(data=st.data(), plant=plants(), policy=policies())
+def test_the_variance_analysis_adds_up_to_each_family(
+        data: st.DataObject, plant: Plant, policy: Policy) -> None:
+    """Spending, efficiency, volume and timing add up to the conversion family, component
+    and assembly scrap to the scrap family, to the cent, under every policy."""
+    run = run_stream(plant, policy, data.draw(streams(plant, december=False)))
+    with run.uow as uow:
+        analysis = variance_analysis(uow, Window(START, date(2026, 11, 30)))
+    families = analysis.families
+    if analysis.conversion:
+        assert sum(analysis.conversion.values(), ZERO) == families["conversion"]
+    else:
+        assert "conversion" not in families or not policy.inventories_conversion
+    assert sum(analysis.scrap.values(), ZERO) == families.get("scrap", ZERO)
+    if policy.triggered(Stage.COMPLETION) and "conversion" in families:
+        assert not any(part == "timing" for part, _ in analysis.conversion)
 
 
 @settings(SETTINGS, max_examples=200)

@@ -36,15 +36,25 @@ def predetermined_rate(budgeted_cost: Decimal, budgeted_activity: Decimal) -> De
 
 @dataclass(frozen=True, slots=True)
 class WorkCenter:
-    """Predetermined rates per hour: labor and overhead, or one undivided conversion rate."""
+    """Predetermined rates per hour: labor and overhead, or one undivided conversion rate.
+    ``budget`` (a period's budgeted cost by element: labor, overhead, conversion) and
+    ``budget_hours``, when the rates were predetermined from a budget: the volume variance
+    is measured against them."""
 
     code: str
     labor_rate: Decimal = ZERO
     overhead_rate: Decimal = ZERO
     conversion_rate: Decimal = ZERO
+    budget: tuple[Decimal, Decimal, Decimal] | None = None
+    budget_hours: Decimal = ZERO
 
     def __post_init__(self) -> None:
         text.code(self.code, "work center code")
+        if self.budget is not None:
+            object.__setattr__(self, "budget", tuple(
+                to_decimal(v, f"work center {self.code}: budget", AMOUNT) for v in self.budget))
+            object.__setattr__(self, "budget_hours", to_decimal(
+                self.budget_hours, f"work center {self.code}: budget hours", QUANTITY))
         for name in ("labor_rate", "overhead_rate", "conversion_rate"):
             value = to_decimal(getattr(self, name), f"work center {self.code}: {name}",
                                UNIT_COST)

@@ -195,9 +195,13 @@ class WorkCenterRow(Row):
                                 "or a budget"))
         if issues:
             raise Invalid(issues)
+        budget = None if self.budget is None else (
+            self.budget.labor or ZERO, self.budget.overhead or ZERO,
+            self.budget.conversion or ZERO)
         return self._domain(lambda: WorkCenter(
             self.code, rates["labor_rate"] or ZERO, rates["overhead_rate"] or ZERO,
-            rates["rate"] or ZERO), {"conversion_rate": "rate", "work center code": "code"})
+            rates["rate"] or ZERO, budget, self.budget.hours if self.budget else ZERO),
+            {"conversion_rate": "rate", "work center code": "code"})
 
 
 class OperationRow(Row):

@@ -38,6 +38,7 @@ from backflush.domain.costs import CostVersion
 from backflush.domain.errors import LedgerError
 from backflush.domain.items import Item
 from backflush.domain.masterdata import MasterData
+from backflush.domain.numbers import ZERO
 from backflush.domain.policy import Policy
 from backflush.domain.routing import Operation, WorkCenter
 
@@ -120,7 +121,10 @@ def master_rows(master: MasterData) -> dict[str, list[dict[str, Any]]]:
                    "component": ln.component, "qty": ln.qty, "scrap": ln.scrap}
                   for k, ln in enumerate(v.lines, 1)]
     centers = [{"code": w.code, "ord": n, "labor_rate": w.labor_rate,
-                "overhead_rate": w.overhead_rate, "conversion_rate": w.conversion_rate}
+                "overhead_rate": w.overhead_rate, "conversion_rate": w.conversion_rate,
+                **dict(zip(("budget_labor", "budget_overhead", "budget_conversion"),
+                           w.budget or (None, None, None), strict=True)),
+                "budget_hours": w.budget_hours if w.budget is not None else None}
                for n, w in enumerate(master.work_centers.values())]
     ops: list[dict[str, Any]] = []
     for item, operations in master.routings.items():
@@ -364,8 +368,12 @@ class SqlMasterStore:
         versions = [BomVersion(r.parent, r.version, r.effective_from,
                                tuple(lines.get((r.parent, r.version), ())))
                     for r in tx.rows(select(t.bom_versions).order_by(t.bom_versions.c.ord))]
-        centers = {r.code: WorkCenter(r.code, r.labor_rate, r.overhead_rate, r.conversion_rate)
-                   for r in tx.rows(select(t.work_centers).order_by(t.work_centers.c.ord))}
+        centers = {r.code: WorkCenter(
+            r.code, r.labor_rate, r.overhead_rate, r.conversion_rate,
+            None if r.budget_hours is None else (r.budget_labor, r.budget_overhead,
+                                                 r.budget_conversion),
+            r.budget_hours if r.budget_hours is not None else ZERO)
+            for r in tx.rows(select(t.work_centers).order_by(t.work_centers.c.ord))}
         routings: dict[str, list[Operation]] = {}
         for r in tx.rows(select(t.routings).order_by(t.routings.c.ord)):
             routings.setdefault(r.item, []).append(

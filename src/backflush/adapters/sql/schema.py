@@ -99,6 +99,11 @@ work_centers = Table(
     Column("labor_rate", D, nullable=False),
     Column("overhead_rate", D, nullable=False),
     Column("conversion_rate", D, nullable=False),
+    # A period's budget by element, and its hours (all null: rates given, not budgeted).
+    Column("budget_labor", D, nullable=True),
+    Column("budget_overhead", D, nullable=True),
+    Column("budget_conversion", D, nullable=True),
+    Column("budget_hours", D, nullable=True),
 )
 
 routings = Table(

@@ -29,6 +29,7 @@ class ReportName(StrEnum):
     JOURNAL = "journal"
     INCOME = "income"
     GAAP = "gaap"
+    ANALYSIS = "analysis"
 
 
 class By(StrEnum):
@@ -89,7 +90,8 @@ def window_of(period: str | None, start: str | None, end: str | None,
 def report(
     name: Annotated[ReportName, typer.Argument(
         metavar="NAME", help="Which report: trial-balance|stock|variances|journal|income|"
-        "gaap (income and gaap are of a month: --period, else the latest closed).")],
+        "gaap|analysis (the last three are of a month: --period, else the latest "
+        "closed).")],
     db: DbOption = None,
     fmt: Annotated[Format, typer.Option("--format", help="How to print or write it.")]
         = Format.TABLE,
@@ -111,6 +113,7 @@ def report(
       backflush report journal --from 2026-11-01 --to 2026-11-15 --format csv
       backflush report variances --by supplier --format xlsx --output ppv.xlsx
       backflush report income --period 2026-11
+      backflush report analysis --period 2026-11
     """
     from backflush.entrypoints.output import console as console_
     from backflush.entrypoints.output import reports as built
@@ -127,7 +130,7 @@ def report(
                           "json or xlsx")
     if out is not None:
         common.output_option(out)
-    monthly = name in (ReportName.INCOME, ReportName.GAAP)
+    monthly = name in (ReportName.INCOME, ReportName.GAAP, ReportName.ANALYSIS)
     if monthly and (start is not None or end is not None):
         raise OptionError("--from" if start else "--to", f"the {name.value} report is of a "
                           "month: give --period YYYY-MM")

@@ -38,8 +38,8 @@ def close_pack(uow: UnitOfWork, period: str) -> list[Report]:
     bridge = built.gaap(uow, period)
     if "no GAAP bridge" not in bridge.title:
         made.append(bridge)
-    made += [built.variances(uow, window), built.variances_by(uow, "item", window),
-             built.stock(uow)]
+    made += [built.variances(uow, window), built.analysis(uow, period),
+             built.variances_by(uow, "item", window), built.stock(uow)]
     by_item = made[-2]
     made[-2] = Report("variances-by-item", by_item.title, by_item.columns, by_item.rows,
                       by_item.total, by_item.minor)

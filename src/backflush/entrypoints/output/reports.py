@@ -18,7 +18,7 @@ from backflush.service_layer import reports
 from backflush.service_layer.reports import ALL, Window
 from backflush.service_layer.unit_of_work import UnitOfWork
 
-REPORTS = ("trial-balance", "stock", "variances", "journal", "income", "gaap")
+REPORTS = ("trial-balance", "stock", "variances", "journal", "income", "gaap", "analysis")
 
 
 def _money(value: Decimal, minor: int) -> Number:
@@ -155,6 +155,34 @@ def income(uow: UnitOfWork, period: str) -> Report:
     return Report("income", title, tuple(columns), rows, None, minor)
 
 
+def analysis(uow: UnitOfWork, period: str) -> Report:
+    """The period's variances, each family split into what it is made of (conversion:
+    spending, efficiency, volume and timing by element; scrap: component and assembly)."""
+    from backflush.domain.events import period_bounds
+    from backflush.service_layer.analysis import variance_analysis
+
+    minor = uow.master.policy().minor_unit
+    start, end = period_bounds(period)
+    a = variance_analysis(uow, Window(start, end))
+    rows: list[list[Cell]] = []
+    for family, amount in a.families.items():
+        if family == "conversion" and a.conversion:
+            for (part, element), value in a.conversion.items():
+                label = "timing (not a variance)" if part == "timing" else part
+                rows.append([family, label, element, _money(value, minor)])
+        elif family == "scrap" and a.scrap:
+            for part, value in a.scrap.items():
+                rows.append([family, part, None, _money(value, minor)])
+        else:
+            rows.append([family, "total", None, _money(amount, minor)])
+    return Report("analysis", f"Variance analysis for {period} (positive = unfavourable / "
+                  "under-applied)",
+                  (Column("family"), Column("part"), Column("element"),
+                   Column("amount", "money")),
+                  rows, ["Total", None, None, _money(sum(a.families.values(), ZERO), minor)],
+                  minor)
+
+
 def gaap(uow: UnitOfWork, period: str) -> Report:
     """Books to GAAP at the period's end, account by account: the books after the close, the
     GAAP bridge, the GAAP balances. Empty when the close posted no bridge."""
@@ -183,9 +211,9 @@ def report(uow: UnitOfWork, name: str, window: Window = ALL, by: str | None = No
     variances by item, supplier or work center when ``by`` names one."""
     if name == "variances" and by is not None:
         return variances_by(uow, by, window)
-    if name in ("income", "gaap"):
+    if name in ("income", "gaap", "analysis"):
         assert period is not None
-        return income(uow, period) if name == "income" else gaap(uow, period)
+        return {"income": income, "gaap": gaap, "analysis": analysis}[name](uow, period)
     if name == "trial-balance":
         return trial_balance(uow, window.end)
     if name == "stock":

@@ -25,6 +25,7 @@ from backflush.entrypoints.output import reports as built
 from backflush.entrypoints.output.safety import Number, shown
 from backflush.entrypoints.output.tables import Column, Report, grouped, print_report
 from backflush.service_layer import periods, reports
+from backflush.service_layer.analysis import variance_analysis
 from backflush.service_layer.unit_of_work import UnitOfWork
 
 FORMAT = 1
@@ -88,9 +89,13 @@ def period_json(uow: UnitOfWork, period: str, minor: int) -> dict[str, Any]:
                                                       "end": fmt(p.carried[1], minor)}}
     if p.gaap is not None:
         out["income_statement"]["gaap"] = amounts(p.gaap)
-    out["variance_analysis"] = {"families": {
-        k: fmt(v, minor) for k, v in reports.variance_report(
-            uow, reports.Window(start, end)).items()}}
+    a = variance_analysis(uow, reports.Window(start, end))
+    conversion: dict[str, dict[str, str]] = {}
+    for (part, element), value in a.conversion.items():
+        conversion.setdefault(part, {})[element] = fmt(value, minor)
+    out["variance_analysis"] = {"families": {k: fmt(v, minor) for k, v in a.families.items()},
+                                "conversion": conversion,
+                                "scrap": {k: fmt(v, minor) for k, v in a.scrap.items()}}
     return out
 
 
@@ -155,6 +160,7 @@ def tables_of(uow: UnitOfWork) -> list[Report]:
     each closed period's income statements and, when its close posted one, GAAP bridge."""
     made = [built.trial_balance(uow), built.stock(uow), built.variances(uow)]
     for period in periods.closed_periods(uow):
+        made.append(built.analysis(uow, period))
         made.append(built.income(uow, period))
         figures = built.gaap(uow, period)
         if "no GAAP bridge" not in figures.title:
