@@ -27,6 +27,7 @@ from backflush.domain.events import (
     CostChange,
     Count,
     Event,
+    RateChange,
     Receipt,
     Release,
     Reversal,
@@ -247,7 +248,8 @@ class Run:
         for s in stored:
             # Explained down to the source: the cost version in force, the BOM version used,
             # and derivations that add up to the lines they explain.
-            assert s.entry.cost_version == self.ledger.costs.number - isinstance(ev, CostChange)
+            changes = isinstance(ev, CostChange | RateChange)
+            assert s.entry.cost_version == self.ledger.costs.number - changes
             if isinstance(ev, Completion) and ev.item in ref.versions \
                     and s.entry.type not in ("pending_cleared", "conversion_applied"):
                 assert s.entry.bom == ref.bom_on(ev.item, ev.date).key, s.entry
@@ -348,7 +350,7 @@ class Run:
             assert touched <= {ABNORMAL if ev.abnormal else SCRAP, ROUNDING, *holding}
         elif isinstance(ev, Transfer | Release):
             assert touched == set()
-        elif isinstance(ev, CostChange):
+        elif isinstance(ev, CostChange | RateChange):
             assert touched <= {REVALUATION, *holding}
         elif isinstance(ev, Reversal):
             # The exact negation of the original, apart from the inventory accounts (moved at
@@ -481,11 +483,11 @@ class Run:
         ref = self.ref
         undoable = [i for i, e in ref.posted.items() if not isinstance(e, Reversal | Close)]
         if not all(i in ref.reversed for i in undoable
-                   if not isinstance(ref.posted[i], CostChange)):
+                   if not isinstance(ref.posted[i], CostChange | RateChange)):
             return
         assert nonzero(self.ledger.stock()) == {}
         assert nonzero(self.ledger.pending_totals()) == {}
-        if not any(isinstance(e, CostChange | Close) for e in ref.posted.values()):
+        if not any(isinstance(e, CostChange | RateChange | Close) for e in ref.posted.values()):
             assert nonzero(self.ledger.balances()) == {}
 
     # ---- period close (posting-rules §4)

@@ -22,6 +22,7 @@ from backflush.domain.events import (
     CostChange,
     Count,
     Event,
+    RateChange,
     Receipt,
     Release,
     Reversal,
@@ -361,7 +362,7 @@ class Reference:
             original = self.posted.get(ev.of)
             if original is None:
                 return "reversal of an event never posted"
-            if isinstance(original, Reversal | Close | CostChange):
+            if isinstance(original, Reversal | Close | CostChange | RateChange):
                 return f"reversal of a {original.type}"
             if ev.of in self.reversed:
                 return "second reversal"
@@ -412,6 +413,16 @@ class Reference:
                 dataclasses.replace(item, standard_cost=ev.standard_cost)
                 if ev.standard_cost is not None
                 else dataclasses.replace(item, conversion_cost=ev.conversion_cost))
+            self.rolled_on = ev.date
+            self.costs = self.roll_up(ev.date)
+        elif isinstance(ev, RateChange):
+            wc = self.work_centers[ev.work_center]
+            self.work_centers = {**self.work_centers, ev.work_center: dataclasses.replace(
+                wc, budget=None, budget_hours=ZERO,
+                labor_rate=wc.labor_rate if ev.labor_rate is None else ev.labor_rate,
+                overhead_rate=wc.overhead_rate if ev.overhead_rate is None
+                else ev.overhead_rate,
+                conversion_rate=wc.conversion_rate if ev.rate is None else ev.rate)}
             self.rolled_on = ev.date
             self.costs = self.roll_up(ev.date)
         elif isinstance(ev, Close):
@@ -566,7 +577,12 @@ class StreamBuilder:
 
     def cost_change(self) -> None:
         explicit = self.plant.explicit_conversion
-        if explicit and self.draw(st.booleans()):
+        if self.draw(st.integers(0, 3)) == 0:  # a work center's rates
+            if self.draw(st.booleans()):
+                self.emit(RateChange, work_center="WC1", labor_rate=self.draw(money(0, 5000)))
+            else:
+                self.emit(RateChange, work_center="WC2", rate=self.draw(money(1, 9000)))
+        elif explicit and self.draw(st.booleans()):
             self.emit(CostChange, item=self.draw(st.sampled_from(explicit)),
                       conversion_cost=self.draw(money(0, 3000)))
         else:
@@ -597,7 +613,7 @@ def streams(draw: st.DrawFn, plant: Plant, close: bool | None = None,
         if (month == 12 or not december) and draw(st.integers(0, 3)) == 0:
             # Undo everything: reverse every event, in any order.
             ids = [e.id for e in builder.events
-                   if not isinstance(e, Reversal | CostChange | Close)]
+                   if not isinstance(e, Reversal | CostChange | RateChange | Close)]
             for of in draw(st.permutations(ids)):
                 builder.emit(Reversal, of=of)
         if close:

@@ -58,7 +58,8 @@ def test_shell_completion_completes_commands_and_choices() -> None:
 
     assert complete("backflush rep", 1) == ["report"]
     assert complete("backflush report ", 2) == ["trial-balance", "stock", "variances",
-                                                "journal", "income", "gaap"]
+                                                "journal", "income", "gaap",
+                                                "analysis", "cost-sheet"]
     assert "--install-completion" in process("--help").stdout
 
 

@@ -66,6 +66,15 @@ class StandardCost:
     # Standard hours per unit by work center (own routing and phantoms exploded through).
     hours: tuple[tuple[str, Decimal], ...] = ()
     bom: str = ""  # the BOM version key rolled up
+    # The rates per hour (labor, overhead, conversion) of those work centers when rolled up:
+    # reported hours are applied at the rates of the standards an event was posted at.
+    rates: tuple[tuple[str, Decimal, Decimal, Decimal], ...] = ()
+
+    def rate_at(self, work_center: str) -> tuple[Decimal, Decimal, Decimal] | None:
+        for wc, labor, overhead, conversion in self.rates:
+            if wc == work_center:
+                return labor, overhead, conversion
+        return None
 
     @property
     def total(self) -> Cost:

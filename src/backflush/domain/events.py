@@ -23,6 +23,7 @@ from backflush.domain.numbers import (
     HOURS,
     PRICE,
     QUANTITY,
+    UNIT_COST,
     ZERO,
     Limit,
     add,
@@ -295,6 +296,27 @@ class CostChange(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RateChange(Event):
+    """A work center's rates per hour from the event's date (``rate``: the undivided
+    conversion rate); those not given stay as they are. Every item routed through it is
+    rolled up again and the stock revalued, as a cost change does."""
+
+    work_center: str
+    labor_rate: Decimal | None = None
+    overhead_rate: Decimal | None = None
+    rate: Decimal | None = None
+    type = "rate_change"
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        _code(self, "work_center")
+        for name in ("labor_rate", "overhead_rate", "rate"):
+            _number(self, name, UNIT_COST, optional=True)
+        if self.labor_rate is None and self.overhead_rate is None and self.rate is None:
+            raise NumberError("rate: give rate, labor_rate or overhead_rate", "rate")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Close(Event):
     """A period's close. ``gaap_bridge``: also post the GAAP bridge at the period's end and
     its reversal on the next day (posting-rules §4.3); ``nrv``: net realisable value per unit
@@ -405,7 +427,7 @@ def period_bounds(period: str) -> tuple[date, date]:
 EVENT_TYPES: Mapping[str, type[Event]] = {
     cls.type: cls
     for cls in (Receipt, ConversionIncurred, Completion, Scrap, Sale, Transfer, Count,
-                Release, Reversal, CostChange, Close, Reopen, Opening)
+                Release, Reversal, CostChange, RateChange, Close, Reopen, Opening)
 }
 
 # The events a batch may post in one summary entry per day (see domain.summary).

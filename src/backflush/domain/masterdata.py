@@ -31,6 +31,11 @@ class MasterData:
         items[item.code] = item
         return replace(self, items=items)
 
+    def with_work_center(self, center: WorkCenter) -> MasterData:
+        centers = dict(self.work_centers)
+        centers[center.code] = center
+        return replace(self, work_centers=centers)
+
 
 EMPTY = MasterData({})
 

@@ -131,6 +131,13 @@ FAMILY_ROLES: Mapping[str, tuple[Role, ...]] = {
 }
 
 
+# Variances are written off by default, but a revaluation (a standard changed while stock was
+# on hand) is prorated: a gain on stock never sold stays beside the stock (capitalized) and
+# reaches cost of goods sold only as that stock is sold, never income the day it changed.
+DEFAULT_DISPOSITION: Mapping[str, Disposition] = {
+    **dict.fromkeys(FAMILIES, Disposition.WRITE_OFF), "revaluation": Disposition.PRORATE}
+
+
 class Journal(StrEnum):
     """Journal granularity: an entry per event, or summary entries (one per day of a run of
     completions, receipts and sales); ``auto`` summarises a batch of 1,000 events or more."""
@@ -145,7 +152,7 @@ class Policy:
     triggers: frozenset[Stage] = frozenset({Stage.PURCHASE, Stage.COMPLETION, Stage.SALE})
     conversion: ConversionMode = ConversionMode.INVENTORIED
     disposition: Mapping[str, Disposition] = field(
-        default_factory=lambda: dict.fromkeys(FAMILIES, Disposition.WRITE_OFF))
+        default_factory=lambda: dict(DEFAULT_DISPOSITION))
     negative_stock: NegativeStock = NegativeStock.ALLOW
     accounts: Mapping[Role, str] = field(default_factory=lambda: dict(DEFAULT_ACCOUNTS))
     method: Method = Method.BACKFLUSH
@@ -166,7 +173,7 @@ class Policy:
         accounts = dict(DEFAULT_ACCOUNTS)
         accounts.update(self.accounts)
         object.__setattr__(self, "accounts", accounts)
-        disposition = dict.fromkeys(FAMILIES, Disposition.WRITE_OFF)
+        disposition = dict(DEFAULT_DISPOSITION)
         disposition.update(self.disposition)
         object.__setattr__(self, "disposition", disposition)
 

@@ -175,10 +175,14 @@ class _Walk:
                 self.problems.append(Problem(f"item {code}", "standard_cost", "the rolled-up "
                                              "unit cost has more than 15 digits before the "
                                              "point"))
+        centers = self.master.work_centers
         self.out[code] = StandardCost(
             code, _cost(this_el), _cost(lower_el),
             tuple(sorted((wc, _decimal(h)) for wc, h in rounded.items() if h)),
-            version.key if version is not None else "")
+            version.key if version is not None else "",
+            tuple((wc, centers[wc].labor_rate, centers[wc].overhead_rate,
+                   centers[wc].conversion_rate)
+                  for wc in sorted(rounded) if rounded[wc] and wc in centers))
         return []
 
 

@@ -18,7 +18,7 @@ from datetime import date
 
 from backflush.domain.bom import Boms, BomVersion
 from backflush.domain.errors import Problem, ValidationError
-from backflush.domain.events import CostChange
+from backflush.domain.events import CostChange, RateChange
 from backflush.domain.items import Item
 from backflush.domain.masterdata import MasterData, check_master_data
 from backflush.domain.rollup import roll_up
@@ -99,7 +99,8 @@ def frozen_changes(old: MasterData, new: MasterData, last_posted: date | None
         was_wc = old.work_centers.get(code)
         if was_wc is not None and was_wc != wc:
             problems.append(Problem(f"work center {code}", "rate", "its rates cost the "
-                                    "standards in force and cannot change once posted"))
+                                    "standards in force: post a rate_change event (or "
+                                    "import the work centers again) to change them"))
     return problems
 
 
@@ -138,10 +139,32 @@ def import_master(uow: UnitOfWork, kind: str, as_of: date, *, items: Iterable[It
                   boms: Iterable[BomVersion] = (),
                   routings: Mapping[str, tuple[Operation, ...]] | None = None,
                   work_centers: Iterable[WorkCenter] = (), rows: int = 0) -> ImportResult:
+    """Master data merged into the ledger's. Once anything has posted, a work center whose
+    rates differ is not replaced: its new rates are posted as a ``rate_change`` event dated
+    ``as_of`` (re-rolling the standards and revaluing the stock)."""
     with uow:
-        master = merged(uow.master.master(), items=items, boms=boms, routings=routings,
+        current = uow.master.master()
+        changes: list[RateChange] = []
+        if uow.master.frozen():
+            kept = []
+            for wc in work_centers:
+                was = current.work_centers.get(wc.code)
+                if was is not None and (was.labor_rate, was.overhead_rate,
+                                        was.conversion_rate) != (
+                        wc.labor_rate, wc.overhead_rate, wc.conversion_rate):
+                    changes.append(RateChange(
+                        id=f"rates-{as_of.isoformat()}-{wc.code}", date=as_of,
+                        work_center=wc.code, labor_rate=wc.labor_rate,
+                        overhead_rate=wc.overhead_rate, rate=wc.conversion_rate))
+                else:
+                    kept.append(wc)
+            work_centers = kept
+        master = merged(current, items=items, boms=boms, routings=routings,
                         work_centers=work_centers)
         result = apply_master(uow, master, as_of, kind, rows)
+        if changes:
+            posted = post_events_in(uow, changes)
+            result = ImportResult(kind, rows, uow.master.costs().number, posted)
         uow.commit()
     return result
 

@@ -18,8 +18,8 @@ from decimal import Decimal
 from backflush.domain import rules
 from backflush.domain.errors import PostingError
 from backflush.domain.events import FLOW_TYPES, Event, Reversal
-from backflush.domain.journal import Posting
-from backflush.domain.numbers import MONEY, STOCK, fmt_qty
+from backflush.domain.journal import JournalEntry, Posting
+from backflush.domain.numbers import MONEY, STOCK, ZERO, fmt_qty
 from backflush.domain.policy import Journal, Method
 from backflush.domain.rules.context import RuleContext, check_open
 from backflush.domain.valuation import Books
@@ -171,6 +171,30 @@ def post_events(uow: UnitOfWork, events: Iterable[Item],
         result = post_events_in(uow, events, progress)
         uow.commit()
     return result
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a batch would post: its result, the entries it would write (numbered as they
+    would be) and every account's change; nothing of it is kept."""
+
+    result: BatchResult
+    entries: list[tuple[int, JournalEntry]]
+    changes: dict[str, Decimal]
+
+
+def preview_events(uow: UnitOfWork, events: Iterable[Item]) -> Preview:
+    """Post ``events`` in a transaction that is rolled back (a what-if: a rate change's
+    revaluation, a close's entries): refused as posting would refuse them."""
+    with uow:
+        before = dict(uow.journal.balances())
+        last = max((s.seq for s in uow.journal.entries()), default=0)
+        result = post_events_in(uow, events)
+        entries = [(s.seq, s.entry) for s in uow.journal.entries() if s.seq > last]
+        after = dict(uow.journal.balances())
+        changes = {a: after.get(a, ZERO) - before.get(a, ZERO) for a in {*before, *after}}
+        uow.rollback()
+    return Preview(result, entries, {a: v for a, v in changes.items() if v})
 
 
 def post_events_in(uow: UnitOfWork, events: Iterable[Item],

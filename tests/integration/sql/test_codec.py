@@ -23,7 +23,7 @@ from backflush.adapters.sql.codec import (
     policy_from_json,
     policy_to_json,
 )
-from backflush.domain.events import EVENT_TYPES, Close, Reopen
+from backflush.domain.events import EVENT_TYPES, Close, RateChange, Reopen, Scrap
 from backflush.domain.journal import JournalEntry, JournalLine, StockMove
 from backflush.domain.numbers import ZERO
 from backflush.domain.numbers import total as exact_total
@@ -107,7 +107,12 @@ def test_decimals_through_the_ports(sql_ledger: SqlLedger) -> None:
 # Events the contract does not post, stored all the same.
 ALSO = (Reopen(id="reopen-2026-11", date=date(2026, 12, 1), period="2026-11",
                reason="late invoice \\ re-costed", by="Ana"),
-        Close(id="close-2026-11-2", date=date(2026, 11, 30), period="2026-11", force=True))
+        Close(id="close-2026-11-2", date=date(2026, 11, 30), period="2026-11", force=True,
+              gaap_bridge=True, nrv=(("STOOL", Decimal("12.5")), ("SEAT", Decimal("0")))),
+        RateChange(id="RC-1", date=date(2026, 11, 27), work_center="ASSY",
+                   labor_rate=Decimal("22.125"), rate=Decimal("0.0000000001")),
+        Scrap(id="SC-9", date=date(2026, 11, 27), item="SEAT", qty=Decimal("1"),
+              abnormal=True))
 
 
 def test_every_event_type_round_trips() -> None:

@@ -155,7 +155,7 @@ def test_an_id_repeated_with_the_same_content_is_kept_for_posting_to_report() ->
     ("{type: receipt,", "{type: recept,",
      "plant.yaml:10, events[0] (PO-1), field 'type': unknown event type 'recept'; expected "
      "one of receipt, conversion_incurred, completion, scrap, sale, transfer, count, release, "
-     "reversal, cost_change, close, reopen"),
+     "reversal, cost_change, rate_change, close, reopen"),
     ("id: WO-1}", "id: WO-1, colour: red}",
      "plant.yaml:11, events[1] (WO-1), field 'colour': unknown field; expected one of date, "
      "hours, id, item, location, order, output_location, qty, scrap_qty, type"),

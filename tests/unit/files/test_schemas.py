@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from backflush.adapters.files import schemas as s
+from backflush.adapters.files.document import ScenarioDocument
 from backflush.adapters.files.loaders import load_path
 from backflush.domain.events import Completion, Receipt, Transfer
 
@@ -119,7 +120,7 @@ def test_the_event_type_picks_the_model() -> None:
     assert issues(s.EVENTS, {"type": "recept", "date": "2026-11-02"}) == [
         ("type", "unknown event type 'recept'; expected one of receipt, conversion_incurred, "
                  "completion, scrap, sale, transfer, count, release, reversal, cost_change, "
-                 "close, reopen")]
+                 "rate_change, close, reopen")]
     assert issues(s.EVENTS, {"date": "2026-11-02"}) == [("type", "is required")]
     assert issues(s.EVENTS, ["receipt"]) == [(None, "expected a mapping, got a list")]
     assert issues(s.EVENTS, {"type": "receipt", "id": "PO-1", "colour": "red"}) == [
@@ -190,12 +191,12 @@ def test_work_center_rates_from_a_budget() -> None:
 
 def test_the_whole_document_model_takes_a_scenario_as_an_api_would() -> None:
     data = load_path(ROOT / "examples" / "stool.yaml")
-    doc = s.validate(s.ScenarioDocument, data)
+    doc = s.validate(ScenarioDocument, data)
     assert [e.type for e in doc.events] == ["receipt", "receipt", "conversion_incurred",
                                             "completion", "sale", "close"]
     assert doc.boms["STOOL"].versions[0].lines[1].qty == Decimal(3)
     bad = {**data, "events": [{"type": "receipt", "zz": 1}], "format": 2}
-    found = issues(s.ScenarioDocument, bad)
+    found = issues(ScenarioDocument, bad)
     assert ("format", "expected format: 1, got 2") in found
     assert ("events[0].zz", "unknown field; expected one of date, id, item, location, qty, "
                             "supplier, type, unit_price") in found

@@ -1,7 +1,7 @@
 """Read a scenario file (YAML or JSON, ``format: 1``) into a :class:`Scenario`.
 
 The document is checked part by part with the models of :mod:`.schemas` (the ones
-:class:`~.schemas.ScenarioDocument` is made of), so that every problem is found at once, each
+:class:`~.document.ScenarioDocument` is made of), so that every problem is found at once, each
 naming the file, the entry (``item SEAT``, ``bom STOOL@v1 line 2``, ``events[3] (WO-1)``...),
 the field and, for YAML, the line; the first :data:`~.limits.MAX_PROBLEMS` are listed, the
 rest counted. Beyond the models, the reader checks what needs the whole file: master data by
@@ -29,6 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from backflush.adapters.files.document import DocumentHead, ScenarioDocument
 from backflush.adapters.files.limits import (
     MAX_JSON_BYTES,
     MAX_YAML_BYTES,
@@ -57,12 +58,10 @@ from backflush.adapters.files.schemas import (
     FIRST_DAY,
     PLACEHOLDER_ID,
     BomRow,
-    DocumentHead,
     ItemRow,
     OpeningRow,
     OperationRow,
     PolicyRow,
-    ScenarioDocument,
     WorkCenterRow,
     bom_spec,
     validate,

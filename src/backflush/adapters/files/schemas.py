@@ -23,7 +23,6 @@ from backflush.adapters.files.limits import (  # the field types the models are 
     Day,
     Factor,
     Flag,
-    Format,
     Free,
     Hours,
     Ident,
@@ -238,7 +237,8 @@ def _disposition(value: Any) -> Any:
     return dict(value) if isinstance(value, Mapping) else value
 
 
-def _mapping(value: Any) -> Any:
+def mapping(value: Any) -> Any:
+    """A mapping as a plain dict (pydantic's strict dict wants exactly that)."""
     return dict(value) if isinstance(value, Mapping) else value
 
 
@@ -251,7 +251,7 @@ class PolicyRow(Row):
                            BeforeValidator(_disposition)] = Field(default_factory=dict)
     negative_stock: Annotated[str, choice(n.value for n in NegativeStock)] = "allow"
     accounts: Annotated[dict[Annotated[str, choice(_ROLES, "account role")], Code],
-                        BeforeValidator(_mapping)] = Field(default_factory=dict)
+                        BeforeValidator(mapping)] = Field(default_factory=dict)
     journal: Annotated[str, choice(j.value for j in Journal)] = "auto"
     count_tolerance: Annotated[Decimal, decimal_field(LIMITS["count_tolerance"])] | None = None
     payables: Annotated[str, choice(p.value for p in Payables)] = "consumed"
@@ -281,7 +281,7 @@ class OpeningStockRow(Row):
 
 class OpeningRow(Row):
     stock: list[OpeningStockRow] = []
-    balances: Annotated[dict[Code, Amount], BeforeValidator(_mapping)] = Field(default_factory=dict)
+    balances: Annotated[dict[Code, Amount], BeforeValidator(mapping)] = Field(default_factory=dict)
 
     def to_domain(self, when: date) -> ev.Opening:
         """Balances brought forward, dated ``when`` (the day before the ledger's first)."""
@@ -354,7 +354,7 @@ class CompletionRow(EventRow):
     item: Code
     qty: Quantity
     scrap_qty: Quantity = Field(default_factory=lambda: ZERO)
-    hours: Annotated[dict[Code, Hours], BeforeValidator(_mapping)] = Field(default_factory=dict)
+    hours: Annotated[dict[Code, Hours], BeforeValidator(mapping)] = Field(default_factory=dict)
     location: Code = ev.DEFAULT_LOCATION
     output_location: Code | None = None
     order: Ident | None = None
@@ -420,6 +420,15 @@ class CostChangeRow(EventRow):
     conversion_cost: Price | None = None
 
 
+class RateChangeRow(EventRow):
+    DOMAIN = ev.RateChange
+    type: Literal["rate_change"]
+    work_center: Code
+    rate: Price | None = None
+    labor_rate: Price | None = None
+    overhead_rate: Price | None = None
+
+
 class CloseRow(EventRow):
     """A period's close: dated its last day (given or not), id ``close-YYYY-MM`` by default."""
 
@@ -429,7 +438,7 @@ class CloseRow(EventRow):
     date: Day | None = None  # type: ignore[assignment]
     force: Flag = False
     gaap_bridge: Flag = False
-    nrv: Annotated[dict[Code, Price], BeforeValidator(_mapping)] = Field(default_factory=dict)
+    nrv: Annotated[dict[Code, Price], BeforeValidator(mapping)] = Field(default_factory=dict)
 
     def to_domain(self, default_id: str) -> ev.Event:
         def build() -> ev.Event:
@@ -461,7 +470,7 @@ class ReopenRow(EventRow):
 
 EVENT_ROWS: tuple[type[EventRow], ...] = (
     ReceiptRow, ConversionIncurredRow, CompletionRow, ScrapRow, SaleRow, TransferRow,
-    CountRow, ReleaseRow, ReversalRow, CostChangeRow, CloseRow, ReopenRow)
+    CountRow, ReleaseRow, ReversalRow, CostChangeRow, RateChangeRow, CloseRow, ReopenRow)
 EVENT_TYPES = tuple(typing.get_args(m.model_fields["type"].annotation)[0] for m in EVENT_ROWS)
 AnyEvent = Annotated[Union[EVENT_ROWS], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
 EVENTS: TypeAdapter[EventRow] = TypeAdapter(AnyEvent)
@@ -469,27 +478,6 @@ EVENT_KEYS = sorted({key for m in EVENT_ROWS for key in m.accepted()})  # every 
 
 
 # ------------------------------------------------------------------------ documents and tables
-
-
-class DocumentHead(Row):
-    format: Format
-    name: Free = ""
-    description: Free = ""
-    currency: Code = "USD"
-    minor_unit: Whole | None = None
-
-
-class ScenarioDocument(DocumentHead):
-    """A whole scenario (an HTTP body); the reader checks one part by part, same models."""
-
-    policy: PolicyRow = Field(default_factory=PolicyRow)
-    items: list[ItemRow]
-    boms: Annotated[dict[Code, Bom], BeforeValidator(_mapping)] = Field(default_factory=dict)
-    work_centers: list[WorkCenterRow] = []
-    routings: Annotated[dict[Code, list[OperationRow]], BeforeValidator(_mapping)] = \
-        Field(default_factory=dict)
-    opening: OpeningRow | None = None
-    events: list[AnyEvent] = []
 
 
 validate = validated  # data as a model (or EVENTS); Invalid with every issue pydantic found

@@ -399,23 +399,20 @@ def derivations_from_json(text: str | None) -> tuple[Derivation, ...]:
                  for item, qty, basis, amount, account, bom, location in json.loads(text))
 
 
-def hours_to_json(hours: Sequence[tuple[str, Decimal]]) -> str:
-    return dumps([[wc, decimal_text(h)] for wc, h in hours])
-
-
-def hours_from_json(text: str) -> tuple[tuple[str, Decimal], ...]:
-    return tuple((str(wc), Decimal(h)) for wc, h in json.loads(text))
-
-
 LEVELS = ("this", "lower")
 ELEMENTS = ("material", "labor", "overhead", "conversion")
 COST_COLUMNS = tuple(f"{level}_{element}" for level in LEVELS for element in ELEMENTS)
 
 
 def cost_row(cost: StandardCost) -> dict[str, Any]:
-    """A standard cost as the columns of its row (the version and position aside)."""
-    row: dict[str, Any] = {"item": cost.item, "hours": hours_to_json(cost.hours),
-                           "bom": cost.bom}
+    """A standard cost as the columns of its row (the version and position aside). The
+    ``hours`` column holds ``[work center, hours]`` pairs, each followed by the center's
+    three rates when the roll-up kept them (a ledger written before rates were kept has
+    pairs only)."""
+    rates = {wc: (labor, overhead, conversion) for wc, labor, overhead, conversion in cost.rates}
+    row: dict[str, Any] = {"item": cost.item, "bom": cost.bom, "hours": dumps([
+        [wc, decimal_text(h), *(decimal_text(r) for r in rates.get(wc, ()))]
+        for wc, h in cost.hours])}
     for level, value in (("this", cost.this_level), ("lower", cost.lower_level)):
         for element in ELEMENTS:
             row[f"{level}_{element}"] = getattr(value, element)
@@ -424,4 +421,8 @@ def cost_row(cost: StandardCost) -> dict[str, Any]:
 
 def cost_from_row(row: Any) -> StandardCost:
     this, lower = (Cost(*(getattr(row, f"{level}_{e}") for e in ELEMENTS)) for level in LEVELS)
-    return StandardCost(row.item, this, lower, hours_from_json(row.hours), row.bom)
+    pairs = json.loads(row.hours)
+    hours = tuple((str(p[0]), Decimal(p[1])) for p in pairs)
+    rates = tuple((str(p[0]), Decimal(p[2]), Decimal(p[3]), Decimal(p[4]))
+                  for p in pairs if len(p) == 5)
+    return StandardCost(row.item, this, lower, hours, row.bom, rates)

@@ -24,6 +24,7 @@ from backflush.domain.events import (
     Count,
     Event,
     Opening,
+    RateChange,
     Receipt,
     Release,
     Reopen,
@@ -44,15 +45,15 @@ from backflush.domain.rules.movements import conversion_incurred, release, scrap
 from backflush.domain.rules.opening import opening
 from backflush.domain.rules.reopen import reopen
 from backflush.domain.rules.reversal import reversal
-from backflush.domain.rules.standards import cost_change
+from backflush.domain.rules.standards import cost_change, rate_change
 from backflush.domain.valuation import Books
 from backflush.domain.view import LedgerView
 
 RULES: dict[type[Event], Callable[[RuleContext, Any], Draft]] = {
     Receipt: receipt, ConversionIncurred: conversion_incurred, Completion: completion,
     Sale: sale, Scrap: scrap, Transfer: transfer, Count: count, Release: release,
-    CostChange: cost_change, Reversal: reversal, Close: close, Opening: opening,
-    Reopen: reopen,
+    CostChange: cost_change, RateChange: rate_change, Reversal: reversal, Close: close,
+    Opening: opening, Reopen: reopen,
 }
 
 

@@ -135,9 +135,12 @@ def applied_conversion(ctx: RuleContext, ev: Completion, qty: Decimal) -> tuple[
         center = work_centers.get(wc)
         if center is None:
             raise PostingError(ev.id, f"unknown work center '{wc}'", "hours")
+        # At the rates of the standards in force (those the routing was rolled up at);
+        # a work center off the routing at its rates now.
+        labor, overhead, conversion = std_cost.rate_at(wc) or (
+            center.labor_rate, center.overhead_rate, center.conversion_rate)
         difference = actual_hours - mul(std_cost.hours_at(wc), qty)
-        applied = applied + Cost(ZERO, mul(difference, center.labor_rate),
-                                 mul(difference, center.overhead_rate),
-                                 mul(difference, center.conversion_rate))
+        applied = applied + Cost(ZERO, mul(difference, labor), mul(difference, overhead),
+                                 mul(difference, conversion))
     return standard, applied
 

@@ -12,7 +12,7 @@ from backflush.domain.policy import Role
 from backflush.domain.rules.context import RuleContext
 from backflush.domain.valuation import HOLDING_ROLES
 
-NOT_REVERSIBLE = ("reversal", "close", "reopen", "cost_change", "opening")
+NOT_REVERSIBLE = ("reversal", "close", "reopen", "cost_change", "rate_change", "opening")
 
 
 def reversal(ctx: RuleContext, ev: Reversal) -> Draft:

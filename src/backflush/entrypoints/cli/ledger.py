@@ -173,7 +173,8 @@ def import_(
             changes = files.read_costs(file, master, day, f"costs:{file.name}")
         rows = sum(len(v) for v in records.values())
         result = common.write(use_case)
-    posted = f"; posted {result.posted.posted} cost changes" if result.posted else ""
+    changed = "rate changes" if kind.value == "work-centers" else "cost changes"
+    posted = f"; posted {result.posted.posted} {changed}" if result.posted else ""
     typer.echo(f"Imported {result.rows} {kind.value} from {shown(file, markup=False)}; cost "
                f"version {result.cost_version} in force{posted}.")
 
@@ -185,6 +186,9 @@ def post(
     batch_size: Annotated[int, typer.Option(
         "--batch-size", min=0, metavar="N", help="Events per transaction; 0 = the whole file "
         "in one (all or nothing).")] = 0,
+    preview: Annotated[bool, typer.Option(
+        "--preview", help="What-if: print the entries the file would post and each "
+        "account's change, and keep nothing.")] = False,
 ) -> None:
     """Post events; each batch posts all or nothing, and posting a file again skips what is
     already posted (duplicates).
@@ -192,9 +196,15 @@ def post(
     CSV and JSON Lines files are streamed: memory stays bounded whatever the file's size.
 
     \b
-    Example:
+    Examples:
       backflush post events.csv --db sqlite:///plant.db --batch-size 10000
+      backflush post rate-change.csv --preview     # the revaluation, nothing posted
     """
+    if preview:
+        if batch_size:
+            raise OptionError("--batch-size", "a preview is of the whole file at once")
+        preview_file(file, db)
+        return
     from functools import partial
 
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -237,6 +247,25 @@ def post(
     typer.echo(f"Posted {totals.posted} events from {shown(file, markup=False)} "
                f"({totals.summarised} in summary entries); {totals.duplicates} duplicates "
                f"skipped; {len(retried)} transactions rerun after concurrent updates.")
+
+
+def preview_file(file: Path, db: str | None) -> None:
+    from backflush.adapters.files import stream_events
+    from backflush.entrypoints.output import console as out
+    from backflush.entrypoints.output.reports import preview as preview_reports
+    from backflush.entrypoints.output.tables import print_report
+    from backflush.service_layer.posting import preview_events
+
+    with common.opened(db) as ledger:
+        master = common.read(ledger, lambda uow: uow.master.master())
+        seen = common.write(lambda: preview_events(ledger.unit_of_work(),
+                                                   stream_events(file, master)))
+        minor = common.read(ledger, lambda uow: uow.master.policy().minor_unit)
+    console = out.stdout()
+    for made in preview_reports(seen, minor):
+        print_report(console, made)
+    console.print(f"Preview only: {seen.result.posted} events of {shown(file)} would post "
+                  f"({seen.result.duplicates} duplicates); nothing was posted.")
 
 
 def batched(stream: Iterable[Located | Flows], size: int) -> Iterator[list[Item]]:

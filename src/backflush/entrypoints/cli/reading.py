@@ -30,6 +30,7 @@ class ReportName(StrEnum):
     INCOME = "income"
     GAAP = "gaap"
     ANALYSIS = "analysis"
+    COST_SHEET = "cost-sheet"
 
 
 class By(StrEnum):
@@ -78,6 +79,9 @@ def window_of(period: str | None, start: str | None, end: str | None,
                         common.day_option(end, "--to") if end is not None else None)
     if window.start and window.end and window.start > window.end:
         raise OptionError("--from", f"{window.start} is after --to {window.end}")
+    if name is ReportName.COST_SHEET and not window.whole:
+        raise OptionError("--period" if period else "--from" if start else "--to",
+                          "the cost sheet shows the standards in force now")
     if name is ReportName.STOCK and not window.whole:
         raise OptionError("--period" if period else "--from" if start else "--to",
                           "the stock report shows what is on hand now; a month or a range "
@@ -89,9 +93,9 @@ def window_of(period: str | None, start: str | None, end: str | None,
 
 def report(
     name: Annotated[ReportName, typer.Argument(
-        metavar="NAME", help="Which report: trial-balance|stock|variances|journal|income|"
-        "gaap|analysis (the last three are of a month: --period, else the latest "
-        "closed).")],
+        metavar="NAME", help="Which report: trial-balance|stock|variances|journal; of a "
+        "month (--period, else the latest closed): income|gaap|analysis; the standards in "
+        "force: cost-sheet.")],
     db: DbOption = None,
     fmt: Annotated[Format, typer.Option("--format", help="How to print or write it.")]
         = Format.TABLE,

@@ -11,14 +11,16 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from backflush.domain.numbers import ZERO, fmt, fmt_qty
+from backflush.domain.numbers import ZERO, fmt, fmt_qty, fmt_unit
 from backflush.entrypoints.output.safety import Cell, Number
 from backflush.entrypoints.output.tables import Column, Report, grouped
 from backflush.service_layer import reports
+from backflush.service_layer.posting import Preview
 from backflush.service_layer.reports import ALL, Window
 from backflush.service_layer.unit_of_work import UnitOfWork
 
-REPORTS = ("trial-balance", "stock", "variances", "journal", "income", "gaap", "analysis")
+REPORTS = ("trial-balance", "stock", "variances", "journal", "income", "gaap", "analysis",
+           "cost-sheet")
 
 
 def _money(value: Decimal, minor: int) -> Number:
@@ -155,6 +157,35 @@ def income(uow: UnitOfWork, period: str) -> Report:
     return Report("income", title, tuple(columns), rows, None, minor)
 
 
+def cost_sheet(uow: UnitOfWork) -> Report:
+    """The standard cost of every item by element and level, in the cost version in force:
+    this level (its own material, or its routing's conversion) and the levels below it."""
+    costs = uow.master.costs()
+    master = uow.master.master()
+    rows: list[list[Cell]] = []
+    for code in master.items:
+        std = costs.costs.get(code)
+        if std is None:
+            continue
+        for level, cost in (("this", std.this_level), ("lower", std.lower_level),
+                            ("total", std.total)):
+            if level == "lower" and not master.items[code].made:
+                continue
+            if level == "total" and not master.items[code].made:
+                continue
+            label = f"this ({std.bom})" if level == "this" and std.bom else level
+            rows.append([code, label, *(Number(fmt_unit(v)) for v in (
+                cost.material, cost.labor, cost.overhead, cost.conversion, cost.total)),
+                "; ".join(f"{wc} {fmt_qty(h)}" for wc, h in std.hours)
+                if level == "this" and std.hours else None])
+    return Report("cost-sheet", f"Standard cost sheet, cost version {costs.number} (from "
+                  f"{costs.effective_from}), per unit",
+                  (Column("item"), Column("level"), Column("material", "qty"),
+                   Column("labor", "qty"), Column("overhead", "qty"),
+                   Column("conversion", "qty"), Column("total", "qty"),
+                   Column("hours")), rows, None, 2)
+
+
 def analysis(uow: UnitOfWork, period: str) -> Report:
     """The period's variances, each family split into what it is made of (conversion:
     spending, efficiency, volume and timing by element; scrap: component and assembly)."""
@@ -204,6 +235,25 @@ def gaap(uow: UnitOfWork, period: str) -> Report:
                    Column("GAAP", "money")), rows, None, minor)
 
 
+def preview(seen: Preview, minor: int) -> list[Report]:
+    """What ``post --preview`` shows: the entries the events would write, then each
+    account's change."""
+    rows: list[list[Cell]] = []
+    for seq, e in seen.entries:
+        for ln in e.lines:
+            rows.append([Number(str(seq)), e.event_id, ln.account,
+                         _side(ln.debit, minor), _side(ln.credit, minor), ln.memo or None])
+    entries = Report("preview", "Entries the events would post (nothing is posted)",
+                     (Column("entry", "int"), Column("event"), Column("account"),
+                      Column("debit", "money"),
+                      Column("credit", "money"), Column("memo")), rows, None, minor)
+    changes = Report("changes", "Change of each account (debit positive)",
+                     (Column("account"), Column("change", "money")),
+                     [[a, _money(v, minor)] for a, v in sorted(seen.changes.items())], None,
+                     minor)
+    return [entries, changes]
+
+
 def report(uow: UnitOfWork, name: str, window: Window = ALL, by: str | None = None,
            period: str | None = None) -> Report:
     """A report by its name (one of :data:`REPORTS`) over ``window``: the trial balance at
@@ -216,6 +266,8 @@ def report(uow: UnitOfWork, name: str, window: Window = ALL, by: str | None = No
         return {"income": income, "gaap": gaap, "analysis": analysis}[name](uow, period)
     if name == "trial-balance":
         return trial_balance(uow, window.end)
+    if name == "cost-sheet":
+        return cost_sheet(uow)
     if name == "stock":
         return stock(uow)
     if name == "variances":
