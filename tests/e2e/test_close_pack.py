@@ -55,7 +55,7 @@ def test_the_workbook_reloads_and_its_totals_are_the_ledgers(
     wb.close()
     assert names == [
         "trial-balance", "income", "gaap", "variances", "analysis", "variances-by-item",
-        "stock"]
+        "stock", "comparison"]
     balances = {a: Decimal(v) for a, v in period["balances"].items()}
     header, *rows, total = sheet(book, "trial-balance")
     assert header == ["account", "debit", "credit"] and total[0] == "Total"
@@ -80,6 +80,11 @@ def test_the_workbook_reloads_and_its_totals_are_the_ledgers(
     *_, stock_total = sheet(book, "stock")
     assert cents(stock_total[3]) == sum((Decimal(s["value"]) for s in document["stock"]),
                                         Decimal(0))
+    # The same events costed by sequential tracking, beside the books as they stand now.
+    compared = {r[0]: r for r in sheet(book, "comparison")[1:]}
+    assert cents(compared["Finished Goods Inventory"][1]) == Decimal(
+        document["balances"]["Finished Goods Inventory"])
+    assert "Work in Process" in compared or "Materials Inventory" in compared
     with zipfile.ZipFile(book) as z:  # native charts: the variances and the incomes
         assert sorted(n for n in z.namelist() if n.startswith("xl/charts/")) == [
             "xl/charts/chart1.xml", "xl/charts/chart2.xml"]

@@ -209,7 +209,7 @@ def execute(load: Callable[[], Scenario], *, fmt: RunFormat, out: Path | None,
                 if broken:
                     out_.print_problems(out_.stderr(), "Invariants broken:", broken)
             if pack is not None and outcome.ok:
-                write_pack(uow, pack, scenario.name, quiet=as_json and out is None)
+                write_pack(uow, pack, scenario, quiet=as_json and out is None)
         failed = not outcome.ok
     finally:
         ledger.close()
@@ -221,18 +221,31 @@ def execute(load: Callable[[], Scenario], *, fmt: RunFormat, out: Path | None,
         raise typer.Exit(common.REFUSED)
 
 
-def write_pack(uow: UnitOfWork, pack: Path, name: str, *, quiet: bool) -> None:
-    """The close pack of the run's last closed period (exit 2 when it closes none)."""
+def write_pack(uow: UnitOfWork, pack: Path, scenario: Scenario, *, quiet: bool) -> None:
+    """The close pack of the run's last closed period, with the same events costed by
+    sequential tracking beside the books (run in memory)."""
+    from dataclasses import replace
+
+    from backflush.bootstrap import memory_ledger
     from backflush.entrypoints.output import console as out_
     from backflush.entrypoints.output.closepack import write_pack as write
+    from backflush.service_layer import reports
     from backflush.service_layer.periods import closed_periods
+    from backflush.service_layer.scenario import run_scenario
 
     closed = closed_periods(uow)
     if not closed:  # (its close was reopened and not closed again)
         out_.print_problems(out_.stderr(), "No close pack:", ["no period is closed at the "
                                                              "end of the run"])
         return
-    count = write(pack, uow, closed[-1], name)
+    comparison = None
+    if scenario.policy.method is Method.BACKFLUSH:
+        twin = memory_ledger()
+        sequential = replace(scenario, policy=replace(scenario.policy, method=Method.SEQUENTIAL))
+        if run_scenario(twin.unit_of_work(), sequential).ok:
+            with twin.unit_of_work(read_only=True) as s:
+                comparison = reports.compare(uow, s)
+    count = write(pack, uow, closed[-1], scenario.name, comparison)
     if not quiet:
         out_.stdout().print(f"Wrote the close pack of {closed[-1]} ({count} reports) to "
                             f"{shown(pack)}")

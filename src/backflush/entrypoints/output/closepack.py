@@ -2,8 +2,10 @@
 
 Its reports: the trial balance at the period's end, the income statements (absorption and
 throughput side by side, and after the GAAP bridge), the books-to-GAAP reconciliation when
-the close posted a bridge, the variances of the period by family and by item, and the stock
-on hand. The variances and the operating incomes are also charts: native Excel bar charts in
+the close posted a bridge, the variances of the period by family, analysed and by item, the
+stock on hand, and, from a scenario run, the same events costed by sequential tracking
+beside the books (a kept ledger's pack leaves it out: ``backflush compare FILE`` on its
+events). The variances and the operating incomes are also charts: native Excel bar charts in
 the workbook, inline SVG in the page (no script, no network: it prints as it shows). Every
 figure is the text the ledger computed; nothing goes through a float but the charts' bar
 lengths.
@@ -24,6 +26,7 @@ from backflush.entrypoints.output import reports as built
 from backflush.entrypoints.output.files import write_text
 from backflush.entrypoints.output.safety import Cell, Number, shown
 from backflush.entrypoints.output.tables import Column, Report, display
+from backflush.service_layer import reports
 from backflush.service_layer.reports import Window
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -31,7 +34,8 @@ from backflush.service_layer.unit_of_work import UnitOfWork
 CHARTS = {"variances": (0, 1), "income": (0, 1)}
 
 
-def close_pack(uow: UnitOfWork, period: str) -> list[Report]:
+def close_pack(uow: UnitOfWork, period: str,
+               comparison: reports.Comparison | None = None) -> list[Report]:
     start, end = period_bounds(period)
     window = Window(start, end)
     made = [books_after_close(uow, period), built.income(uow, period)]
@@ -43,6 +47,8 @@ def close_pack(uow: UnitOfWork, period: str) -> list[Report]:
     by_item = made[-2]
     made[-2] = Report("variances-by-item", by_item.title, by_item.columns, by_item.rows,
                       by_item.total, by_item.minor)
+    if comparison is not None:
+        made.append(built.comparison(comparison, uow.master.policy().minor_unit))
     return made
 
 
@@ -177,9 +183,11 @@ def write_html(path: Path, made: Sequence[Report], title: str) -> None:
     write_text(path, page(made, title))
 
 
-def write_pack(path: Path, uow: UnitOfWork, period: str, plant: str = "") -> int:
-    """Write the pack (XLSX or HTML by the file's suffix); the number of reports in it."""
-    made = close_pack(uow, period)
+def write_pack(path: Path, uow: UnitOfWork, period: str, plant: str = "",
+               comparison: reports.Comparison | None = None) -> int:
+    """Write the pack (XLSX or HTML by the file's suffix); the number of reports in it.
+    ``comparison``: the same events under sequential tracking (a scenario run has them)."""
+    made = close_pack(uow, period, comparison)
     if path.suffix.lower() == ".html":
         title = f"Close pack {period}" + (f": {shown(plant, markup=False)}" if plant else "")
         write_html(path, made, title + f" (made {date.today().isoformat()})")

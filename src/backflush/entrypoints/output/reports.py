@@ -254,6 +254,17 @@ def preview(seen: Preview, minor: int) -> list[Report]:
     return [entries, changes]
 
 
+def comparison(c: reports.Comparison, minor: int) -> Report:
+    """Backflush against sequential tracking for the same events, account by account."""
+    return Report(
+        "comparison", f"Balances side by side (debit positive); journal entries: backflush "
+        f"{c.entries[0]}, sequential {c.entries[1]}",
+        (Column("account"), Column("backflush", "money"), Column("sequential", "money"),
+         Column("difference", "money")),
+        [[account, _money(x, minor), _money(y, minor), _side(x - y, minor)]
+         for account, x, y in c.balances], None, minor)
+
+
 def report(uow: UnitOfWork, name: str, window: Window = ALL, by: str | None = None,
            period: str | None = None) -> Report:
     """A report by its name (one of :data:`REPORTS`) over ``window``: the trial balance at

@@ -22,8 +22,8 @@ from backflush.domain.errors import Problem
 from backflush.domain.events import period_bounds
 from backflush.domain.numbers import fmt, fmt_qty
 from backflush.entrypoints.output import reports as built
-from backflush.entrypoints.output.safety import Number, shown
-from backflush.entrypoints.output.tables import Column, Report, grouped, print_report
+from backflush.entrypoints.output.safety import shown
+from backflush.entrypoints.output.tables import Report, grouped, print_report
 from backflush.service_layer import periods, reports
 from backflush.service_layer.analysis import variance_analysis
 from backflush.service_layer.unit_of_work import UnitOfWork
@@ -181,13 +181,7 @@ def comparison_json(c: reports.Comparison, minor: int) -> dict[str, Any]:
 def print_comparison(console: Console, c: reports.Comparison, minor: int) -> None:
     console.print(f"Journal entries: backflush {c.entries[0]}, sequential {c.entries[1]}; "
                   f"lines: backflush {c.lines[0]}, sequential {c.lines[1]}")
-    print_report(console, Report(
-        "comparison", "Balances side by side (debit positive)",
-        (Column("account"), Column("backflush", "money"), Column("sequential", "money"),
-         Column("difference", "money")),
-        [[account, Number(fmt(x, minor)), Number(fmt(y, minor)),
-          Number(fmt(x - y, minor)) if x != y else None] for account, x, y in c.balances],
-        minor=minor))
+    print_report(console, built.comparison(c, minor))
     console.print(comparison_note(c, minor))
 
 
