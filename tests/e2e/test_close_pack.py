@@ -85,9 +85,9 @@ def test_the_workbook_reloads_and_its_totals_are_the_ledgers(
     assert cents(compared["Finished Goods Inventory"][1]) == Decimal(
         document["balances"]["Finished Goods Inventory"])
     assert "Work in Process" in compared or "Materials Inventory" in compared
-    with zipfile.ZipFile(book) as z:  # native charts: the variances and the incomes
+    with zipfile.ZipFile(book) as z:  # native charts: incomes, variances, their analysis
         assert sorted(n for n in z.namelist() if n.startswith("xl/charts/")) == [
-            "xl/charts/chart1.xml", "xl/charts/chart2.xml"]
+            "xl/charts/chart1.xml", "xl/charts/chart2.xml", "xl/charts/chart3.xml"]
 
 
 class Cells(HTMLParser):
@@ -122,7 +122,7 @@ def test_the_page_shows_the_same_figures(demo_pack: tuple[dict[str, Any], Path, 
     (period,) = document["periods"]
     parsed = Cells()
     parsed.feed(page.read_text("utf-8"))
-    assert parsed.svgs == 2
+    assert parsed.svgs == 3  # incomes, variances, their analysis
     statement = period["income_statement"]
     for figure in (statement["absorption"]["operating_income"],
                    statement["throughput"]["operating_income"],

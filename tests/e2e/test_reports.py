@@ -152,7 +152,7 @@ def test_variances_by_item_supplier_and_work_center_add_up_to_each_family(plant:
     families = {r["family"]: Decimal(r["amount"])
                 for r in doc(ok("report", "variances", "--db", plant, "--format", "json"))}
     found: dict[str, dict[str, str]] = {}
-    for by in ("item", "supplier", "work-center"):
+    for by in ("item", "supplier", "work-center", "event"):
         rows = doc(ok("report", "variances", "--by", by, "--db", plant, "--format", "json"))
         sums: dict[str, Decimal] = {}
         for r in rows:
@@ -165,5 +165,11 @@ def test_variances_by_item_supplier_and_work_center_add_up_to_each_family(plant:
     assert found["item"]["usage/LEG"] == "12.00"  # counted 128 where 140 were expected
     assert found["work-center"]["conversion/ASSY"] == "175.00"  # hours over standard
     assert "conversion/(conversion incurred - applied)" in found["item"]
+    # Event by event: the drill-down to what is behind a figure.
+    assert all(r["events"] == "1" for r in doc(ok(
+        "report", "variances", "--by", "event", "--db", plant, "--format", "json"))
+        if not r["event"].startswith("("))
+    assert sum(Decimal(v) for k, v in found["event"].items()
+               if k.startswith("purchase_price/")) == families["purchase_price"]
     out = bf("report", "journal", "--by", "item", "--db", plant)
     assert out.code == 2 and "only the variances report" in out.stderr

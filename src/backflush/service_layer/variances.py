@@ -1,5 +1,6 @@
-"""Variances by item, supplier or work center: each variance line of the journal traced to
-the event that posted it, and summed by that event's item, supplier or work centers.
+"""Variances by item, supplier, work center or event: each variance line of the journal
+traced to the event that posted it, and summed by that event's item, supplier or work
+centers, or listed by the event itself (the drill-down to the events behind a figure).
 
 Every figure comes from the entries the posting rules made: an event posted on its own is
 read back from the journal; an event posted in a summary gets its share worked out again
@@ -30,7 +31,7 @@ from backflush.service_layer.reports import ALL, Window, family_totals
 from backflush.service_layer.unit_of_work import UnitOfWork
 from backflush.service_layer.view import StoreView
 
-DIMENSIONS = ("item", "supplier", "work-center")
+DIMENSIONS = ("item", "supplier", "work-center", "event")
 PLANT = "(conversion incurred - applied)"
 ROUNDING = "(summary rounding)"
 NONE = "(none)"
@@ -45,6 +46,8 @@ class VarianceRow:
 
 
 def _key(event: Event, dimension: str) -> str:
+    if dimension == "event":
+        return event.id
     if dimension == "item":
         return str(getattr(event, "item", "")) or NONE
     if dimension == "supplier":
@@ -87,7 +90,7 @@ def variances_by(uow: UnitOfWork, dimension: str, window: Window = ALL) -> list[
             view.share(stored).entries if stored.summary is not None
             else per_event.get(event.id, ()))
         owner = event
-        if isinstance(event, Reversal):
+        if isinstance(event, Reversal) and dimension != "event":
             original = uow.events.get(event.of)
             owner = original.event if original is not None else event
         touched: dict[tuple[str, str], Decimal] = {}

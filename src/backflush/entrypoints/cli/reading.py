@@ -37,6 +37,7 @@ class By(StrEnum):
     ITEM = "item"
     SUPPLIER = "supplier"
     WORK_CENTER = "work-center"
+    EVENT = "event"
 
 
 class Format(StrEnum):
@@ -107,7 +108,7 @@ def report(
     end: ToOption = None,
     by: Annotated[By | None, typer.Option(
         "--by", help="variances only: by the item, the supplier (receipts) or the work "
-        "centers (reported hours) of the events behind them.")] = None,
+        "centers (reported hours) of the events behind them, or event by event.")] = None,
 ) -> None:
     """Print (or write) a report of the ledger, for all of it, a month or a range of days.
 

@@ -30,9 +30,6 @@ from backflush.service_layer import reports
 from backflush.service_layer.reports import Window
 from backflush.service_layer.unit_of_work import UnitOfWork
 
-# (report name, label column, value column) drawn as a bar chart.
-CHARTS = {"variances": (0, 1), "income": (0, 1)}
-
 
 def close_pack(uow: UnitOfWork, period: str,
                comparison: reports.Comparison | None = None) -> list[Report]:
@@ -73,17 +70,27 @@ def books_after_close(uow: UnitOfWork, period: str) -> Report:
 
 
 def bars(report: Report) -> list[tuple[str, Decimal]]:
-    """The (label, amount) pairs a report's chart draws: the variances by family; the
-    operating income of each statement."""
-    if report.name == "variances":
-        return [(str(r[0]), Decimal(r[1].text)) for r in report.rows
-                if isinstance(r[1], Number)]
+    """The (label, amount) pairs a report's chart draws: the variances by family and their
+    analysis (family, part, element); the operating income of each statement."""
+    if report.name in ("variances", "analysis"):
+        at = report.header.index("amount")
+        out = []
+        for r in report.rows:
+            amount = r[at]
+            if isinstance(amount, Number):
+                out.append((" ".join(str(c) for c in r[:at] if c), Decimal(amount.text)))
+        return out
     if report.name == "income":
-        last = report.rows[-1]
-        return [(c.name, Decimal(v.text)) for c, v in zip(report.columns[1:], last[1:],
+        row = report.rows[-1]
+        return [(c.name, Decimal(v.text)) for c, v in zip(report.columns[1:], row[1:],
                                                           strict=True)
                 if isinstance(v, Number)]
     return []
+
+
+TITLES = {"variances": "Variances by family (positive = unfavourable)",
+          "analysis": "Variance analysis (positive = unfavourable)",
+          "income": "Operating income"}
 
 
 def write_xlsx(path: Path, made: Sequence[Report]) -> None:
@@ -92,29 +99,26 @@ def write_xlsx(path: Path, made: Sequence[Report]) -> None:
     from backflush.entrypoints.output.xlsx import write_workbook
 
     def chart(ws: Any, report: Report) -> None:
-        if report.name not in CHARTS or not report.rows:
+        """A native bar chart of :func:`bars`' figures, read from the sheet's own cells."""
+        if report.name not in TITLES or not report.rows:
             return
-        label, value = CHARTS[report.name]
-        rows = len(report.rows)
-        first = 2 if report.name == "variances" else rows + 1  # income: operating income
+        rows, width = len(report.rows), len(report.columns)
         c = BarChart()
-        c.type = "bar" if report.name == "variances" else "col"
-        c.title = ("Variances by family (positive = unfavourable)"
-                   if report.name == "variances" else "Operating income")
-        c.legend = None
-        if report.name == "variances":
-            data = Reference(ws, min_col=value + 1, min_row=1, max_row=rows + 1)
-            cats = Reference(ws, min_col=label + 1, min_row=first, max_row=rows + 1)
-        else:
-            data = Reference(ws, min_col=2, max_col=len(report.columns), min_row=first,
-                             max_row=first)
-            cats = Reference(ws, min_col=2, max_col=len(report.columns), min_row=1,
-                             max_row=1)
-        c.add_data(data, titles_from_data=report.name == "variances",
-                   from_rows=report.name == "income")
-        c.set_categories(cats)
-        c.width, c.height = 16, 7.5
-        ws.add_chart(c, f"{chr(ord('A') + len(report.columns) + 1)}2")
+        c.title, c.legend = TITLES[report.name], None
+        if report.name == "income":  # the last row (operating income), one bar a statement
+            c.type = "col"
+            c.add_data(Reference(ws, min_col=2, max_col=width, min_row=rows + 1,
+                                 max_row=rows + 1), from_rows=True)
+            c.set_categories(Reference(ws, min_col=2, max_col=width, min_row=1, max_row=1))
+        else:  # the amount column, labelled by the columns before it
+            at = report.header.index("amount") + 1
+            c.type = "bar"
+            c.add_data(Reference(ws, min_col=at, min_row=1, max_row=rows + 1),
+                       titles_from_data=True)
+            c.set_categories(Reference(ws, min_col=1, max_col=max(at - 1, 1), min_row=2,
+                                       max_row=rows + 1))
+        c.width, c.height = 16, 7.5 + 0.4 * rows * (report.name == "analysis")
+        ws.add_chart(c, f"{chr(ord('A') + width + 1)}2")
 
     write_workbook(path, made, decorate=chart)
 
@@ -128,7 +132,7 @@ def page(made: Sequence[Report], title: str) -> str:
         parts.append(f"<section id=\"{_e(report.name)}\"><h2>{_e(report.title)}</h2>")
         drawn = bars(report)
         if drawn:
-            parts.append(svg(drawn, report.minor, signed=report.name == "variances"))
+            parts.append(svg(drawn, report.minor, signed=report.name != "income"))
         parts.append(table(report))
         parts.append("</section>")
     parts.append("</body></html>\n")
