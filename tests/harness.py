@@ -167,8 +167,8 @@ class Run:
         delta = {} if reason else self.ref.delta(ev, ledger)
         goes_negative = sorted(key for key, qty in delta.items()
                                if qty < 0 and ledger.on_hand(*key) + qty < 0)
-        must_reject = reason is None and bool(goes_negative) \
-            and self.policy.negative_stock is NegativeStock.REJECT
+        must_reject = reason is None and any(
+            self.ref.rule(item) is NegativeStock.REJECT for item, _ in goes_negative)
         try:
             result = post_events(self.uow, [ev])
         except PostingError as exc:
@@ -343,7 +343,7 @@ class Run:
             assert net.get(unbooked, ZERO) == payable
             assert touched <= {APPLIED, EFFICIENCY, SCRAP, USAGE, unbooked, ROUNDING, *holding}
         elif isinstance(ev, Count):
-            if p.negative_stock is not NegativeStock.QUEUE:
+            if self.ref.rule(ev.item) is not NegativeStock.QUEUE:
                 assert self.ledger.on_hand(ev.item, ev.location) == ev.qty
             assert touched <= {USAGE, ROUNDING, *holding}
         elif isinstance(ev, Scrap):  # abnormal scrap: a period cost, never a variance
@@ -413,8 +413,9 @@ class Run:
             assert stock.get(key, ZERO) - parked == ref.effective[key], (
                 f"{key}: on hand {stock.get(key, ZERO)} - parked {parked} "
                 f"!= {ref.effective[key]} recomputed from the events")
-        if self.policy.negative_stock is not NegativeStock.QUEUE:
-            assert nonzero(ledger.pending_totals()) == {}
+        # Only items that queue have issues parked.
+        assert all(ref.rule(item) is NegativeStock.QUEUE
+                   for item in nonzero(ledger.pending_totals()))
         # A parked issue belongs to a completion that is posted and not reversed, and is no
         # more than what that completion was short of.
         for item, location in keys:
@@ -425,9 +426,9 @@ class Run:
                     f"{qty} {item} at {location} still parked for {source}, which was reversed")
                 need = ref.explode(completion.item, completion.qty + completion.scrap_qty,
                                    completion.date).get(item, ZERO)
-                assert 0 < qty <= need and location == completion.location
-        if self.policy.negative_stock is NegativeStock.REJECT:
-            assert all(q >= 0 for q in stock.values()), stock
+                assert 0 < qty <= need and location == ref.source(item, completion)
+        assert all(q >= 0 for (item, _), q in stock.items()
+                   if ref.rule(item) is NegativeStock.REJECT), stock
         # opening + receipts + completions - backflushed - sold - scrapped ± counts ± transfers
         # (± reversals) = on hand, each kind recomputed from the events posted.
         by_kind: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
@@ -451,8 +452,8 @@ class Run:
             elif isinstance(ev, Reversal):
                 for (item, _), qty in ref.delta_of[ev.id].items():
                     expected[(item, "reversal")] += qty
-        queue = self.policy.negative_stock is NegativeStock.QUEUE
         for item in self.plant.stockable:
+            queue = ref.rule(item) is NegativeStock.QUEUE
             for kind in ("receipt", "completion", "sale", "scrap", "count", "transfer",
                          "opening", "backflush", "reversal"):
                 if queue and kind in ("backflush", "reversal"):

@@ -138,7 +138,10 @@ def plants(draw: st.DrawFn) -> Plant:
     items: dict[str, Item] = {}
     purchased = tuple(f"P{i}" for i in range(1, n_purchased + 1))
     for code in purchased:
-        items[code] = Item(code, standard_cost=draw(money(1, 2000)))
+        items[code] = Item(code, standard_cost=draw(money(1, 2000)),
+                           backflush_from=draw(st.sampled_from((None, None, "line"))),
+                           negative_stock=draw(st.sampled_from(
+                               (None, None, None, "allow", "queue", "reject"))))
     work_centers = {
         "WC1": WorkCenter("WC1", labor_rate=draw(money(0, 5000)),
                           overhead_rate=draw(money(0, 5000)),
@@ -368,6 +371,16 @@ class Reference:
                 return "second reversal"
         return None
 
+    def source(self, component: str, ev: Completion) -> str:
+        """Where a completion backflushes a component from: its line-side location, if the
+        item names one, else the completion's."""
+        return self.items[component].backflush_from or ev.location
+
+    def rule(self, item: str) -> NegativeStock:
+        """The item's own negative-stock rule, else the policy's."""
+        own = self.items[item].negative_stock
+        return NegativeStock(own) if own is not None else self.policy.negative_stock
+
     def delta(self, ev: Event, ledger: Reader) -> dict[tuple[str, str], Decimal]:
         """What ``ev`` does to the effective quantities (on hand minus parked)."""
         out: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
@@ -375,7 +388,7 @@ class Reference:
             out[(ev.item, ev.location)] += ev.qty
         elif isinstance(ev, Completion):
             for comp, need in self.explode(ev.item, ev.qty + ev.scrap_qty, ev.date).items():
-                out[(comp, ev.location)] -= need
+                out[(comp, self.source(comp, ev))] -= need
             out[(ev.item, ev.destination)] += ev.qty
         elif isinstance(ev, Sale | Scrap):
             out[(ev.item, ev.location)] -= ev.qty
@@ -463,7 +476,7 @@ class StreamBuilder:
             self.sim[(ev.item, ev.location)] += ev.qty
         elif isinstance(ev, Completion):
             for comp, need in self.ref.explode(ev.item, ev.qty + ev.scrap_qty, ev.date).items():
-                self.sim[(comp, ev.location)] -= need
+                self.sim[(comp, self.ref.source(comp, ev))] -= need
             self.sim[(ev.item, ev.destination)] += ev.qty
         elif isinstance(ev, Sale | Scrap):
             self.sim[(ev.item, ev.location)] -= ev.qty

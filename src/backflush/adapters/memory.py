@@ -338,6 +338,11 @@ class MemoryStock(_Part):
     def pending_totals(self) -> Mapping[str, Decimal]:
         return {k: v for k, v in self.s.pending_tot.items() if v}
 
+    def pending_queue(self) -> list[tuple[str, str, str, Decimal]]:
+        return [(item, location, source, qty)
+                for (item, location), queue in sorted(self.s.pending.items())
+                for source, qty in queue]
+
     def backflushed(self, component: str, start: date, end: date) -> Mapping[str, Decimal]:
         s = self.s
         by_seq = {row.seq: row for row in s.events.values()}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from backflush.domain import text
+from backflush.domain.errors import NumberError
 from backflush.domain.numbers import PRICE, to_decimal
 
 
@@ -30,6 +31,11 @@ class Item:
     finished: bool | None = None
     made: bool = False
     description: str = ""
+    # The location a completion backflushes this component from (a line-side supermarket);
+    # None: the completion's own location.
+    backflush_from: str | None = None
+    # Below-zero stock for this item: "allow", "queue" or "reject" (None: the policy's).
+    negative_stock: str | None = None
 
     def __post_init__(self) -> None:
         text.code(self.code, "item code")
@@ -40,6 +46,11 @@ class Item:
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, to_decimal(value, f"{what}: {name}", PRICE))
+        if self.backflush_from is not None:
+            text.code(self.backflush_from, f"{what}: backflush_from")
+        if self.negative_stock not in (None, "allow", "queue", "reject"):
+            raise NumberError(f"{what}: negative_stock must be allow, queue or reject",
+                              "negative_stock")
 
     @property
     def purchased(self) -> bool:

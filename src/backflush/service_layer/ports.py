@@ -218,6 +218,11 @@ class Stock(Protocol):
 
     def pending_totals(self) -> Mapping[str, Decimal]: ...
 
+    def pending_queue(self) -> list[tuple[str, str, str, Decimal]]:
+        """Every parked issue: (item, location, completion event id, qty), oldest first at
+        each place (the order they clear in)."""
+        ...
+
     def backflushed(self, component: str, start: date, end: date) -> Mapping[str, Decimal]:
         """What was backflushed of ``component`` in [start, end] by parent item: per-event
         completions not reversed (their backflush moves and parked issues), and summary

@@ -266,7 +266,9 @@ class Summariser:
                         losses[place] = losses.get(place, ZERO) + m.qty * n
         session.uow.stock.prefetch(sorted(items))
         short = {place for place, lost in losses.items() if view.on_hand(*place) + lost < 0}
-        if short and policy.negative_stock is not NegativeStock.ALLOW:
+        master = session.books.master
+        if any(stock.item_rule(master, policy, item) is not NegativeStock.ALLOW
+               for item, _ in short):
             raise NotSummarisable("stock may go short")
         if not short and not any(s.draft.alerts for s in shapes):
             return []

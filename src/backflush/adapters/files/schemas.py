@@ -98,6 +98,8 @@ class ItemRow(Row):
     phantom: Flag = False
     finished: Flag | None = None
     description: Free = ""
+    backflush_from: Code | None = None
+    negative_stock: Annotated[str, choice(n.value for n in NegativeStock)] | None = None
 
     def to_domain(self, *, has_bom: bool = False, has_routing: bool = False) -> Item:
         """Made as ``type`` says, else if it has a BOM, routing, conversion cost or is a phantom."""
@@ -105,7 +107,8 @@ class ItemRow(Row):
             self.phantom or self.conversion_cost is not None or has_bom or has_routing)
         return self._domain(lambda: Item(
             self.code, self.uom, self.standard_cost, self.conversion_cost, self.phantom,
-            self.finished, made, self.description), {"item code": "code"})
+            self.finished, made, self.description, self.backflush_from, self.negative_stock),
+            {"item code": "code"})
 
 
 class BomLineRow(Row):

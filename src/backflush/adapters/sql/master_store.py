@@ -111,7 +111,8 @@ def master_rows(master: MasterData) -> dict[str, list[dict[str, Any]]]:
     """The rows of each master-data table for ``master``, positions included."""
     items = [{"code": i.code, "ord": n, "uom": i.uom, "standard_cost": i.standard_cost,
               "conversion_cost": i.conversion_cost, "phantom": i.phantom,
-              "finished": i.finished, "made": i.made, "description": i.description}
+              "finished": i.finished, "made": i.made, "description": i.description,
+              "backflush_from": i.backflush_from, "negative_stock": i.negative_stock}
              for n, i in enumerate(master.items.values())]
     versions, lines = [], []
     for n, v in enumerate(master.boms.all()):
@@ -358,7 +359,7 @@ class SqlMasterStore:
         tx = self._tx
         items = {r.code: Item(r.code, r.uom, r.standard_cost, r.conversion_cost,
                               bool(r.phantom), None if r.finished is None else bool(r.finished),
-                              bool(r.made), r.description)
+                              bool(r.made), r.description, r.backflush_from, r.negative_stock)
                  for r in tx.rows(select(t.items).order_by(t.items.c.ord))}
         lines: dict[tuple[str, int], list[BomLine]] = {}
         bl = t.bom_lines.c

@@ -70,6 +70,8 @@ items = Table(
     Column("finished", Boolean, nullable=True),
     Column("made", Boolean, nullable=False),
     Column("description", Text, nullable=False),
+    Column("backflush_from", String(CODE), nullable=True),
+    Column("negative_stock", String(CODE), nullable=True),
 )
 
 bom_versions = Table(

@@ -57,6 +57,8 @@ _PENDING_OF = select(pc.item, pc.location, pc.qty, pc.source).where(
 _PENDING_TOTALS = select(pt.item, pt.qty)
 _QUEUE = select(pq.source, pq.qty).where(
     and_(pq.item == bindparam("item"), pq.location == bindparam("location"))).order_by(pq.pos)
+_ALL_QUEUED = select(pq.item, pq.location, pq.source, pq.qty).order_by(
+    pq.item, pq.location, pq.pos)
 _DROP_QUEUE = delete(t.pending_queue).where(
     and_(pq.item == bindparam("item"), pq.location == bindparam("location")))
 _DROP_TOTAL = delete(t.pending_totals).where(pt.item == bindparam("item"))
@@ -242,6 +244,10 @@ class SqlStock:
 
     def pending_totals(self) -> Mapping[str, Decimal]:
         return {k: v for k, v in self._parked_totals().items() if v}
+
+    def pending_queue(self) -> list[tuple[str, str, str, Decimal]]:
+        return [(str(item), str(location), str(source), qty)
+                for item, location, source, qty in self._tx.rows(_ALL_QUEUED)]
 
     def backflushed(self, component: str, start: date, end: date) -> Mapping[str, Decimal]:
         out: dict[str, Decimal] = {}

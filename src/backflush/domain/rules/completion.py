@@ -115,7 +115,8 @@ def _components(ctx: RuleContext, ev: Completion, d: DraftMaker, issue: EntryMak
                 + f" x {qty_text}"
         value = books.std_value(comp)
         actual += mul(need, value)
-        d.move(comp, ev.location, -need, "backflush", issue, memo, basis, bom)
+        d.move(comp, books.master.items[comp].backflush_from or ev.location, -need,
+               "backflush", issue, memo, basis, bom)
         if c_trigger and books.role(comp) is None:
             issue.add(books.policy.unbooked_materials_role, -mul(need, value),
                       f"{comp} at standard, not yet on the books" if detail else "",

@@ -16,8 +16,9 @@ from decimal import Decimal
 from backflush.domain.drafts import Draft, Move, Park
 from backflush.domain.errors import NegativeStockError
 from backflush.domain.events import Event
+from backflush.domain.masterdata import MasterData
 from backflush.domain.numbers import ZERO, fmt_qty
-from backflush.domain.policy import NegativeStock
+from backflush.domain.policy import NegativeStock, Policy
 from backflush.domain.rules.context import RuleContext
 
 Short = tuple[str, str, Decimal, Decimal]  # item, location, needs, has
@@ -46,11 +47,22 @@ def shortage_alert(shorts: list[Short]) -> tuple[str, str]:
     return "negative_stock", "stock went below zero: " + words(shorts)
 
 
+def rule_of(ctx: RuleContext, item: str) -> NegativeStock:
+    return item_rule(ctx.master, ctx.policy, item)
+
+
+def item_rule(master: MasterData, policy: Policy, item: str) -> NegativeStock:
+    """The item's own negative-stock rule, else the policy's."""
+    found = master.items.get(item)
+    own = found.negative_stock if found is not None else None
+    return NegativeStock(own) if own is not None else policy.negative_stock
+
+
 def apply_policy(ctx: RuleContext, event: Event, draft: Draft) -> Draft:
-    """``draft`` with the negative-stock policy applied (or NegativeStockError)."""
-    policy = ctx.policy.negative_stock
+    """``draft`` with the negative-stock rules applied, each item by its own rule or the
+    policy's (or NegativeStockError when an item that rejects would go below zero)."""
     have = ctx.view.on_hand
-    parkable = policy is NegativeStock.QUEUE and event.type == "completion"
+    completion = event.type == "completion"
     running: dict[tuple[str, str], Decimal] = {}
     moves: list[Move] = []
     parks: list[Park] = []
@@ -60,7 +72,8 @@ def apply_policy(ctx: RuleContext, event: Event, draft: Draft) -> Draft:
         key = (m.item, m.location)
         on_hand = running[key] if key in running else have(*key)
         if m.qty < 0 and -m.qty > on_hand:
-            if parkable and m.kind == "backflush":
+            if completion and m.kind == "backflush" \
+                    and rule_of(ctx, m.item) is NegativeStock.QUEUE:
                 take = max(min(-m.qty, on_hand), ZERO)
                 park = -m.qty - take
                 if take:
@@ -76,8 +89,10 @@ def apply_policy(ctx: RuleContext, event: Event, draft: Draft) -> Draft:
         moves.append(m)
     if not shorts and not queued:
         return draft
-    if shorts and policy is NegativeStock.REJECT:
-        raise NegativeStockError(event.id, "stock would go below zero: " + words(shorts), "qty")
+    rejected = [s for s in shorts if rule_of(ctx, s[0]) is NegativeStock.REJECT]
+    if rejected:
+        raise NegativeStockError(event.id, "stock would go below zero: " + words(rejected),
+                                 "qty")
     alerts = ([shortage_alert(shorts)] if shorts else []) + queued
     return replace(draft, moves=tuple(moves), parks=(*draft.parks, *parks),
                    alerts=(*alerts, *draft.alerts))

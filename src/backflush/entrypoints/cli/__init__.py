@@ -165,7 +165,8 @@ for _name, _command in (
         ("run", scenarios.run), ("demo", scenarios.demo), ("compare", scenarios.compare),
         ("init", ledger.init), ("import", ledger.import_), ("post", ledger.post),
         ("close", ledger.close), ("reopen", ledger.reopen), ("report", reading.report),
-        ("close-pack", reading.close_pack), ("explain", reading.explain),
+        ("close-pack", reading.close_pack), ("queue", reading.queue),
+        ("explain", reading.explain),
         ("verify", reading.verify),
         ("generate", generating.generate)):
     app.command(_name, epilog=common.EXIT_CODES)(_command)

@@ -31,6 +31,7 @@ class ReportName(StrEnum):
     GAAP = "gaap"
     ANALYSIS = "analysis"
     COST_SHEET = "cost-sheet"
+    QUEUE = "queue"
 
 
 class By(StrEnum):
@@ -80,9 +81,9 @@ def window_of(period: str | None, start: str | None, end: str | None,
                         common.day_option(end, "--to") if end is not None else None)
     if window.start and window.end and window.start > window.end:
         raise OptionError("--from", f"{window.start} is after --to {window.end}")
-    if name is ReportName.COST_SHEET and not window.whole:
+    if name in (ReportName.COST_SHEET, ReportName.QUEUE) and not window.whole:
         raise OptionError("--period" if period else "--from" if start else "--to",
-                          "the cost sheet shows the standards in force now")
+                          f"the {name.value} report shows what stands now")
     if name is ReportName.STOCK and not window.whole:
         raise OptionError("--period" if period else "--from" if start else "--to",
                           "the stock report shows what is on hand now; a month or a range "
@@ -95,8 +96,8 @@ def window_of(period: str | None, start: str | None, end: str | None,
 def report(
     name: Annotated[ReportName, typer.Argument(
         metavar="NAME", help="Which report: trial-balance|stock|variances|journal; of a "
-        "month (--period, else the latest closed): income|gaap|analysis; the standards in "
-        "force: cost-sheet.")],
+        "month (--period, else the latest closed): income|gaap|analysis; now: cost-sheet "
+        "(the standards in force)|queue (the pending issues).")],
     db: DbOption = None,
     fmt: Annotated[Format, typer.Option("--format", help="How to print or write it.")]
         = Format.TABLE,
@@ -206,6 +207,24 @@ def close_pack(
         count = common.read(ledger, lambda uow: write_pack(out, uow, month))
     console_.stdout().print(f"Wrote the close pack of {month} ({count} reports) to "
                             f"{shown(out)}")
+
+
+def queue(
+    db: DbOption = None,
+    fmt: Annotated[Format, typer.Option("--format", help="How to print or write it.")]
+        = Format.TABLE,
+    out: Annotated[Path | None, typer.Option(
+        "--output", metavar="FILE", help="Write to this file instead of printing.")] = None,
+) -> None:
+    """List the pending issues: components a completion could not take from stock, parked
+    until stock arrives at their location (they clear by themselves then, oldest first),
+    with their age; each blocks the close of its period unless forced.
+
+    \b
+    Example:
+      backflush queue --db sqlite:///plant.db
+    """
+    report(ReportName.QUEUE, db, fmt, out)
 
 
 def latest_closed(uow: UnitOfWork) -> str | None:

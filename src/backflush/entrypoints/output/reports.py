@@ -20,7 +20,7 @@ from backflush.service_layer.reports import ALL, Window
 from backflush.service_layer.unit_of_work import UnitOfWork
 
 REPORTS = ("trial-balance", "stock", "variances", "journal", "income", "gaap", "analysis",
-           "cost-sheet")
+           "cost-sheet", "queue")
 
 
 def _money(value: Decimal, minor: int) -> Number:
@@ -157,6 +157,22 @@ def income(uow: UnitOfWork, period: str) -> Report:
     return Report("income", title, tuple(columns), rows, None, minor)
 
 
+def queue(uow: UnitOfWork) -> Report:
+    """The pending queue, oldest first at each place."""
+    from backflush.service_layer.queue import pending_issues
+
+    found = pending_issues(uow)
+    rows: list[list[Cell]] = [[p.event, p.item, p.location, Number(fmt_qty(p.qty)), p.since,
+                               Number(str(p.age_days)), p.reason,
+                               "blocks" if p.blocks_close else "warns"]
+                              for p in found]
+    return Report("queue", f"Pending issues ({len(found)}): parked until stock arrives at "
+                  "their location, oldest first",
+                  (Column("event"), Column("item"), Column("location"), Column("qty", "qty"),
+                   Column("since", "date"), Column("age (days)", "int"), Column("reason"),
+                   Column("close")), rows, None, 2)
+
+
 def cost_sheet(uow: UnitOfWork) -> Report:
     """The standard cost of every item by element and level, in the cost version in force:
     this level (its own material, or its routing's conversion) and the levels below it."""
@@ -279,6 +295,8 @@ def report(uow: UnitOfWork, name: str, window: Window = ALL, by: str | None = No
         return trial_balance(uow, window.end)
     if name == "cost-sheet":
         return cost_sheet(uow)
+    if name == "queue":
+        return queue(uow)
     if name == "stock":
         return stock(uow)
     if name == "variances":

@@ -26,6 +26,7 @@ from backflush.entrypoints.output.safety import shown
 from backflush.entrypoints.output.tables import Report, grouped, print_report
 from backflush.service_layer import periods, reports
 from backflush.service_layer.analysis import variance_analysis
+from backflush.service_layer.queue import pending_issues
 from backflush.service_layer.unit_of_work import UnitOfWork
 
 FORMAT = 1
@@ -67,6 +68,16 @@ def run_json(uow: UnitOfWork | None, errors: Sequence[Problem],
     doc["alerts"] = [{"event": a.event_id, "code": a.code, "message": a.message}
                      for a in uow.events.alerts()]
     doc["periods"] = [period_json(uow, period, minor) for period in periods.closed_periods(uow)]
+    doc["bom_accuracy"] = [
+        {"parent": f.parent, "component": f.component,
+         "bom_version": int(f.bom.rpartition("@v")[2]) if "@v" in f.bom else None,
+         "qty_per": fmt_qty(f.bom_qty), "estimated_qty_per": fmt_qty(f.suggested_qty),
+         "flagged": True, "event": f.event_id, "backflushed": fmt_qty(f.backflushed),
+         "count_difference": fmt_qty(f.difference)} for f in uow.events.findings()]
+    doc["queue"] = [{"event": p.event, "item": p.item, "location": p.location,
+                     "qty": fmt_qty(p.qty), "since": p.since.isoformat() if p.since else None,
+                     "age_days": p.age_days, "reason": p.reason,
+                     "blocks_close": p.blocks_close} for p in pending_issues(uow)]
     return doc
 
 
@@ -159,6 +170,8 @@ def tables_of(uow: UnitOfWork) -> list[Report]:
     """The trial balance, stock and variances a run shows (the journal is printed above), and
     each closed period's income statements and, when its close posted one, GAAP bridge."""
     made = [built.trial_balance(uow), built.stock(uow), built.variances(uow)]
+    if uow.stock.pending_totals():
+        made.append(built.queue(uow))
     for period in periods.closed_periods(uow):
         made.append(built.analysis(uow, period))
         made.append(built.income(uow, period))
