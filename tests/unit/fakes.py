@@ -28,6 +28,9 @@ class FakeView:
     def on_hand(self, item: str, location: str) -> Decimal:
         return self.stock.get((item, location), ZERO)
 
+    def closed_by(self, period: str) -> str | None:
+        return None
+
     def on_hand_total(self, item: str) -> Decimal:
         return sum((q for (i, _), q in self.stock.items() if i == item), ZERO)
 

@@ -251,3 +251,67 @@ def test_with_gr_ir_the_gaap_figures_are_the_same_whatever_the_policy(triggers: 
 def test_payables_received_changes_nothing_with_the_purchase_trigger() -> None:
     with ran(FULL, payables="received") as a, ran(FULL) as b:
         assert reports.trial_balance(a) == reports.trial_balance(b)
+
+
+def test_a_reopen_withdraws_the_bridge_and_a_new_close_bridges_afresh() -> None:
+    """Keep the price variance open, close with the bridge (it prorates the 1,000.00), reopen,
+    receive 10 more seats at 5.50 (5.00 more), close again with the bridge: it prorates the
+    1,005.00 once, and nothing of the first bridge is left."""
+    close = ("{type: close, period: 2026-11, gaap_bridge: true}\n"
+             "  - {type: reopen, period: 2026-11, reason: late invoice, id: RO-1}\n"
+             "  - {type: receipt, date: 2026-11-29, item: SEAT, qty: 10, unit_price: 5.50, "
+             "id: PO-3}\n"
+             "  - {type: close, period: 2026-11, gaap_bridge: true, id: close-2026-11-2}")
+    ledger = memory_ledger()
+    text = STOOL.format(triggers=FULL, conversion="inventoried", payables="consumed",
+                        close=close).replace(
+        "payables: consumed}", "payables: consumed, disposition: {purchase_price: keep}}")
+    outcome = run_scenario(ledger.unit_of_work(), scenario_from_text(text))
+    assert outcome.ok, outcome.errors
+    with ledger.unit_of_work(read_only=True) as uow:
+        p = period_figures(uow, "2026-11")
+        at_end = dict(reports.trial_balance(uow, through=date(2026, 11, 30)))
+        withdrawn = [s.entry for s in uow.journal.entries_of("RO-1")]
+        now = dict(reports.trial_balance(uow))
+    assert [e.type for e in withdrawn] == ["gaap_bridge", "gaap_bridge_reversal"]
+    assert p.gaap_balances is not None
+    gaap = dict(p.gaap_balances)
+    assert "Purchase Price Variance" not in gaap  # the whole 1,005.00 prorated, once
+    assert dict(p.balances)["Purchase Price Variance"] == D("1005.00")  # kept on the books
+    stock_share = gaap["Capitalized Variances - Raw and In-Process"] + gaap[
+        "Capitalized Variances - Finished Goods"]
+    assert at_end["Capitalized Variances - Raw and In-Process"] + at_end[
+        "Capitalized Variances - Finished Goods"] == stock_share
+    assert now["Purchase Price Variance"] == D("1005.00")  # the books go on at standard
+
+
+def test_the_bridge_and_its_reversal_are_not_variances_measured() -> None:
+    """The reversal, dated the next period, moves a kept price variance back: December
+    measures no variance of its own."""
+    close = ("{type: close, period: 2026-11, gaap_bridge: true}\n"
+             "  - {type: close, period: 2026-12}")
+    ledger = memory_ledger()
+    text = STOOL.format(triggers=FULL, conversion="inventoried", payables="consumed",
+                        close=close).replace(
+        "payables: consumed}", "payables: consumed, disposition: {purchase_price: keep}}")
+    assert run_scenario(ledger.unit_of_work(), scenario_from_text(text)).ok
+    with ledger.unit_of_work(read_only=True) as uow:
+        december = reports.variance_report(uow, reports.Window(date(2026, 12, 1),
+                                                               date(2026, 12, 31)))
+        november = reports.variance_report(uow, reports.Window(date(2026, 11, 1),
+                                                               date(2026, 11, 30)))
+    assert december == {}
+    assert november["purchase_price"] == D("1000.00")
+
+
+def test_a_bridge_asked_for_with_nothing_to_adjust_shows_gaap_as_the_books() -> None:
+    text = STOOL.format(triggers=FULL, conversion="inventoried", payables="consumed",
+                        close=BRIDGE).replace("unit_price: 5.10", "unit_price: 5.00")
+    text = text.replace("amount: 61500", "amount: 58800")
+    ledger = memory_ledger()
+    assert run_scenario(ledger.unit_of_work(), scenario_from_text(text)).ok
+    with ledger.unit_of_work(read_only=True) as uow:
+        assert not [s for s in uow.journal.entries() if s.entry.type == "gaap_bridge"]
+        p = period_figures(uow, "2026-11")
+    assert p.gaap_balances == p.balances and p.gaap is not None
+    assert p.gaap.operating_income == p.absorption.operating_income

@@ -64,6 +64,7 @@ class _State:
     cost_history: dict[int, CostVersion] = field(default_factory=dict)
     locked_through: date | None = None
     closed: list[date] = field(default_factory=list)
+    closed_by: dict[str, str] = field(default_factory=dict)  # period -> its close event
     events: dict[str, _Row] = field(default_factory=dict)
     entries: list[tuple[int | None, JournalEntry]] = field(default_factory=list)
     balances: dict[str, Decimal] = field(default_factory=dict)
@@ -81,7 +82,7 @@ class _State:
     def snapshot(self) -> _State:
         clone = copy.copy(self)
         for name in ("cost_history", "events", "balances", "stock", "totals", "pending_tot",
-                     "derived"):
+                     "derived", "closed_by"):
             setattr(clone, name, dict(getattr(self, name)))
         for name in ("closed", "entries", "moves", "pending_changes", "alerts", "findings"):
             setattr(clone, name, list(getattr(self, name)))
@@ -154,6 +155,10 @@ class MemoryMaster(_Part):
         s = self.s
         s.locked_through = max(through, s.locked_through or date.min)
         s.closed.append(through)
+        s.closed_by[period] = event_id
+
+    def closed_by(self, period: str) -> str | None:
+        return self.s.closed_by.get(period)
 
     def closed_periods(self) -> list[date]:
         return list(self.s.closed)
@@ -162,6 +167,7 @@ class MemoryMaster(_Part):
         s = self.s
         _, end = period_bounds(period)
         s.closed = [through for through in s.closed if through != end]
+        s.closed_by.pop(period, None)
         s.locked_through = max(s.closed, default=None)
 
     def frozen(self) -> bool:

@@ -35,7 +35,7 @@ from backflush.domain.policy import Role, Stage
 from backflush.domain.rules.completion import applied_conversion
 from backflush.domain.rules.context import RuleContext
 from backflush.domain.valuation import Books
-from backflush.service_layer.reports import Window, books_of, variance_report
+from backflush.service_layer.reports import CLOSING, Window, books_of, variance_report
 from backflush.service_layer.unit_of_work import UnitOfWork
 from backflush.service_layer.view import StoreView
 
@@ -194,7 +194,7 @@ def _applied_totals(uow: UnitOfWork, window: Window) -> tuple[Decimal, Decimal]:
     applied = efficiency = ZERO
     for stored in uow.journal.entries():
         entry = stored.entry
-        if entry.date not in window or entry.type == "close":
+        if entry.date not in window or entry.type in CLOSING:
             continue
         for ln in entry.lines:
             if ln.account == applied_name:

@@ -27,7 +27,9 @@ from backflush.service_layer.batch import BatchResult
 from backflush.service_layer.posting import post_events_in
 from backflush.service_layer.unit_of_work import UnitOfWork
 
-FROZEN_FIELDS = ("made", "uom", "phantom", "finished")
+# (backflush_from too: a summarised completion's share, and its reversal, are worked out
+# again from the master data, so the location it backflushed from must not move.)
+FROZEN_FIELDS = ("made", "uom", "phantom", "finished", "backflush_from")
 
 
 @dataclass(frozen=True)

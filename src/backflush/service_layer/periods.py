@@ -10,7 +10,7 @@ period cost:
                                   − (conversion carried in stock at the end − at the start)
 
 where conversion carried is the book value of stock less its standard material content, plus
-the conversion variances capitalized beside it (at the standards in force at the end). The
+the conversion variances capitalized beside it, each day at the cost version in force then. The
 throughput statement shows sales, materials (the truly variable cost), throughput,
 conversion incurred in the period and the operating income. With the GAAP bridge, a third
 statement is the absorption one after the bridge.
@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from backflush.domain.events import period_bounds
+from backflush.domain.events import Close, period_bounds
 from backflush.domain.numbers import ZERO
 from backflush.domain.policy import Role
 from backflush.domain.rules.gaap import BRIDGE, REVERSAL
 from backflush.domain.valuation import Books, value_of
-from backflush.service_layer.reports import books_of, chart_order
+from backflush.service_layer.reports import chart_order
 from backflush.service_layer.unit_of_work import UnitOfWork
 from backflush.service_layer.view import StoreView
 
@@ -70,6 +70,19 @@ class PeriodFigures:
     carried: tuple[Decimal, Decimal]  # conversion carried in stock at the start, at the end
 
 
+def books_on(uow: UnitOfWork, day: date) -> Books:
+    """The books with the cost version in force at the end of ``day`` (the latest one in
+    effect by then; the first before any)."""
+    master = uow.master
+    current = master.costs()
+    version = current
+    for number in range(current.number, 0, -1):
+        version = current if number == current.number else master.cost_version(number)
+        if version.effective_from <= day:
+            break
+    return Books(master.master(), master.policy(), version)
+
+
 def closed_periods(uow: UnitOfWork) -> list[str]:
     """The periods closed now (a reopened one not closed again is not), in order."""
     return [f"{end.year:04d}-{end.month:02d}" for end in uow.master.closed_periods()]
@@ -90,8 +103,8 @@ def period_figures(uow: UnitOfWork, period: str) -> PeriodFigures:
         if entry.type == REVERSAL:
             continue
         if entry.type == BRIDGE:
-            if entry.date == end:  # the last close's bridge (a reclose posts a new one)
-                bridge = {}
+            if entry.date == end:  # (a reopen withdraws a bridge, a new close bridges again)
+                bridge = {} if bridge is None else bridge
                 for ln in entry.lines:
                     bridge[ln.account] = bridge.get(ln.account, ZERO) + ln.net
             continue
@@ -108,12 +121,17 @@ def period_figures(uow: UnitOfWork, period: str) -> PeriodFigures:
         return sorted(rows, key=lambda r: (order.get(r[0], len(order)), r[0]))
 
     absorption = _absorption(uow, net)
-    books = books_of(uow)
     view = StoreView(uow)
-    carried = (_carried(books, view, start - timedelta(days=1)), _carried(books, view, end))
+    before = start - timedelta(days=1)
+    carried = (_carried(books_on(uow, before), view, before),
+               _carried(books_on(uow, end), view, end))
     conversion += net.get(policy.name(Role.CONVERSION_EXPENSE), ZERO)
     income = absorption.operating_income - (carried[1] - carried[0])
     throughput = income + conversion + absorption.other
+    if not _bridge_asked(uow, period):
+        bridge = None
+    elif bridge is None:
+        bridge = {}  # asked for, and nothing to adjust: GAAP is the books
     gaap = gaap_balances = None
     if bridge is not None:
         gaap_balances = ordered({a: balances.get(a, ZERO) + bridge.get(a, ZERO)
@@ -125,6 +143,16 @@ def period_figures(uow: UnitOfWork, period: str) -> PeriodFigures:
         Throughput(absorption.sales, absorption.sales - throughput, throughput, conversion,
                    absorption.other, income),
         gaap, carried)
+
+
+def _bridge_asked(uow: UnitOfWork, period: str) -> bool:
+    """Did the period's latest close ask for the GAAP bridge?"""
+    asked = False
+    for stored in uow.events.all():
+        event = stored.event
+        if isinstance(event, Close) and event.period == period:
+            asked = event.gaap_bridge
+    return asked
 
 
 def _absorption(uow: UnitOfWork, net: dict[str, Decimal]) -> Absorption:

@@ -103,6 +103,10 @@ class MasterStore(Protocol):
 
     def closed_periods(self) -> list[date]: ...
 
+    def closed_by(self, period: str) -> str | None:
+        """The event that closed ``period`` (None when it is not closed)."""
+        ...
+
     def reopen(self, period: str) -> None:
         """Forget the close of ``period`` (the latest one): the lock falls back to the close
         before it, or to none."""

@@ -58,6 +58,9 @@ class Window:
 
 
 ALL = Window()
+# The entries a close writes: its disposals, and the GAAP bridge with its reversal. They move
+# variances, they are not variances measured.
+CLOSING = frozenset({"close", "gaap_bridge", "gaap_bridge_reversal"})
 
 
 def trial_balance(uow: UnitOfWork, through: date | None = None) -> list[tuple[str, Decimal]]:
@@ -76,7 +79,7 @@ def _net(uow: UnitOfWork, window: Window, *, with_close: bool) -> dict[str, Deci
     net: dict[str, Decimal] = {}
     for stored in uow.journal.entries():
         entry = stored.entry
-        if entry.date in window and (with_close or entry.type != "close"):
+        if entry.date in window and (with_close or entry.type not in CLOSING):
             for ln in entry.lines:
                 net[ln.account] = net.get(ln.account, ZERO) + ln.net
     return net

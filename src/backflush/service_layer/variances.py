@@ -27,7 +27,7 @@ from backflush.domain.events import Completion, Event, Receipt, Reversal
 from backflush.domain.journal import JournalEntry
 from backflush.domain.numbers import ZERO
 from backflush.domain.policy import FAMILIES, FAMILY_ROLES, Role
-from backflush.service_layer.reports import ALL, Window, family_totals
+from backflush.service_layer.reports import ALL, CLOSING, Window, family_totals
 from backflush.service_layer.unit_of_work import UnitOfWork
 from backflush.service_layer.view import StoreView
 
@@ -68,7 +68,7 @@ def variances_by(uow: UnitOfWork, dimension: str, window: Window = ALL) -> list[
     net: dict[str, Decimal] = {}  # every entry's lines but the closes': the families' totals
     for stored_entry in uow.journal.entries():
         entry = stored_entry.entry
-        if entry.date not in window or entry.type == "close":
+        if entry.date not in window or entry.type in CLOSING:
             continue
         for line in entry.lines:
             net[line.account] = net.get(line.account, ZERO) + line.net

@@ -30,6 +30,9 @@ class StoreView:
     def locked_through(self) -> date | None:
         return self.uow.master.locked_through()
 
+    def closed_by(self, period: str) -> str | None:
+        return self.uow.master.closed_by(period)
+
     @property
     def opened_on(self) -> date:
         if self._opened is None:

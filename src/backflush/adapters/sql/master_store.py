@@ -91,6 +91,8 @@ _PUT_SETTING = {d: _upsert_setting(d) for d in ("sqlite", "postgresql")}
 _ANY_EVENT = select(t.events.c.seq).limit(1)
 _LAST_CLOSE = select(func.max(t.closes.c.n))
 _CLOSES = select(t.closes.c.through).order_by(t.closes.c.n)
+_CLOSED_BY = select(t.closes.c.event_id).where(
+    t.closes.c.period == bindparam("period")).order_by(t.closes.c.n.desc()).limit(1)
 _VERSION = select(t.cost_versions.c.effective_from).where(
     t.cost_versions.c.number == bindparam("number"))
 _COSTS = select(t.standard_costs).where(
@@ -286,6 +288,10 @@ class SqlMasterStore:
 
     def closed_periods(self) -> list[date]:
         return [row[0] for row in self._tx.rows(_CLOSES)]
+
+    def closed_by(self, period: str) -> str | None:
+        found = self._tx.scalar(_CLOSED_BY, {"period": period})
+        return None if found is None else str(found)
 
     def reopen(self, period: str) -> None:
         self._tx.run(delete(t.closes).where(t.closes.c.period == period))
