@@ -39,13 +39,14 @@ def test_close_with_the_gaap_bridge_and_its_reports(db_url: str, tmp_path: Path)
     income = rows(ok("report", "income", "--format", "json", "--db", db_url).stdout)
     assert income["Operating income"]["absorption"] == "100800.00"
     assert income["Operating income"]["throughput"] == "99000.00"
-    # 100,800 + 50 of PPV onto stock − 600 written down to NRV (300 × (14 − 12)).
-    assert income["Operating income"]["GAAP"] == "100250.00"
+    # 100,800 + 50 of PPV onto stock − 630 written down to NRV (the stools carry 4,200 + 30
+    # of that variance; 300 × 12 = 3,600).
+    assert income["Operating income"]["GAAP"] == "100220.00"
     gaap = rows(ok("report", "gaap", "--period", "2026-11", "--format", "json", "--db",
                    db_url).stdout)
     allowance = gaap["Inventory Allowance to Net Realisable Value"]
     assert (allowance["books"], allowance["GAAP bridge"], allowance["GAAP"]) == (
-        "0.00", "-600.00", "-600.00")
+        "0.00", "-630.00", "-630.00")
     assert gaap["Finished Goods Inventory"]["GAAP"] == "4200.00"
     at_end = ok("report", "trial-balance", "--period", "2026-11", "--format", "json",
                 "--db", db_url).stdout

@@ -153,11 +153,13 @@ def test_a_net_realisable_value_below_cost_writes_the_stock_down() -> None:
     with ran(FULL, close) as uow:
         lines = bridge_lines(uow)
         p = period_figures(uow, "2026-11")
-    # 300 stools × (14.00 − 12.00); seats at NRV 9.00 above their 5.00 stay at cost.
-    assert lines["Inventory Allowance to Net Realisable Value"] == D("-600.00")
-    # COGS: −50 of PPV to stock, +600 write-down.
-    assert lines["Cost of Goods Sold"] == D("550.00")
-    assert p.gaap is not None and p.gaap.operating_income == D("100250.00")
+    # Seats at NRV 9.00, above what they carry, stay at cost.
+    # The stools carry 4,200.00 at standard + 30.00 of the price variance prorated beside
+    # finished goods (all of it theirs): 4,230.00 down to 300 × 12.00 = 3,600.00.
+    assert lines["Inventory Allowance to Net Realisable Value"] == D("-630.00")
+    # COGS: −50 of PPV to stock, +630 write-down.
+    assert lines["Cost of Goods Sold"] == D("580.00")
+    assert p.gaap is not None and p.gaap.operating_income == D("100220.00")
 
 
 def test_the_bridge_is_reversed_on_the_first_day_of_the_next_period() -> None:
@@ -183,10 +185,10 @@ def test_periods_in_the_json_document() -> None:
     (period,) = doc["periods"]
     assert period["period"] == "2026-11"
     assert period["balances"]["Finished Goods Inventory"] == "4200.00"
-    assert period["gaap_balances"]["Inventory Allowance to Net Realisable Value"] == "-600.00"
+    assert period["gaap_balances"]["Inventory Allowance to Net Realisable Value"] == "-630.00"
     assert period["income_statement"]["absorption"]["operating_income"] == "100800.00"
     assert period["income_statement"]["throughput"]["operating_income"] == "99000.00"
-    assert period["income_statement"]["gaap"]["operating_income"] == "100250.00"
+    assert period["income_statement"]["gaap"]["operating_income"] == "100220.00"
     assert period["variance_analysis"]["families"] == {"conversion": "2700.00",
                                                        "purchase_price": "1000.00"}
 

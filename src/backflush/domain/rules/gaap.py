@@ -20,8 +20,9 @@ Three parts, each line naming the item it is for:
    goods sold. The inventory shares go to the *capitalized variances* accounts; prorated
    variances (``disposition: prorate``) are already there and are left as they are.
 3. **Lower of cost and net realisable value.** Where the close gives an NRV per unit for an
-   item below its full standard, the stock is written down: Dr Cost of Goods Sold, Cr the
-   NRV allowance (a contra-inventory account), qty × (standard − NRV).
+   item below its carrying amount (full standard plus its share of the variances capitalized
+   beside its account), the stock is written down to it: Dr Cost of Goods Sold, Cr the NRV
+   allowance (a contra-inventory account).
 
 Stock is as of the period's end; issues still pending are valued as the books value them.
 """
@@ -35,7 +36,16 @@ from decimal import Decimal
 from backflush.domain.drafts import DraftMaker, EntryMaker
 from backflush.domain.errors import PostingError
 from backflush.domain.events import Close
-from backflush.domain.numbers import ZERO, add, fmt_qty, largest_remainder
+from backflush.domain.numbers import (
+    ZERO,
+    add,
+    divide_to_unit,
+    fmt,
+    fmt_qty,
+    largest_remainder,
+    mul,
+    round_money,
+)
 from backflush.domain.policy import (
     FAMILY_ROLES,
     MADE_ONLY,
@@ -67,7 +77,7 @@ def post_bridge(ctx: RuleContext, d: DraftMaker, ev: Close, start: date, end: da
                 f"{(end + timedelta(days=1)).isoformat()})", when=end)
     _absorb(ctx, e, stock)
     _variances(ctx, e, start, end, stock, written_off)
-    _nrv(ctx, e, ev, stock)
+    _nrv(ctx, e, ev, stock, end)
     r = d.entry(REVERSAL, f"Reversal of the GAAP bridge at {end.isoformat()}",
                 when=end + timedelta(days=1))
     for a in e.amounts:
@@ -147,17 +157,41 @@ def _variances(ctx: RuleContext, e: EntryMaker, start: date, end: date,
                         f"{family} variance written off: the share of ending stock")
 
 
-def _nrv(ctx: RuleContext, e: EntryMaker, ev: Close, stock: Mapping[str, Decimal]) -> None:
+def _nrv(ctx: RuleContext, e: EntryMaker, ev: Close, stock: Mapping[str, Decimal],
+         end: date) -> None:
+    """Cost is the item's carrying amount at GAAP: its full standard plus its share of the
+    variances capitalized beside its account (this bridge's and earlier closes'), shared
+    over the account's items by standard content."""
     minor = ctx.policy.minor_unit
+    shares = _capitalized_shares(ctx, e, stock, end)
     for code, nrv in ev.nrv:
         qty = stock.get(code, ZERO)
-        material, conversion = _full(ctx, code)
-        cost = add(material, conversion)
-        if qty <= 0 or nrv >= cost:
+        if qty <= 0:
             continue
-        down = value_of(cost, minor, qty) - value_of(nrv, minor, qty)
-        if down:
-            memo = (f"{code} {fmt_qty(qty)} written down from {fmt_qty(cost)} to NRV "
-                    f"{fmt_qty(nrv)}")
+        material, conversion = _full(ctx, code)
+        cost = value_of(add(material, conversion), minor, qty) + shares.get(code, ZERO)
+        down = round_money(cost - value_of(nrv, minor, qty), minor)
+        if down > 0:
+            memo = (f"{code} {fmt_qty(qty)} written down from {fmt(cost, minor)} to NRV "
+                    f"{fmt_qty(nrv)} each")
             e.add_money(Role.COST_OF_GOODS_SOLD, down, memo, item=code, qty=qty)
             e.add_money(Role.NRV_ALLOWANCE, -down, memo, item=code, qty=qty)
+
+
+def _capitalized_shares(ctx: RuleContext, e: EntryMaker, stock: Mapping[str, Decimal],
+                        end: date) -> dict[str, Decimal]:
+    """Each item's share (not rounded) of the capitalized variances beside its account."""
+    minor = ctx.policy.minor_unit
+    out: dict[str, Decimal] = {}
+    for finished, role in CAPITALIZED.items():
+        name = ctx.policy.name(role)
+        total = ctx.view.balance(name, end) + sum(
+            (a.value for a in e.amounts if a.account == name), ZERO)
+        weights = {code: value_of(add(*_full(ctx, code)), minor, qty)
+                   for code, qty in stock.items() if qty > 0 and _finished(ctx, code) == finished}
+        weight = sum(weights.values(), ZERO)
+        if not total or weight <= 0:
+            continue
+        for code, w in weights.items():
+            out[code] = out.get(code, ZERO) + divide_to_unit(mul(total, w), weight)
+    return out
