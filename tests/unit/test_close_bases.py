@@ -91,3 +91,43 @@ def test_abnormal_scrap_is_a_period_cost_never_a_variance() -> None:
     assert p.absorption.other == p.throughput.other == D("50.00")
     a = p.absorption
     assert a.operating_income == a.sales - a.cost_of_goods_sold - D("50.00")
+
+
+SHARED = """\
+format: 1
+name: one account for usage and scrap
+policy:
+  disposition: {{usage: {d}, scrap: {d}}}
+  accounts: {{material_usage_variance: Material Variances, scrap_variance: Material Variances}}
+items:
+  - {{code: SEAT, standard_cost: 5.00}}
+  - {{code: STOOL, conversion_cost: 1.00}}
+boms:
+  STOOL: [{{item: SEAT, qty: 1}}]
+events:
+  - {{type: receipt, date: 2026-11-02, item: SEAT, qty: 100, unit_price: 5.00, id: PO-1}}
+  - {{type: completion, date: 2026-11-03, item: STOOL, qty: 50, id: WO-1}}
+  - {{type: conversion_incurred, date: 2026-11-03, amount: 50, id: CV-1}}
+  - {{type: scrap, date: 2026-11-04, item: SEAT, qty: 10, id: SC-1}}
+  - {{type: sale, date: 2026-11-05, item: STOOL, qty: 20, unit_price: 9, id: SO-1}}
+  - {{type: close, period: 2026-11, gaap_bridge: true}}
+"""
+
+
+def test_an_account_two_families_share_is_disposed_of_once() -> None:
+    """10 seats scrapped: 50.00 on Material Variances, which usage and scrap share."""
+    for disposition in ("write_off", "keep"):
+        ledger = memory_ledger()
+        assert run_scenario(ledger.unit_of_work(),
+                            scenario_from_text(SHARED.format(d=disposition))).ok
+        with ledger.unit_of_work(read_only=True) as uow:
+            p = period_figures(uow, "2026-11")
+        books = dict(p.balances)
+        assert p.gaap_balances is not None
+        gaap = dict(p.gaap_balances)
+        if disposition == "write_off":  # 20 stools × 6.00 + the 50.00, once
+            assert "Material Variances" not in books
+            assert books["Cost of Goods Sold"] == D("170.00")
+        else:  # kept on the books, prorated once by the bridge
+            assert books["Material Variances"] == D("50.00")
+            assert "Material Variances" not in gaap

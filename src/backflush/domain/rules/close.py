@@ -89,11 +89,14 @@ def close(ctx: RuleContext, ev: Close) -> Draft:
         d.alert("close_forced", f"{ev.period} closed by force with {left}")
     e = d.entry("close", f"Close of period {ev.period}", when=end)
     written_off: dict[str, Decimal] = {}
+    claimed: set[str] = set()  # an account two families share goes with the first of them
     for family in FAMILIES:
         disposition = policy.disposition[family]
+        names = [name for name in dict.fromkeys(policy.name(r) for r in FAMILY_ROLES[family])
+                 if name not in claimed]
+        claimed.update(names)
         if disposition is Disposition.KEEP:
             continue
-        names = list(dict.fromkeys(policy.name(r) for r in FAMILY_ROLES[family]))
         role_of = {policy.name(r): r for r in reversed(FAMILY_ROLES[family])}
         pool = ZERO
         for name in names:

@@ -125,12 +125,17 @@ def _variances(ctx: RuleContext, e: EntryMaker, start: date, end: date,
     policy = ctx.policy
     minor = policy.minor_unit
     cogs_material, _ = ctx.view.cogs_content(start, end)
+    claimed = {policy.name(r) for r in FAMILY_ROLES["conversion"]}  # as the close does
     for family in MATERIAL_FAMILIES:
         disposition = policy.disposition[family]
+        role = FAMILY_ROLES[family][0]
+        first = policy.name(role) not in claimed
+        claimed.add(policy.name(role))
         if disposition is Disposition.PRORATE:
             continue
         if disposition is Disposition.KEEP:
-            role = FAMILY_ROLES[family][0]
+            if not first:
+                continue  # an account an earlier family shares: disposed of with it
             pool = ctx.view.balance(policy.name(role), end)
         else:
             pool = written_off.get(family, ZERO)
