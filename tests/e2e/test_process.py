@@ -59,7 +59,8 @@ def test_shell_completion_completes_commands_and_choices() -> None:
     assert complete("backflush rep", 1) == ["report"]
     assert complete("backflush report ", 2) == ["trial-balance", "stock", "variances",
                                                 "journal", "income", "gaap",
-                                                "analysis", "cost-sheet", "queue"]
+                                                "analysis", "cost-sheet", "queue",
+                                                "kpis"]
     assert "--install-completion" in process("--help").stdout
 
 

@@ -32,6 +32,7 @@ class ReportName(StrEnum):
     ANALYSIS = "analysis"
     COST_SHEET = "cost-sheet"
     QUEUE = "queue"
+    KPIS = "kpis"
 
 
 class By(StrEnum):
@@ -97,7 +98,7 @@ def report(
     name: Annotated[ReportName, typer.Argument(
         metavar="NAME", help="Which report: trial-balance|stock|variances|journal; of a "
         "month (--period, else the latest closed): income|gaap|analysis; now: cost-sheet "
-        "(the standards in force)|queue (the pending issues).")],
+        "(the standards in force)|queue (the pending issues); any range: kpis.")],
     db: DbOption = None,
     fmt: Annotated[Format, typer.Option("--format", help="How to print or write it.")]
         = Format.TABLE,

@@ -20,7 +20,7 @@ from backflush.service_layer.reports import ALL, Window
 from backflush.service_layer.unit_of_work import UnitOfWork
 
 REPORTS = ("trial-balance", "stock", "variances", "journal", "income", "gaap", "analysis",
-           "cost-sheet", "queue")
+           "cost-sheet", "queue", "kpis")
 
 
 def _money(value: Decimal, minor: int) -> Number:
@@ -155,6 +155,37 @@ def income(uow: UnitOfWork, period: str) -> Report:
     rows.append(row("Operating income", a.operating_income, t.operating_income,
                     g.operating_income if g else None))
     return Report("income", title, tuple(columns), rows, None, minor)
+
+
+def key_figures(uow: UnitOfWork, window: Window = ALL) -> Report:
+    """Scrap and defect rates, supplier price performance, orders and inventory turnover."""
+    from backflush.service_layer.kpis import kpis
+
+    minor = uow.master.policy().minor_unit
+    k = kpis(uow, window)
+
+    def num(value: Decimal | None) -> Number | None:
+        return None if value is None else Number(fmt_qty(value))
+
+    rows: list[list[Cell]] = []
+    for s in k.scrap:
+        rows.append(["scrap rate", s.item, num(s.rate),
+                     f"{fmt_qty(s.scrapped)} scrapped of {fmt_qty(s.good + s.scrapped)}"])
+    for p in k.suppliers:
+        rows.append(["supplier price variance", p.supplier, num(p.variance_rate),
+                     f"{fmt(p.variance, minor)} on {fmt(p.at_standard, minor)} at standard, "
+                     f"{p.receipts} receipts"])
+    o = k.orders
+    rows += [["orders", "released", Number(str(o.released)), None],
+             ["orders", "completed", Number(str(o.completed)), None],
+             ["orders", "on time", Number(str(o.on_time)), f"of {o.with_due} with a due date"],
+             ["orders", "average cycle (days)", num(o.cycle_days), "release to last completion"],
+             ["inventory turnover", "", num(k.inventory_turnover),
+              f"cost of goods sold {fmt(k.cost_of_goods_sold, minor)} / average inventory "
+              f"{fmt(k.average_inventory, minor)}"]]
+    return Report("kpis", f"Key figures{_when(window)}",
+                  (Column("kpi"), Column("key"), Column("value", "qty"), Column("detail")),
+                  rows, None, minor)
 
 
 def queue(uow: UnitOfWork) -> Report:
@@ -297,6 +328,8 @@ def report(uow: UnitOfWork, name: str, window: Window = ALL, by: str | None = No
         return cost_sheet(uow)
     if name == "queue":
         return queue(uow)
+    if name == "kpis":
+        return key_figures(uow, window)
     if name == "stock":
         return stock(uow)
     if name == "variances":

@@ -26,6 +26,7 @@ from backflush.entrypoints.output.safety import shown
 from backflush.entrypoints.output.tables import Report, grouped, print_report
 from backflush.service_layer import periods, reports
 from backflush.service_layer.analysis import variance_analysis
+from backflush.service_layer.kpis import kpis
 from backflush.service_layer.queue import pending_issues
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -74,11 +75,33 @@ def run_json(uow: UnitOfWork | None, errors: Sequence[Problem],
          "qty_per": fmt_qty(f.bom_qty), "estimated_qty_per": fmt_qty(f.suggested_qty),
          "flagged": True, "event": f.event_id, "backflushed": fmt_qty(f.backflushed),
          "count_difference": fmt_qty(f.difference)} for f in uow.events.findings()]
+    doc["kpis"] = kpis_json(uow, minor)
     doc["queue"] = [{"event": p.event, "item": p.item, "location": p.location,
                      "qty": fmt_qty(p.qty), "since": p.since.isoformat() if p.since else None,
                      "age_days": p.age_days, "reason": p.reason,
                      "blocks_close": p.blocks_close} for p in pending_issues(uow)]
     return doc
+
+
+def kpis_json(uow: UnitOfWork, minor: int) -> dict[str, Any]:
+    k = kpis(uow, reports.ALL)
+
+    def text(value: Decimal | None) -> str | None:
+        return None if value is None else fmt_qty(value)
+
+    o = k.orders
+    return {"scrap": [{"item": s.item, "good": fmt_qty(s.good), "scrapped": fmt_qty(s.scrapped),
+                       "rate": text(s.rate)} for s in k.scrap],
+            "suppliers": [{"supplier": p.supplier, "receipts": p.receipts,
+                           "at_invoice": fmt(p.at_invoice, minor),
+                           "at_standard": fmt(p.at_standard, minor),
+                           "price_variance": fmt(p.variance, minor),
+                           "variance_rate": text(p.variance_rate)} for p in k.suppliers],
+            "orders": {"released": o.released, "completed": o.completed, "on_time": o.on_time,
+                       "with_due": o.with_due, "average_cycle_days": text(o.cycle_days)},
+            "inventory_turnover": text(k.inventory_turnover),
+            "cost_of_goods_sold": fmt(k.cost_of_goods_sold, minor),
+            "average_inventory": fmt(k.average_inventory, minor)}
 
 
 def period_json(uow: UnitOfWork, period: str, minor: int) -> dict[str, Any]:
