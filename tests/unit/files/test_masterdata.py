@@ -72,8 +72,9 @@ def test_bad_item_rows_are_all_reported(tmp_path: Path) -> None:
         "t.csv:5, item B, field 'code': appears twice (first on line 3)",
         "t.csv:4, item C, field 'standard_cost': must not be negative"]
     assert problems(read_items, write(tmp_path, "code,uom,colour\nA,ea,red\n"), EMPTY) == [
-        "t.csv:1, header, field 'colour': unknown column; expected code, conversion_cost, "
-        "description, finished, phantom, standard_cost, type, uom"]
+        "t.csv:1, header, field 'colour': unknown column; expected backflush_from, code, "
+        "conversion_cost, description, finished, negative_stock, phantom, standard_cost, "
+        "type, uom"]
     assert problems(read_items, write(tmp_path, "uom\nea\n"), EMPTY) == [
         "t.csv:1, header, field 'code': missing column"]
     assert problems(read_items, write(tmp_path, "code,phantom\nA,maybe\n,\nB,yes,1\n"),
