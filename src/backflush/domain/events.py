@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from backflush.domain import text
 from backflush.domain.errors import NumberError
@@ -72,12 +73,17 @@ class Event:
             raise NumberError(f"date: {self.date.isoformat()} is outside the years "
                               f"{FIRST_YEAR}-{LAST_YEAR}")
 
+    # Fields added after events of the type were stored: left out of the content while they
+    # hold their default, so the hashes of stored events stay valid.
+    ADDED: ClassVar[tuple[str, ...]] = ()
+
     def content(self) -> dict[str, object]:
         """The canonical content, the basis of the idempotency comparison."""
         out: dict[str, object] = {"type": self.type}
         for f in fields(self):
-            if f.name != "id":
-                out[f.name] = canonical(getattr(self, f.name))
+            value = getattr(self, f.name)
+            if f.name != "id" and not (f.name in self.ADDED and value == f.default):
+                out[f.name] = canonical(value)
         return out
 
     def content_hash(self) -> str:
@@ -187,6 +193,7 @@ class Scrap(Event):
     location: str = DEFAULT_LOCATION
     abnormal: bool = False
     type = "scrap"
+    ADDED = ("abnormal",)
 
     def __post_init__(self) -> None:
         Event.__post_init__(self)
@@ -194,13 +201,6 @@ class Scrap(Event):
         _code(self, "location")
         _free(self, "reason")
         _number(self, "qty", QUANTITY, positive=True)
-
-    def content(self) -> dict[str, object]:
-        """As before ``abnormal`` existed when it is false (stored hashes stay valid)."""
-        out = Event.content(self)
-        if not self.abnormal:
-            del out["abnormal"]
-        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -327,6 +327,7 @@ class Close(Event):
     gaap_bridge: bool = False
     nrv: tuple[tuple[str, Decimal], ...] = ()
     type = "close"
+    ADDED = ("gaap_bridge", "nrv")
 
     def __post_init__(self) -> None:
         Event.__post_init__(self)
@@ -345,14 +346,6 @@ class Close(Event):
         if self.nrv and not self.gaap_bridge:
             raise NumberError("nrv: net realisable values are used by the GAAP bridge; "
                               "give gaap_bridge: true with them", "nrv")
-
-    def content(self) -> dict[str, object]:
-        """As before the bridge existed when it is not asked for (stored closes keep their
-        idempotency hash)."""
-        out = Event.content(self)
-        if not self.gaap_bridge:
-            del out["gaap_bridge"], out["nrv"]
-        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,7 +35,7 @@ from backflush.domain.policy import Role, Stage
 from backflush.domain.rules.completion import applied_conversion
 from backflush.domain.rules.context import RuleContext
 from backflush.domain.valuation import Books
-from backflush.service_layer.reports import CLOSING, Window, books_of, variance_report
+from backflush.service_layer.reports import Window, books_of, family_totals, net_movements
 from backflush.service_layer.unit_of_work import UnitOfWork
 from backflush.service_layer.view import StoreView
 
@@ -81,7 +81,8 @@ def variance_analysis(uow: UnitOfWork, window: Window) -> Analysis:
     assert window.start is not None and window.end is not None
     policy = uow.master.policy()
     minor = policy.minor_unit
-    families = variance_report(uow, window)
+    net = net_movements(uow, window)  # one pass: the families and the journal's totals
+    families = family_totals(policy, net)
     master = uow.master
     books = books_of(uow)
     view = StoreView(uow)
@@ -143,7 +144,8 @@ def variance_analysis(uow: UnitOfWork, window: Window) -> Analysis:
     budgeted = False
     total = families.get("conversion", ZERO)
     if policy.inventories_conversion and total:
-        applied_total, efficiency_total = _applied_totals(uow, window)
+        applied_total = -net.get(policy.name(Role.CONVERSION_APPLIED), ZERO)
+        efficiency_total = net.get(policy.name(Role.CONVERSION_EFFICIENCY_VARIANCE), ZERO)
         applied_money = _shares(applied_total, applied, minor)
         efficiency_money = _shares(efficiency_total, efficiency, minor)
         timing = _timing(books, view, window, minor) if not c_trigger else {}
@@ -184,24 +186,6 @@ def variance_analysis(uow: UnitOfWork, window: Window) -> Analysis:
     scrap = {k: v for k, v in (("component", scrap_component),
                                ("assembly", scrap_total - scrap_component)) if v}
     return Analysis(window, conversion, scrap, families, counts, budgeted)
-
-
-def _applied_totals(uow: UnitOfWork, window: Window) -> tuple[Decimal, Decimal]:
-    """What the journal applied (positive) and booked as efficiency over ``window``."""
-    policy = uow.master.policy()
-    applied_name = policy.name(Role.CONVERSION_APPLIED)
-    efficiency_name = policy.name(Role.CONVERSION_EFFICIENCY_VARIANCE)
-    applied = efficiency = ZERO
-    for stored in uow.journal.entries():
-        entry = stored.entry
-        if entry.date not in window or entry.type in CLOSING:
-            continue
-        for ln in entry.lines:
-            if ln.account == applied_name:
-                applied -= ln.net
-            elif ln.account == efficiency_name:
-                efficiency += ln.net
-    return applied, efficiency
 
 
 def _timing(books: Books, view: StoreView, window: Window, minor: int) -> dict[str, Decimal]:

@@ -24,6 +24,7 @@ from backflush.domain.costs import CostVersion
 from backflush.domain.events import Completion, Receipt, Release, Scrap
 from backflush.domain.numbers import ZERO, mul, round_money
 from backflush.domain.policy import Role
+from backflush.domain.rules.gaap import BRIDGE, REVERSAL
 from backflush.service_layer.ports import StoredEvent
 from backflush.service_layer.reports import Window
 from backflush.service_layer.unit_of_work import UnitOfWork
@@ -152,7 +153,7 @@ def _turnover(uow: UnitOfWork, window: Window) -> tuple[Decimal, Decimal]:
     cogs = opening = closing = ZERO
     for s in uow.journal.entries():
         entry = s.entry
-        if entry.type in ("gaap_bridge", "gaap_bridge_reversal"):
+        if entry.type in (BRIDGE, REVERSAL):
             continue
         for ln in entry.lines:
             if ln.account in inventory:

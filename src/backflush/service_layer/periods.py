@@ -54,10 +54,6 @@ class Throughput:
     other: Decimal
     operating_income: Decimal
 
-    @property
-    def reconciling(self) -> str:
-        return "conversion carried in stock"
-
 
 @dataclass(frozen=True, slots=True)
 class PeriodFigures:
@@ -146,13 +142,10 @@ def period_figures(uow: UnitOfWork, period: str) -> PeriodFigures:
 
 
 def _bridge_asked(uow: UnitOfWork, period: str) -> bool:
-    """Did the period's latest close ask for the GAAP bridge?"""
-    asked = False
-    for stored in uow.events.all():
-        event = stored.event
-        if isinstance(event, Close) and event.period == period:
-            asked = event.gaap_bridge
-    return asked
+    """Did the close that stands for the period ask for the GAAP bridge?"""
+    closed_by = uow.master.closed_by(period)
+    stored = uow.events.get(closed_by) if closed_by is not None else None
+    return stored is not None and isinstance(stored.event, Close) and stored.event.gaap_bridge
 
 
 def _absorption(uow: UnitOfWork, net: dict[str, Decimal]) -> Absorption:

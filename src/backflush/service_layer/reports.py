@@ -70,12 +70,15 @@ def trial_balance(uow: UnitOfWork, through: date | None = None) -> list[tuple[st
     if through is None:
         balances = dict(uow.journal.balances())
     else:
-        balances = _net(uow, Window(None, through), with_close=True)
+        balances = net_movements(uow, Window(None, through), with_close=True)
     rows = [(a, b) for a, b in balances.items() if b != 0]
     return sorted(rows, key=lambda r: (order.get(r[0], len(order)), r[0]))
 
 
-def _net(uow: UnitOfWork, window: Window, *, with_close: bool) -> dict[str, Decimal]:
+def net_movements(uow: UnitOfWork, window: Window, *, with_close: bool = False
+                  ) -> dict[str, Decimal]:
+    """Each account's net movement over ``window`` (debit positive), the closing entries
+    left out unless ``with_close``."""
     net: dict[str, Decimal] = {}
     for stored in uow.journal.entries():
         entry = stored.entry
@@ -104,7 +107,7 @@ def variance_report(uow: UnitOfWork, window: Window = ALL) -> dict[str, Decimal]
 
     Conversion is Control − Applied plus the efficiency variance: positive is under-applied.
     """
-    return family_totals(uow.master.policy(), _net(uow, window, with_close=False))
+    return family_totals(uow.master.policy(), net_movements(uow, window))
 
 
 def family_totals(policy: Policy, net: Mapping[str, Decimal]) -> dict[str, Decimal]:

@@ -27,6 +27,7 @@ from backflush.entrypoints.output.files import write_text
 from backflush.entrypoints.output.safety import Cell, Number, shown
 from backflush.entrypoints.output.tables import Column, Report, display
 from backflush.service_layer import reports
+from backflush.service_layer.periods import PeriodFigures, period_figures
 from backflush.service_layer.reports import Window
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -35,10 +36,10 @@ def close_pack(uow: UnitOfWork, period: str,
                comparison: reports.Comparison | None = None) -> list[Report]:
     start, end = period_bounds(period)
     window = Window(start, end)
-    made = [books_after_close(uow, period), built.income(uow, period)]
-    bridge = built.gaap(uow, period)
-    if "no GAAP bridge" not in bridge.title:
-        made.append(bridge)
+    figures = period_figures(uow, period)  # once, for the three reports built of it
+    made = [books_after_close(uow, figures), built.income(uow, period, figures)]
+    if figures.gaap_balances is not None:
+        made.append(built.gaap(uow, period, figures))
     made += [built.variances(uow, window), built.analysis(uow, period),
              built.variances_by(uow, "item", window), built.stock(uow)]
     by_item = made[-2]
@@ -49,13 +50,11 @@ def close_pack(uow: UnitOfWork, period: str,
     return made
 
 
-def books_after_close(uow: UnitOfWork, period: str) -> Report:
+def books_after_close(uow: UnitOfWork, figures: PeriodFigures) -> Report:
     """The trial balance at the period's end after its close, the GAAP bridge left out (the
     books-to-GAAP report shows the bridge)."""
-    from backflush.service_layer.periods import period_figures
-
     minor = uow.master.policy().minor_unit
-    figures = period_figures(uow, period)
+    period = figures.period
     rows: list[list[Cell]] = []
     dr = cr = Decimal(0)
     for account, balance in figures.balances:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from backflush.domain.numbers import ZERO, fmt, fmt_qty, fmt_unit
 from backflush.entrypoints.output.safety import Cell, Number
@@ -18,6 +19,9 @@ from backflush.service_layer import reports
 from backflush.service_layer.posting import Preview
 from backflush.service_layer.reports import ALL, Window
 from backflush.service_layer.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from backflush.service_layer.periods import PeriodFigures
 
 REPORTS = ("trial-balance", "stock", "variances", "journal", "income", "gaap", "analysis",
            "cost-sheet", "queue", "kpis")
@@ -117,13 +121,14 @@ def journal(uow: UnitOfWork, window: Window = ALL) -> Report:
                          _money(cr, minor), None], minor)
 
 
-def income(uow: UnitOfWork, period: str) -> Report:
+def income(uow: UnitOfWork, period: str, figures: PeriodFigures | None = None) -> Report:
     """Absorption and throughput side by side (and absorption after the GAAP bridge when the
-    close posted one), with the conversion carried in stock that reconciles them."""
+    close posted one), with the conversion carried in stock that reconciles them.
+    ``figures``: the period's, when the caller has them already."""
     from backflush.service_layer.periods import period_figures
 
     minor = uow.master.policy().minor_unit
-    p = period_figures(uow, period)
+    p = figures or period_figures(uow, period)
     a, t, g = p.absorption, p.throughput, p.gaap
 
     def row(label: str, absorption: Decimal | None, throughput: Decimal | None,
@@ -261,13 +266,13 @@ def analysis(uow: UnitOfWork, period: str) -> Report:
                   minor)
 
 
-def gaap(uow: UnitOfWork, period: str) -> Report:
+def gaap(uow: UnitOfWork, period: str, figures: PeriodFigures | None = None) -> Report:
     """Books to GAAP at the period's end, account by account: the books after the close, the
     GAAP bridge, the GAAP balances. Empty when the close posted no bridge."""
     from backflush.service_layer.periods import period_figures
 
     minor = uow.master.policy().minor_unit
-    p = period_figures(uow, period)
+    p = figures or period_figures(uow, period)
     books = dict(p.balances)
     after = dict(p.gaap_balances or p.balances)
     rows: list[list[Cell]] = []

@@ -196,11 +196,11 @@ def tables_of(uow: UnitOfWork) -> list[Report]:
     if uow.stock.pending_totals():
         made.append(built.queue(uow))
     for period in periods.closed_periods(uow):
+        figures = periods.period_figures(uow, period)
         made.append(built.analysis(uow, period))
-        made.append(built.income(uow, period))
-        figures = built.gaap(uow, period)
-        if "no GAAP bridge" not in figures.title:
-            made.append(figures)
+        made.append(built.income(uow, period, figures))
+        if figures.gaap_balances is not None:
+            made.append(built.gaap(uow, period, figures))
     return made
 
 
