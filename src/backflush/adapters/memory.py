@@ -1,6 +1,6 @@
 """A ledger in memory: the default for ``backflush run`` and for fast tests.
 
-The four stores share one :class:`_State`; the unit of work snapshots it when it begins
+The five stores share one :class:`_State`; the unit of work snapshots it when it begins
 (containers copied, immutable records shared) and puts the snapshot back on rollback.
 """
 
@@ -28,7 +28,14 @@ from backflush.domain.journal import (
 from backflush.domain.masterdata import MasterData
 from backflush.domain.numbers import ZERO, add, total
 from backflush.domain.policy import Policy
-from backflush.service_layer.ports import EventRows, IdsTaken, StoredEntry, StoredEvent
+from backflush.service_layer.ports import (
+    EventRows,
+    IdsTaken,
+    SavedResponse,
+    StoredEntry,
+    StoredEvent,
+    Token,
+)
 from backflush.service_layer.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
@@ -78,11 +85,13 @@ class _State:
     findings: list[Finding] = field(default_factory=list)
     derived: dict[str, object] = field(default_factory=dict)  # dropped when the books change
     last_date: date | None = None
+    tokens: dict[str, Token] = field(default_factory=dict)  # by digest
+    responses: dict[str, SavedResponse] = field(default_factory=dict)
 
     def snapshot(self) -> _State:
         clone = copy.copy(self)
         for name in ("cost_history", "events", "balances", "stock", "totals", "pending_tot",
-                     "derived", "closed_by"):
+                     "derived", "closed_by", "tokens", "responses"):
             setattr(clone, name, dict(getattr(self, name)))
         for name in ("closed", "entries", "moves", "pending_changes", "alerts", "findings"):
             setattr(clone, name, list(getattr(self, name)))
@@ -376,8 +385,30 @@ class MemoryStock(_Part):
         return {k: v for k, v in out.items() if v}
 
 
+class MemoryAccess(_Part):
+    def add_token(self, token: Token) -> None:
+        self.s.tokens[token.digest] = token
+
+    def tokens(self) -> list[Token]:
+        return list(self.s.tokens.values())
+
+    def token(self, digest: str) -> Token | None:
+        return self.s.tokens.get(digest)
+
+    def revoke(self, token_id: str) -> None:
+        for digest, token in self.s.tokens.items():
+            if token.id == token_id:
+                self.s.tokens[digest] = replace(token, revoked=True)
+
+    def saved(self, key: str) -> SavedResponse | None:
+        return self.s.responses.get(key)
+
+    def save(self, response: SavedResponse) -> None:
+        self.s.responses[response.key] = response
+
+
 class MemoryLedger:
-    """One ledger's state, and its four stores."""
+    """One ledger's state, and its five stores."""
 
     def __init__(self) -> None:
         self.state = _State()
@@ -385,6 +416,7 @@ class MemoryLedger:
         self.events = MemoryEvents(self)
         self.journal = MemoryJournal(self)
         self.stock = MemoryStock(self)
+        self.access = MemoryAccess(self)
 
 
 class MemoryUnitOfWork(UnitOfWork):
@@ -394,6 +426,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.ledger = ledger or MemoryLedger()
         self.master, self.events = self.ledger.master, self.ledger.events
         self.journal, self.stock = self.ledger.journal, self.ledger.stock
+        self.access = self.ledger.access
         self._snapshot: _State | None = None
 
     def _begin(self) -> None:

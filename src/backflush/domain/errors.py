@@ -121,7 +121,10 @@ class NegativeStockError(PostingError):
 
 
 class DuplicateEventError(PostingError):
-    """The external id was posted before with different content."""
+    """The external id was posted before with different content (``fields``: those that
+    differ, when known)."""
+
+    fields: tuple[str, ...] = ()
 
 
 class LedgerError(BackflushError):

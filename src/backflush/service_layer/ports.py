@@ -1,8 +1,9 @@
 """The ports: what the use cases need of a ledger's storage, and nothing backend-specific.
 
-Four narrow stores, all inside one :class:`~backflush.service_layer.unit_of_work.UnitOfWork`
+Five narrow stores, all inside one :class:`~backflush.service_layer.unit_of_work.UnitOfWork`
 (one transaction): the master data and settings, the event log, the journal, the stock
-subledger. Adapters implement them in memory and in SQL (SQLite, PostgreSQL).
+subledger, and who may use the ledger over HTTP (API tokens, saved responses). Adapters
+implement them in memory and in SQL (SQLite, PostgreSQL).
 """
 
 from __future__ import annotations
@@ -232,3 +233,48 @@ class Stock(Protocol):
         completions not reversed (their backflush moves and parked issues), and summary
         moves (which name their parent)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """An API token as kept: its public id, a name, a role and the SHA-256 of the secret
+    (the secret itself is shown once, when it is made, and never stored)."""
+
+    id: str
+    name: str
+    role: str
+    digest: str
+    created: str  # ISO date and time, UTC
+    revoked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SavedResponse:
+    """The response to an idempotent request (``Idempotency-Key``), kept to be replayed:
+    ``fingerprint`` is the hash of what was asked, so the same key with other content is
+    told apart."""
+
+    key: str
+    fingerprint: str
+    status: int
+    body: str
+
+
+class AccessStore(Protocol):
+    """API tokens, and the responses of idempotent requests."""
+
+    def add_token(self, token: Token) -> None: ...
+
+    def tokens(self) -> list[Token]:
+        """Every token made, revoked ones too, oldest first."""
+        ...
+
+    def token(self, digest: str) -> Token | None:
+        """The token whose secret hashes to ``digest``."""
+        ...
+
+    def revoke(self, token_id: str) -> None: ...
+
+    def saved(self, key: str) -> SavedResponse | None: ...
+
+    def save(self, response: SavedResponse) -> None: ...

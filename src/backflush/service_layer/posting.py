@@ -25,6 +25,7 @@ from backflush.domain.rules.context import RuleContext, check_open
 from backflush.domain.valuation import Books
 from backflush.service_layer.batch import BatchResult, Flows, Item, Located
 from backflush.service_layer.duplicates import refuse_changed, same
+from backflush.service_layer.ports import StoredEntry, StoredEvent
 from backflush.service_layer.shapes import Drafts
 from backflush.service_layer.summarising import Summariser
 from backflush.service_layer.unit_of_work import UnitOfWork
@@ -104,7 +105,7 @@ class Session:
             stored = self.uow.events.get(event.id)
             if stored is not None:
                 if not same(stored.event, event):
-                    raise refuse_changed(event)
+                    raise refuse_changed(event, stored.event)
                 self.result.duplicate(event.id)
             else:
                 self.write(event, self.post(event))
@@ -223,3 +224,28 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Item],
     session.flush()
     session._tick()
     return session.result
+
+
+@dataclass(frozen=True)
+class Posted:
+    """One event as the log holds it after :func:`post_one`, with its entries; ``replayed``:
+    it had been posted before with the same content, and nothing was posted now."""
+
+    stored: StoredEvent
+    entries: list[StoredEntry]
+    replayed: bool
+
+
+def post_one(uow: UnitOfWork, read: Callable[[UnitOfWork], Located]) -> Posted:
+    """Post the event ``read`` makes (from the master data in force, in this transaction)
+    and give it back as stored: posting it again with the same content gives the same
+    answer, marked as replayed."""
+    with uow:
+        located = read(uow)
+        result = post_events_in(uow, [located])
+        event_id = located.event.id
+        stored = uow.events.get(event_id)
+        assert stored is not None, "an event posted is in the log"
+        entries = uow.journal.entries_of(event_id) if stored.summary is None else []
+        uow.commit()
+    return Posted(stored, entries, replayed=result.duplicates == 1)

@@ -231,7 +231,7 @@ class Summariser:
                 continue
             if run.event(position).content() != stored.event.content():
                 where = run.located(position)
-                exc = refuse_changed(where.event)
+                exc = refuse_changed(where.event, stored.event)
                 exc.locate(where.source, where.line, where.entry)
                 raise exc
             self.session.result.duplicate(event_id)

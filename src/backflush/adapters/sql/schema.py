@@ -26,6 +26,8 @@ Choices worth knowing:
 * ``settings`` holds the ledger's first day (``opened_on``), the lock date, the policy (JSON),
   the cost version in force, and ``revision``: a random stamp changed whenever master data,
   policy or costs change, which is what the cache of those is keyed by.
+* ``api_tokens`` keeps a token's SHA-256, never the token; ``saved_responses`` the status
+  and body of an idempotent HTTP request, replayed when the same key comes again.
 """
 
 from __future__ import annotations
@@ -293,6 +295,25 @@ findings = Table(
     Column("suggested_qty", D, nullable=False),
     Column("backflushed", D, nullable=False),
     Column("difference", D, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(CODE), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("created", String(32), nullable=False),
+    Column("revoked", Boolean, nullable=False),
+)
+Index("uq_api_tokens_digest", api_tokens.c.digest, unique=True)
+
+saved_responses = Table(
+    "saved_responses", metadata,
+    Column("key", String(IDENT), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
 )
 
 LEDGER_TABLES = tuple(metadata.tables)  # every table of a ledger (the version table aside)

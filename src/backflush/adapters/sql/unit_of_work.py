@@ -21,6 +21,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 
+from backflush.adapters.sql.access import SqlAccess
 from backflush.adapters.sql.engine import (
     BUSY_TIMEOUT,
     READ_ONLY,
@@ -118,12 +119,13 @@ class SqlLedger:
 
 
 class SqlUnitOfWork(UnitOfWork):
-    """One database transaction over the four stores; rolls back unless committed."""
+    """One database transaction over the five stores; rolls back unless committed."""
 
     master: SqlMasterStore
     events: SqlEventLog
     journal: SqlJournal
     stock: SqlStock
+    access: SqlAccess
 
     def __init__(self, ledger: SqlLedger, *, read_only: bool = False) -> None:
         self.ledger = ledger
@@ -146,6 +148,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.events = SqlEventLog(tx)
         self.journal = SqlJournal(tx)
         self.stock = SqlStock(tx)
+        self.access = SqlAccess(tx)
 
     def _stores(self) -> tuple[_Kept, ...]:
         return self.master, self.events, self.journal, self.stock

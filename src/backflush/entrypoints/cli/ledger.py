@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from backflush.domain.events import CostChange
     from backflush.service_layer.batch import BatchResult, Flows, Item, Located
     from backflush.service_layer.imports import ImportResult
-    from backflush.service_layer.unit_of_work import UnitOfWork
 
 
 class ImportKind(StrEnum):
@@ -325,8 +324,8 @@ def close(
       backflush close 2026-11 --db sqlite:///plant.db
       backflush close 2026-11 --gaap-bridge --nrv STOOL=12.00
     """
-    from backflush.domain.errors import PostingError
     from backflush.domain.events import Close, period_bounds
+    from backflush.service_layer.closing import close_event
     from backflush.service_layer.posting import post_events
 
     _, end = period_bounds(period)  # NumberError (exit 2) before the ledger is opened
@@ -336,14 +335,8 @@ def close(
                           "--gaap-bridge")
     Close(id="close", date=end, period=period, gaap_bridge=gaap_bridge, nrv=values)
     with common.opened(db) as ledger:
-        locked, ident = common.read(ledger, lambda uow: (uow.master.locked_through(),
-                                                         fresh_id(uow, f"close-{period}")))
-        if locked is not None and locked >= end:
-            raise PostingError(ident, f"{period} is already closed (the ledger is closed "
-                               f"through {locked}); reopen it first: backflush reopen "
-                               f"{period} --reason TEXT", "period")
-        event = Close(id=ident, date=end, period=period, force=force,
-                      gaap_bridge=gaap_bridge, nrv=values)
+        event = common.read(ledger, lambda uow: close_event(
+            uow, period, force=force, gaap_bridge=gaap_bridge, nrv=values))
         common.write(lambda: post_events(ledger.unit_of_work(), [event]))
         forced = [a.message for a in common.read(ledger, lambda uow: uow.events.alerts(
             event.id)) if a.code == "close_forced"]
@@ -372,16 +365,6 @@ def nrv_option(given: list[str]) -> tuple[tuple[str, Decimal], ...]:
     return tuple(out)
 
 
-def fresh_id(uow: UnitOfWork, base: str) -> str:
-    """``base``, or ``base-2``, ``base-3``... the first id no event has (a period closed,
-    reopened and closed again has a close event for each time)."""
-    ident, n = base, 1
-    while uow.events.get(ident) is not None:
-        n += 1
-        ident = f"{base}-{n}"
-    return ident
-
-
 def reopen(
     period: Annotated[str, typer.Argument(metavar="PERIOD", help="The month to reopen, "
                                           "YYYY-MM (the latest closed one).")],
@@ -401,20 +384,19 @@ def reopen(
     """
     import getpass
 
-    from backflush.domain.events import Reopen, period_bounds
+    from backflush.domain.events import period_bounds
+    from backflush.service_layer.closing import reopen_event
     from backflush.service_layer.posting import post_events
 
-    _, end = period_bounds(period)  # NumberError (exit 2) before the ledger is opened
+    period_bounds(period)  # NumberError (exit 2) before the ledger is opened
     try:
         who = by if by is not None else getpass.getuser()
     except (KeyError, OSError):  # no login name to be found (a bare container)
         raise OptionError("--by", "no login name is known here: say who reopens it") from None
     with common.opened(db) as ledger:
-        ident = common.read(ledger, lambda uow: fresh_id(uow, f"reopen-{period}"))
-        event = Reopen(id=ident, date=end + timedelta(days=1), period=period,
-                       reason=reason, by=who)
+        event = common.read(ledger, lambda uow: reopen_event(uow, period, reason, who))
         common.write(lambda: post_events(ledger.unit_of_work(), [event]))
-    typer.echo(f"Reopened {period} ({shown(ident, markup=False)}, by "
+    typer.echo(f"Reopened {period} ({shown(event.id, markup=False)}, by "
                f"{shown(who, markup=False)}: {shown(reason, markup=False)}); events dated in "
                "it can post again. Close it again with `backflush close "
                f"{period}`.")
