@@ -32,7 +32,9 @@ def close_event(uow: UnitOfWork, period: str, *, force: bool = False,
     ident = fresh_id(uow, f"close-{period}")
     if locked is not None and locked >= end:
         raise PostingError(ident, f"{period} is already closed (the ledger is closed "
-                           f"through {locked}); reopen it first", "period")
+                           f"through {locked}); reopen it first: backflush reopen "
+                           f"{period} --reason TEXT (over HTTP: POST "
+                           f"/periods/{period}/reopen)", "period")
     return Close(id=ident, date=end, period=period, force=force, gaap_bridge=gaap_bridge,
                  nrv=nrv)
 

@@ -32,7 +32,7 @@ from backflush.domain.errors import (
     StorageError,
     ValidationError,
 )
-from backflush.entrypoints.cli import common, generating, ledger, reading, scenarios
+from backflush.entrypoints.cli import common, generating, ledger, reading, scenarios, serving
 from backflush.entrypoints.cli.common import GaveUp, OptionError, PartlyPosted
 from backflush.entrypoints.output.safety import shown
 
@@ -168,8 +168,9 @@ for _name, _command in (
         ("close-pack", reading.close_pack), ("queue", reading.queue),
         ("explain", reading.explain),
         ("verify", reading.verify),
-        ("generate", generating.generate)):
+        ("generate", generating.generate), ("serve", serving.serve)):
     app.command(_name, epilog=common.EXIT_CODES)(_command)
+app.add_typer(serving.token_app, name="token")
 
 
 def _silence_stdout() -> None:

@@ -1,0 +1,251 @@
+"""The API's response and request models (besides events, whose models are the files'
+own: :mod:`backflush.adapters.files.schemas`). Every decimal is a string (``"1448.39"``):
+a JSON number would be read as a binary float by most clients, losing digits past about 16.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from backflush.domain.numbers import fmt, fmt_qty
+
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+Dec = Annotated[str, Field(pattern=DECIMAL_PATTERN, examples=["1448.39"])]
+Day = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", examples=["2026-11-30"])]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Line(Out):
+    account: str
+    debit: Dec
+    credit: Dec
+    memo: str = ""
+
+
+class Entry(Out):
+    seq: int
+    date: Day
+    event: str
+    type: str
+    description: str
+    lines: list[Line]
+
+
+class EventOut(Out):
+    """An event as posted: its number, the standards it was posted at, and its entries
+    (an event posted in a summary names the summary entry instead)."""
+
+    id: str
+    type: str
+    date: Day
+    seq: int
+    cost_version: int
+    summary_entry: int | None
+    content: dict[str, Any]
+    entries: list[Entry]
+
+
+class BatchItem(Out):
+    id: str | None
+    entry: str
+    status: Literal["posted", "replayed", "refused"]
+    problem: dict[str, Any] | None = None
+
+
+class BatchOut(Out):
+    """A batch's result: counts, and (``mode=each``) the result of every event."""
+
+    mode: Literal["atomic", "each"]
+    posted: int
+    replayed: int
+    refused: int
+    summarised: int
+    results: list[BatchItem] | None = None
+
+
+class Page(Out):
+    next: str | None = Field(description="The cursor of the next page (null: the last).")
+
+
+class EventPage(Page):
+    items: list[EventOut]
+
+
+class EntryPage(Page):
+    items: list[Entry]
+
+
+class ColumnOut(Out):
+    name: str
+    kind: Literal["text", "money", "qty", "int", "date"]
+
+
+class ReportOut(Out):
+    """A report as the CLI prints it: typed columns, rows of text (numbers as decimal
+    strings; an empty cell is null) and the total row."""
+
+    name: str
+    title: str
+    columns: list[ColumnOut]
+    rows: list[dict[str, str | None]]
+    total: dict[str, str | None] | None
+
+
+class ItemOut(Out):
+    code: str
+    uom: str
+    made: bool
+    phantom: bool
+    finished: bool
+    description: str
+    standard_cost: Dec | None
+    conversion_cost: Dec | None
+    backflush_from: str | None
+    negative_stock: str | None
+
+
+class ItemPage(Page):
+    items: list[ItemOut]
+
+
+class BomLineOut(Out):
+    item: str
+    qty: Dec
+    scrap: Dec
+
+
+class BomVersionOut(Out):
+    parent: str
+    version: int
+    effective: Day
+    lines: list[BomLineOut]
+
+
+class BomOut(Out):
+    item: str
+    versions: list[BomVersionOut]
+
+
+class BomPage(Page):
+    items: list[BomOut]
+
+
+class OperationOut(Out):
+    operation: int
+    work_center: str
+    run_hours: Dec
+    setup_hours: Dec
+    lot_size: Dec
+
+
+class RoutingOut(Out):
+    item: str
+    operations: list[OperationOut]
+
+
+class WorkCenterOut(Out):
+    code: str
+    labor_rate: Dec
+    overhead_rate: Dec
+    rate: Dec
+
+
+class CostOut(Out):
+    item: str
+    bom: str
+    material: Dec
+    labor: Dec
+    overhead: Dec
+    conversion: Dec
+    total: Dec
+
+
+class CostVersionOut(Out):
+    number: int
+    effective_from: Day
+    in_force: bool
+    costs: list[CostOut]
+
+
+class PeriodOut(Out):
+    period: str
+    closed_by: str
+
+
+class PeriodsOut(Out):
+    opened_on: Day
+    locked_through: Day | None
+    closed: list[PeriodOut]
+
+
+class QueueItem(Out):
+    event: str
+    item: str
+    location: str
+    qty: Dec
+    since: Day | None
+    age_days: int
+    reason: str
+    blocks_close: bool
+
+
+class AlertOut(Out):
+    event: str
+    code: str
+    message: str
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    force: bool = False
+    gaap_bridge: bool = False
+    nrv: dict[str, Annotated[str, Field(pattern=DECIMAL_PATTERN)]] = Field(
+        default_factory=dict, description="Net realisable value per unit, by item.")
+
+
+class ReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    by: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    role: Literal["viewer", "operator", "accountant", "admin"]
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+class TokenOut(Out):
+    id: str
+    name: str
+    role: str
+    created: str
+    revoked: bool
+
+
+class TokenMade(TokenOut):
+    token: str = Field(description="The secret: shown this once, never again.")
+
+
+def money(value: Any, minor: int) -> str:
+    return fmt(value, minor)
+
+
+def qty(value: Any) -> str:
+    return fmt_qty(value)
+
+
+class BomFinding(Out):
+    event: str
+    parent: str
+    component: str
+    bom: str
+    qty_per: Dec
+    suggested_qty_per: Dec
+    backflushed: Dec
+    count_difference: Dec
