@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from backflush import __version__
 from backflush.bootstrap import Ledger
 from backflush.domain.errors import BackflushError
+from backflush.entrypoints import web
 from backflush.entrypoints.http import events, master, problems, reading
 from backflush.entrypoints.http.deps import bearer
 from backflush.service_layer.access import IdempotencyConflict
@@ -51,6 +52,7 @@ def create_app(ledgers: Mapping[str, Ledger]) -> FastAPI:
     app.state.writing = {name: threading.Lock() for name in ledgers}
     for router in (events.router, reading.router, master.router):
         app.include_router(router, prefix=PREFIX)
+    web.install(app)
     app.add_exception_handler(BackflushError, problems.engine_error)
     app.add_exception_handler(IdempotencyConflict, problems.engine_error)
     app.add_exception_handler(problems.ApiError, problems.engine_error)

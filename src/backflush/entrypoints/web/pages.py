@@ -1,0 +1,281 @@
+"""The pages of a ledger: the dashboard, the journal and events with their drill-down to
+``explain``, variances, income statements and the period close with its preview.
+
+Every figure comes from the builders the CLI and the API print (``output/reports.py``), so a
+page, ``backflush report`` and ``GET /reports/{name}`` cannot disagree."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import timedelta
+from decimal import Decimal
+from itertools import islice
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from markupsafe import Markup
+from starlette.background import BackgroundTask
+
+from backflush.domain.errors import BackflushError
+from backflush.domain.events import period_bounds
+from backflush.domain.numbers import ZERO, fmt
+from backflush.domain.policy import Role
+from backflush.entrypoints.output import closepack
+from backflush.entrypoints.output import reports as built
+from backflush.entrypoints.output.explain import explanation_json, plain
+from backflush.entrypoints.output.tables import Report, grouped
+from backflush.entrypoints.web.auth import HEADERS, PageError, User, check_csrf, form, render
+from backflush.entrypoints.web.auth import user as page_user
+from backflush.service_layer import reports
+from backflush.service_layer.access import Access
+from backflush.service_layer.batch import Located
+from backflush.service_layer.closing import close_event
+from backflush.service_layer.periods import closed_periods
+from backflush.service_layer.posting import post_one, preview_events
+from backflush.service_layer.queue import pending_issues
+from backflush.service_layer.reports import Window
+from backflush.service_layer.unit_of_work import UnitOfWork, with_retries
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50  # rows of a list page
+INVENTORY = (Role.RAW_MATERIALS, Role.MATERIALS, Role.WORK_IN_PROCESS, Role.FINISHED_GOODS,
+             Role.MATERIALS_CAPITALIZED_VARIANCES, Role.FINISHED_GOODS_CAPITALIZED_VARIANCES,
+             Role.MATERIALS_GAAP_ADJUSTMENT, Role.FINISHED_GOODS_GAAP_ADJUSTMENT,
+             Role.NRV_ALLOWANCE)
+Month = Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$")]
+
+
+def open_period(uow: UnitOfWork) -> str:
+    """The month after the last one closed (else the ledger's first month)."""
+    locked = uow.master.locked_through()
+    day = locked + timedelta(days=1) if locked else uow.master.opened_on()
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def chart(report: Report, *, signed: bool = True) -> Markup:
+    """The report's bars as inline SVG (text and rectangles: the figures are its text)."""
+    values = closepack.bars(report)
+    return Markup(closepack.svg(values, report.minor, signed=signed)) if values else Markup()
+
+
+def table(report: Report) -> Markup:
+    return Markup(closepack.table(report))
+
+
+def _read(u: User, use: Any) -> Any:
+    with u.ledger.unit_of_work(read_only=True) as uow:
+        return use(uow)
+
+
+def _show(request: Request, u: User, template: str, status: int = 200,
+          **context: Any) -> Response:
+    return render(request, template, status, user=u, ledger=u.name, may_close=u.may(
+        Access.ACCOUNTANT), **context)
+
+
+@router.get("/")
+@router.get("/ui")
+@router.get("/ui/")
+def home(request: Request) -> Response:
+    names = sorted(request.app.state.ledgers)
+    target = f"/ui/{names[0]}/" if len(names) == 1 else "/ui/login"
+    return RedirectResponse(target, 303, headers=HEADERS)
+
+
+@router.get("/ui/{ledger}/")
+def dashboard(request: Request, ledger: str) -> Response:
+    u = page_user(request, ledger)
+
+    def use(uow: UnitOfWork) -> dict[str, Any]:
+        policy = uow.master.policy()
+        minor = policy.minor_unit
+        period = open_period(uow)
+        start, end = period_bounds(period)
+        names = {policy.name(r) for r in INVENTORY}
+        inventory = [(a, grouped(fmt(b, minor), minor))
+                     for a, b in reports.trial_balance(uow) if a in names]
+        total = sum((b for a, b in reports.trial_balance(uow) if a in names), ZERO)
+        variances = built.variances(uow, Window(start, end))
+        trend = []
+        for p in closed_periods(uow)[-6:]:
+            first, last = period_bounds(p)
+            measured = reports.variance_report(uow, Window(first, last))
+            trend.append((p, {k: grouped(fmt(v, minor), minor) for k, v in measured.items()}))
+        families = sorted({f for _, fam in trend for f in fam})
+        alerts = list(uow.events.alerts(None))
+        return {"period": period, "inventory": inventory,
+                "inventory_total": grouped(fmt(total, minor), minor),
+                "variances": table(variances), "variance_chart": chart(variances),
+                "trend": trend, "families": families, "alerts": alerts[-20:],
+                "alert_count": len(alerts), "queue": pending_issues(uow)}
+
+    return _show(request, u, "dashboard.html", **_read(u, use))
+
+
+@router.get("/ui/{ledger}/journal")
+def journal(request: Request, ledger: str,
+            after: Annotated[int, Query(ge=0)] = 0) -> Response:
+    u = page_user(request, ledger)
+
+    def use(uow: UnitOfWork) -> dict[str, Any]:
+        minor = uow.master.policy().minor_unit
+        page = list(islice((s for s in uow.journal.entries() if s.seq > after), PAGE + 1))
+        entries = [{"seq": s.seq, "date": s.entry.date.isoformat(), "event": s.entry.event_id,
+                    "type": s.entry.type, "description": s.entry.description,
+                    "lines": [{"account": ln.account, "memo": ln.memo,
+                               "debit": grouped(fmt(ln.debit, minor), minor) if ln.debit
+                               else "",
+                               "credit": grouped(fmt(ln.credit, minor), minor) if ln.credit
+                               else ""} for ln in s.entry.lines]}
+                   for s in page[:PAGE]]
+        return {"entries": entries,
+                "next": page[PAGE - 1].seq if len(page) > PAGE else None}
+
+    return _show(request, u, "journal.html", after=after, **_read(u, use))
+
+
+@router.get("/ui/{ledger}/events")
+def events(request: Request, ledger: str, after: Annotated[int, Query(ge=0)] = 0,
+           type: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+    u = page_user(request, ledger)
+    kind = type or None
+
+    def use(uow: UnitOfWork) -> dict[str, Any]:
+        found = (s for s in uow.events.all() if s.seq > after
+                 and (kind is None or s.event.type == kind))
+        page = list(islice(found, PAGE + 1))
+        rows = [{"seq": s.seq, "id": s.event.id, "type": s.event.type,
+                 "date": s.event.date.isoformat(), "summary": s.summary,
+                 "fields": "; ".join(f"{k}={plain(v)}" for k, v in s.event.content().items()
+                                     if k not in ("type", "date") and v not in ("", [], None))}
+                for s in page[:PAGE]]
+        return {"events": rows, "next": page[PAGE - 1].seq if len(page) > PAGE else None}
+
+    return _show(request, u, "events.html", after=after, kind=kind or "",
+                 types=sorted(_event_types()), **_read(u, use))
+
+
+def _event_types() -> set[str]:
+    from backflush.domain.events import EVENT_TYPES
+
+    return set(EVENT_TYPES)
+
+
+@router.get("/ui/{ledger}/explain/{key:path}")
+def explain(request: Request, ledger: str, key: str) -> Response:
+    u = page_user(request, ledger)
+
+    def use(uow: UnitOfWork) -> dict[str, Any]:
+        found = reports.explain(uow, key)
+        if found is None:
+            raise PageError(404, f"no event or journal entry {key!r}")
+        doc = explanation_json(found, uow.master.policy().minor_unit)
+        minor = uow.master.policy().minor_unit
+        for e in doc["entries"]:
+            for ln in e["lines"]:
+                for side in ("debit", "credit"):
+                    ln[side] = grouped(ln[side], minor) if Decimal(ln[side]) else ""
+        fields = [(k, plain(v)) for k, v in (doc["event"] or {}).get("content", {}).items()]
+        return {"doc": doc, "fields": fields}
+
+    return _show(request, u, "explain.html", key=key, **_read(u, use))
+
+
+@router.get("/ui/{ledger}/variances")
+def variances(request: Request, ledger: str, period: Month = None) -> Response:
+    u = page_user(request, ledger)
+
+    def use(uow: UnitOfWork) -> dict[str, Any]:
+        chosen = period or open_period(uow)
+        window = Window(*period_bounds(chosen))
+        families = built.variances(uow, window)
+        by_item = built.report(uow, "variances", window, "item")
+        return {"period": chosen, "families": table(families), "chart": chart(families),
+                "by_item": table(by_item), "periods": _months(uow)}
+
+    return _show(request, u, "variances.html", **_read(u, use))
+
+
+def _months(uow: UnitOfWork) -> list[str]:
+    """The months the ledger has seen: closed ones and the open one."""
+    return [*closed_periods(uow), open_period(uow)]
+
+
+@router.get("/ui/{ledger}/income")
+def income(request: Request, ledger: str, period: Month = None) -> Response:
+    u = page_user(request, ledger)
+
+    def use(uow: UnitOfWork) -> dict[str, Any]:
+        closed = closed_periods(uow)
+        chosen = period or (closed[-1] if closed else None)
+        if chosen is None:
+            return {"period": None, "periods": closed}
+        if chosen not in closed:
+            raise PageError(422, f"{chosen} is not closed: income statements are of a "
+                            "closed month")
+        made = built.report(uow, "income", period=chosen)
+        return {"period": chosen, "periods": closed, "income": table(made),
+                "chart": chart(made, signed=False)}
+
+    return _show(request, u, "income.html", **_read(u, use))
+
+
+@router.get("/ui/{ledger}/close")
+def close_page(request: Request, ledger: str, period: Month = None,
+               gaap_bridge: bool = False) -> Response:
+    u = page_user(request, ledger)
+    chosen = period or _read(u, open_period)
+    preview, error = None, None
+    try:
+        event = _read(u, lambda uow: close_event(uow, chosen, gaap_bridge=gaap_bridge))
+        seen = preview_events(u.ledger.unit_of_work(), [Located(event)])
+        entries, changes = built.preview(seen, _read(u, lambda w: w.master.policy().minor_unit))
+        preview = {"entries": table(entries), "changes": table(changes)}
+    except BackflushError as exc:
+        error = str(exc)
+    return _show(request, u, "close.html", period=chosen, gaap_bridge=gaap_bridge,
+                 preview=preview, error=error, closed=_read(u, closed_periods),
+                 csrf=u.session.csrf)
+
+
+@router.post("/ui/{ledger}/close")
+async def close(request: Request, ledger: str) -> Response:
+    u = page_user(request, ledger)
+    fields = await form(request)
+    check_csrf(fields, u)
+    u.need(Access.ACCOUNTANT, "closing a period")
+    period = fields.get("period", "")
+    bridge = fields.get("gaap_bridge") == "true"
+    try:
+        period_bounds(period)
+        posted = with_retries(lambda: post_one(u.ledger.unit_of_work(), lambda uow: Located(
+            close_event(uow, period, gaap_bridge=bridge))), deadline=10.0)
+    except BackflushError as exc:
+        return _show(request, u, "close.html", 409, period=period, gaap_bridge=bridge,
+                     preview=None, error=str(exc), closed=_read(u, closed_periods),
+                     csrf=u.session.csrf)
+    return _show(request, u, "closed.html", period=period, event=posted.stored.event.id,
+                 entries=len(posted.entries))
+
+
+@router.get("/ui/{ledger}/close-pack/{period}")
+def close_pack(request: Request, ledger: str, period: str,
+               format: Annotated[str, Query(pattern="^(xlsx|html)$")] = "xlsx") -> Response:
+    u = page_user(request, ledger)
+    if period not in _read(u, closed_periods):
+        raise PageError(404, f"{period} is not a closed period")
+    folder = Path(tempfile.mkdtemp(prefix="backflush-pack-"))
+    path = folder / f"close-pack-{ledger}-{period}.{format}"
+    _read(u, lambda uow: closepack.write_pack(path, uow, period, plant=ledger))
+
+    def clean() -> None:
+        path.unlink(missing_ok=True)
+        folder.rmdir()
+
+    media = ("text/html" if format == "html" else
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return FileResponse(path, media_type=media, filename=path.name,
+                        background=BackgroundTask(clean),
+                        headers={"Cache-Control": "no-store"})
