@@ -31,7 +31,9 @@ from backflush.service_layer.access import create_token
 from tests.e2e.support import ROOT, STOOL
 
 SHOTS = ROOT / "docs" / "screenshots"
-PAGES = ["", "journal", "events", "variances", "income", "close", "explain/WO-1"]
+PAGES = ["", "journal", "events", "variances", "income", "close", "explain/WO-1", "items",
+         "bom-accuracy",
+         "items/STOOL"]
 
 
 def chromium() -> str:
@@ -164,7 +166,7 @@ def test_every_page_opens_without_an_accessibility_violation(page: Page, site: S
         response = page.goto(f"{site.base}/ui/main/{path}")
         assert response is not None and response.status == 200, path
         no_violations(page)
-        name = path.split("/")[0] or "dashboard"
+        name = path.replace("/", "-").split("-W")[0].lower() or "dashboard"
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing hides
     page.goto(site.base + "/ui/main/")
@@ -248,3 +250,23 @@ def test_an_accountant_previews_and_closes_a_period(page: Page, site: Site) -> N
     expect(page).to_have_url(re.compile(r"/ui/login"))
     page.goto(site.base + "/ui/main/")
     expect(page).to_have_url(re.compile(r"/ui/login"))
+
+
+def test_items_and_their_bom_trees_show_the_apis_standards(page: Page, site: Site) -> None:
+    log_in(page, site, "viewer")
+    page.get_by_role("link", name="Items and BOMs").click()
+    standards = {i["code"]: i["standard_cost"] for i in site.api("/items")["items"]}
+    cells = page.locator("td[data-item]")
+    assert cells.count() == len(standards)
+    for i in range(cells.count()):
+        cell = cells.nth(i)
+        expected = standards[cell.get_attribute("data-item") or ""]
+        assert Decimal(cell.inner_text() or "0") == Decimal(expected or "0")
+    page.get_by_role("link", name="STOOL", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("STOOL")
+    total = page.locator("td[data-level=total]").inner_text()
+    assert Decimal(total) == Decimal(standards["STOOL"])
+    bom = next(b for b in site.api("/boms")["items"] if b["item"] == "STOOL")
+    lines = bom["versions"][-1]["lines"]
+    rows = page.locator("table.tree td.level-0").all_inner_texts()
+    assert [r.strip() for r in rows] == [ln["item"] for ln in lines]

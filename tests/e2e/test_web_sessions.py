@@ -91,3 +91,27 @@ def test_a_wrong_token_and_an_unknown_ledger_are_said_plainly(
     assert answer.status_code == 401 and "unknown or revoked" in answer.text
     missing = client.get("/ui/west/")
     assert missing.status_code == 404 and "west" in missing.text
+
+
+def test_the_demo_plants_bom_tree_and_bom_accuracy_pages(tmp_path: Path) -> None:
+    """A 3-level BOM with a phantom base kit, and the casters the month's counts point at."""
+    from tests.e2e.support import ok
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    ok("demo", "--db", url)
+    ledger = bf.open_ledger(url)
+    secret = create_token(ledger.unit_of_work(), "viewer").secret
+    try:
+        with TestClient(create_app({"main": ledger})) as client:
+            log_in(client, secret)
+            page = client.get("/ui/main/items/CH-TASK").text
+            assert "BASE-KIT" in page and "phantom" in page
+            assert 'class="level-1"' in page and "CASTER-50" in page  # under the base kit
+            found = client.get("/ui/main/bom-accuracy").text
+            api = client.get("/api/v1/ledgers/main/reports/bom-accuracy",
+                             headers={"Authorization": f"Bearer {secret}"}).json()
+            assert api, "the demo's counts point at a BOM line"
+            for f in api:
+                assert f'data-suggested="{f["component"]}">{f["suggested_qty_per"]}<' in found
+    finally:
+        ledger.close()

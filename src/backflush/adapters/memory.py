@@ -230,8 +230,8 @@ class MemoryEvents(_Part):
     def last_date(self) -> date | None:
         return self.s.last_date
 
-    def all(self) -> Iterator[StoredEvent]:
-        return (row.stored() for row in list(self.s.events.values()))
+    def all(self, after: int = 0) -> Iterator[StoredEvent]:
+        return (row.stored() for row in list(self.s.events.values()) if row.seq > after)
 
     def summarised_reversed(self, kind: str, start: date, end: date) -> list[StoredEvent]:
         out = []
@@ -270,8 +270,9 @@ class MemoryJournal(_Part):
         entries = self.s.entries
         return StoredEntry(seq, entries[seq - 1][1]) if 0 < seq <= len(entries) else None
 
-    def entries(self) -> Iterator[StoredEntry]:
-        return (StoredEntry(i, e) for i, (_, e) in enumerate(list(self.s.entries), 1))
+    def entries(self, after: int = 0) -> Iterator[StoredEntry]:
+        return (StoredEntry(i, e) for i, (_, e) in enumerate(list(self.s.entries[after:]),
+                                                                after + 1))
 
     def entries_of(self, event_id: str) -> list[StoredEntry]:
         return [StoredEntry(i, e) for i, (_, e) in enumerate(self.s.entries, 1)

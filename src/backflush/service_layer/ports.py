@@ -148,7 +148,9 @@ class EventLog(Protocol):
         """The latest date of any event posted (None: nothing posted)."""
         ...
 
-    def all(self) -> Iterator[StoredEvent]: ...
+    def all(self, after: int = 0) -> Iterator[StoredEvent]:
+        """Every event numbered after ``after``, in posting order (read lazily)."""
+        ...
 
     def summarised_reversed(self, kind: str, start: date, end: date) -> list[StoredEvent]:
         """Events of ``kind`` posted in summaries, dated in [start, end], since reversed."""
@@ -174,8 +176,9 @@ class Journal(Protocol):
 
     def entry(self, seq: int) -> StoredEntry | None: ...
 
-    def entries(self) -> Iterator[StoredEntry]:
-        """Every entry in posting order, with its lines (derivations left out)."""
+    def entries(self, after: int = 0) -> Iterator[StoredEntry]:
+        """Every entry numbered after ``after`` in posting order, with its lines
+        (derivations left out; read lazily)."""
         ...
 
     def entries_of(self, event_id: str) -> list[StoredEntry]:

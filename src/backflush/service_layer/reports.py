@@ -3,7 +3,7 @@ the audit trail of an event, and backflush against sequential tracking."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -108,6 +108,19 @@ def variance_report(uow: UnitOfWork, window: Window = ALL) -> dict[str, Decimal]
     Conversion is Control − Applied plus the efficiency variance: positive is under-applied.
     """
     return family_totals(uow.master.policy(), net_movements(uow, window))
+
+
+def variances_by_month(uow: UnitOfWork, months: Iterable[str]) -> dict[str, dict[str, Decimal]]:
+    """:func:`variance_report` of each month (``YYYY-MM``), in one pass over the journal."""
+    wanted: dict[str, dict[str, Decimal]] = {m: {} for m in months}
+    for stored in uow.journal.entries():
+        entry = stored.entry
+        net = wanted.get(f"{entry.date.year:04d}-{entry.date.month:02d}")
+        if net is not None and entry.type not in CLOSING:
+            for ln in entry.lines:
+                net[ln.account] = net.get(ln.account, ZERO) + ln.net
+    policy = uow.master.policy()
+    return {m: family_totals(policy, net) for m, net in wanted.items()}
 
 
 def family_totals(policy: Policy, net: Mapping[str, Decimal]) -> dict[str, Decimal]:

@@ -349,12 +349,15 @@ def snapshot(uow: UnitOfWork) -> dict[str, Any]:
     out["count"] = ev.count()
     out["last date"] = ev.last_date()
     out["all"] = list(ev.all())
+    out["all after"] = {n: list(ev.all(after=n)) for n in (1, 3, out["count"], out["count"] + 5)}
     out["summarised reversed"] = [ev.summarised_reversed(kind, start, end)
                                   for kind in ("completion", "sale") for start, end in RANGES]
     out["alerts"], out["findings"] = ev.alerts(), ev.findings()
     entries = list(j.entries())
     out["entries"] = [_without_derivations(s) for s in entries]
     out["entry"] = [j.entry(n) for n in range(len(entries) + 2)]
+    out["entries after"] = {n: [_without_derivations(s) for s in j.entries(after=n)]
+                            for n in (1, 2, len(entries), len(entries) + 3)}
     out["entries of"] = {i: j.entries_of(i) for i in (*IDS, "summary 2026-11-02")}
     balances = j.balances()
     out["balances"] = balances

@@ -152,9 +152,8 @@ class SqlEventLog:
         found = self._tx.scalar(_LAST_DATE)
         return found if found is None or isinstance(found, date) else date.fromisoformat(found)
 
-    def all(self) -> Iterator[StoredEvent]:
+    def all(self, after: int = 0) -> Iterator[StoredEvent]:
         decode = EventDecoder()
-        after = 0
         while True:
             rows = self._tx.rows(_PAGE, {"after": after})
             yield from (_stored(row, decode) for row in rows)

@@ -160,8 +160,7 @@ class SqlJournal:
         lines = [_line(r) for r in self._tx.rows(_LINES_OF, {"seqs": [seq]})]
         return StoredEntry(seq, _entry(found[0], lines, found[0].derivations))
 
-    def entries(self) -> Iterator[StoredEntry]:
-        after = 0
+    def entries(self, after: int = 0) -> Iterator[StoredEntry]:
         while True:
             rows = self._tx.rows(_PAGE, {"after": after})
             if not rows:

@@ -52,13 +52,13 @@ def create_app(ledgers: Mapping[str, Ledger]) -> FastAPI:
     app.state.writing = {name: threading.Lock() for name in ledgers}
     for router in (events.router, reading.router, master.router):
         app.include_router(router, prefix=PREFIX)
-    web.install(app)
     app.add_exception_handler(BackflushError, problems.engine_error)
     app.add_exception_handler(IdempotencyConflict, problems.engine_error)
     app.add_exception_handler(problems.ApiError, problems.engine_error)
     app.add_exception_handler(StarletteHTTPException, problems.http_error)
     app.add_exception_handler(RequestValidationError, problems.request_invalid)
     app.add_exception_handler(Exception, problems.engine_error)
+    web.install(app)
 
     @app.get("/api/v1/health", tags=["server"], summary="Is the server up")
     def health() -> dict[str, str]:

@@ -211,8 +211,8 @@ def list_events(who: Caller = caller(Access.VIEWER), limit: Limit = 100,
 
     def use(uow: UnitOfWork) -> m.EventPage:
         minor = uow.master.policy().minor_unit
-        found = (s for s in uow.events.all() if s.seq > start
-                 and (type is None or s.event.type == type))
+        found = (s for s in uow.events.all(after=start)
+                 if type is None or s.event.type == type)
         page = list(islice(found, limit + 1))
         items = [convert.event(s, [], minor) for s in page[:limit]]
         return m.EventPage(items=items,
@@ -241,7 +241,7 @@ def list_entries(who: Caller = caller(Access.VIEWER), limit: Limit = 100,
 
     def use(uow: UnitOfWork) -> m.EntryPage:
         minor = uow.master.policy().minor_unit
-        page = list(islice((s for s in uow.journal.entries() if s.seq > start), limit + 1))
+        page = list(islice(uow.journal.entries(after=start), limit + 1))
         return m.EntryPage(items=[convert.entry(s.seq, s.entry, minor) for s in page[:limit]],
                            next=deps.cursor(page[limit - 1].seq) if len(page) > limit else None)
 

@@ -44,6 +44,7 @@ INVENTORY = (Role.RAW_MATERIALS, Role.MATERIALS, Role.WORK_IN_PROCESS, Role.FINI
              Role.MATERIALS_CAPITALIZED_VARIANCES, Role.FINISHED_GOODS_CAPITALIZED_VARIANCES,
              Role.MATERIALS_GAAP_ADJUSTMENT, Role.FINISHED_GOODS_GAAP_ADJUSTMENT,
              Role.NRV_ALLOWANCE)
+BREAKDOWNS = ("item", "supplier", "work-center")
 Month = Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$")]
 
 
@@ -69,7 +70,7 @@ def _read(u: User, use: Any) -> Any:
         return use(uow)
 
 
-def _show(request: Request, u: User, template: str, status: int = 200,
+def show(request: Request, u: User, template: str, status: int = 200,
           **context: Any) -> Response:
     return render(request, template, status, user=u, ledger=u.name, may_close=u.may(
         Access.ACCOUNTANT), **context)
@@ -98,11 +99,9 @@ def dashboard(request: Request, ledger: str) -> Response:
                      for a, b in reports.trial_balance(uow) if a in names]
         total = sum((b for a, b in reports.trial_balance(uow) if a in names), ZERO)
         variances = built.variances(uow, Window(start, end))
-        trend = []
-        for p in closed_periods(uow)[-6:]:
-            first, last = period_bounds(p)
-            measured = reports.variance_report(uow, Window(first, last))
-            trend.append((p, {k: grouped(fmt(v, minor), minor) for k, v in measured.items()}))
+        monthly = reports.variances_by_month(uow, closed_periods(uow)[-6:])
+        trend = [(p, {k: grouped(fmt(v, minor), minor) for k, v in measured.items()})
+                 for p, measured in monthly.items()]
         families = sorted({f for _, fam in trend for f in fam})
         alerts = list(uow.events.alerts(None))
         return {"period": period, "inventory": inventory,
@@ -111,7 +110,7 @@ def dashboard(request: Request, ledger: str) -> Response:
                 "trend": trend, "families": families, "alerts": alerts[-20:],
                 "alert_count": len(alerts), "queue": pending_issues(uow)}
 
-    return _show(request, u, "dashboard.html", **_read(u, use))
+    return show(request, u, "dashboard.html", **_read(u, use))
 
 
 @router.get("/ui/{ledger}/journal")
@@ -121,7 +120,7 @@ def journal(request: Request, ledger: str,
 
     def use(uow: UnitOfWork) -> dict[str, Any]:
         minor = uow.master.policy().minor_unit
-        page = list(islice((s for s in uow.journal.entries() if s.seq > after), PAGE + 1))
+        page = list(islice(uow.journal.entries(after=after), PAGE + 1))
         entries = [{"seq": s.seq, "date": s.entry.date.isoformat(), "event": s.entry.event_id,
                     "type": s.entry.type, "description": s.entry.description,
                     "lines": [{"account": ln.account, "memo": ln.memo,
@@ -133,7 +132,7 @@ def journal(request: Request, ledger: str,
         return {"entries": entries,
                 "next": page[PAGE - 1].seq if len(page) > PAGE else None}
 
-    return _show(request, u, "journal.html", after=after, **_read(u, use))
+    return show(request, u, "journal.html", after=after, **_read(u, use))
 
 
 @router.get("/ui/{ledger}/events")
@@ -143,8 +142,8 @@ def events(request: Request, ledger: str, after: Annotated[int, Query(ge=0)] = 0
     kind = type or None
 
     def use(uow: UnitOfWork) -> dict[str, Any]:
-        found = (s for s in uow.events.all() if s.seq > after
-                 and (kind is None or s.event.type == kind))
+        found = (s for s in uow.events.all(after=after)
+                 if kind is None or s.event.type == kind)
         page = list(islice(found, PAGE + 1))
         rows = [{"seq": s.seq, "id": s.event.id, "type": s.event.type,
                  "date": s.event.date.isoformat(), "summary": s.summary,
@@ -153,7 +152,7 @@ def events(request: Request, ledger: str, after: Annotated[int, Query(ge=0)] = 0
                 for s in page[:PAGE]]
         return {"events": rows, "next": page[PAGE - 1].seq if len(page) > PAGE else None}
 
-    return _show(request, u, "events.html", after=after, kind=kind or "",
+    return show(request, u, "events.html", after=after, kind=kind or "",
                  types=sorted(_event_types()), **_read(u, use))
 
 
@@ -180,22 +179,27 @@ def explain(request: Request, ledger: str, key: str) -> Response:
         fields = [(k, plain(v)) for k, v in (doc["event"] or {}).get("content", {}).items()]
         return {"doc": doc, "fields": fields}
 
-    return _show(request, u, "explain.html", key=key, **_read(u, use))
+    return show(request, u, "explain.html", key=key, **_read(u, use))
 
 
 @router.get("/ui/{ledger}/variances")
-def variances(request: Request, ledger: str, period: Month = None) -> Response:
+def variances(request: Request, ledger: str, period: Month = None,
+              by: Annotated[str | None, Query(max_length=20)] = None) -> Response:
     u = page_user(request, ledger)
+    by = by or None  # (the form's "family only" sends by=)
+    if by not in (None, *BREAKDOWNS):
+        raise PageError(422, f"variances are broken down by {', '.join(BREAKDOWNS)}, "
+                        f"not {by!r}")
 
     def use(uow: UnitOfWork) -> dict[str, Any]:
         chosen = period or open_period(uow)
         window = Window(*period_bounds(chosen))
         families = built.variances(uow, window)
-        by_item = built.report(uow, "variances", window, "item")
+        broken = table(built.report(uow, "variances", window, by)) if by else None
         return {"period": chosen, "families": table(families), "chart": chart(families),
-                "by_item": table(by_item), "periods": _months(uow)}
+                "broken": broken, "by": by, "periods": _months(uow)}
 
-    return _show(request, u, "variances.html", **_read(u, use))
+    return show(request, u, "variances.html", **_read(u, use))
 
 
 def _months(uow: UnitOfWork) -> list[str]:
@@ -219,7 +223,7 @@ def income(request: Request, ledger: str, period: Month = None) -> Response:
         return {"period": chosen, "periods": closed, "income": table(made),
                 "chart": chart(made, signed=False)}
 
-    return _show(request, u, "income.html", **_read(u, use))
+    return show(request, u, "income.html", **_read(u, use))
 
 
 @router.get("/ui/{ledger}/close")
@@ -235,7 +239,7 @@ def close_page(request: Request, ledger: str, period: Month = None,
         preview = {"entries": table(entries), "changes": table(changes)}
     except BackflushError as exc:
         error = str(exc)
-    return _show(request, u, "close.html", period=chosen, gaap_bridge=gaap_bridge,
+    return show(request, u, "close.html", period=chosen, gaap_bridge=gaap_bridge,
                  preview=preview, error=error, closed=_read(u, closed_periods),
                  csrf=u.session.csrf)
 
@@ -253,10 +257,10 @@ async def close(request: Request, ledger: str) -> Response:
         posted = with_retries(lambda: post_one(u.ledger.unit_of_work(), lambda uow: Located(
             close_event(uow, period, gaap_bridge=bridge))), deadline=10.0)
     except BackflushError as exc:
-        return _show(request, u, "close.html", 409, period=period, gaap_bridge=bridge,
+        return show(request, u, "close.html", 409, period=period, gaap_bridge=bridge,
                      preview=None, error=str(exc), closed=_read(u, closed_periods),
                      csrf=u.session.csrf)
-    return _show(request, u, "closed.html", period=period, event=posted.stored.event.id,
+    return show(request, u, "closed.html", period=period, event=posted.stored.event.id,
                  entries=len(posted.entries))
 
 

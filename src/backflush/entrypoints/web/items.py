@@ -1,0 +1,130 @@
+"""The items and BOMs pages: every item with its standard, and one item's BOM tree (the
+quantities, scrap factors and gross quantities, down every level), its standard cost by
+element and level, its BOM versions and where it is used."""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import islice
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from backflush.domain.bom import Boms, BomVersion
+from backflush.domain.items import Item
+from backflush.domain.numbers import fmt_qty, fmt_unit
+from backflush.entrypoints.web.auth import PageError, User
+from backflush.entrypoints.web.auth import user as page_user
+from backflush.entrypoints.web.pages import show
+from backflush.service_layer.unit_of_work import UnitOfWork
+
+router = APIRouter(include_in_schema=False)
+PAGE = 100
+DEEPEST = 30  # levels drawn (a BOM deeper than this says so)
+
+
+def _kind(item: Item) -> str:
+    return ("phantom" if item.phantom else "made") if item.made else "purchased"
+
+
+def _read(u: User, use: Any) -> Any:
+    with u.ledger.unit_of_work(read_only=True) as uow:
+        return use(uow)
+
+
+@router.get("/ui/{ledger}/items")
+def items(request: Request, ledger: str,
+          after: Annotated[str, Query(max_length=200)] = "") -> Response:
+    u = page_user(request, ledger)
+
+    def use(uow: UnitOfWork) -> dict[str, Any]:
+        master, costs = uow.master.master(), uow.master.costs()
+        codes = list(islice((c for c in sorted(master.items) if c > after), PAGE + 1))
+        rows = []
+        for code in codes[:PAGE]:
+            item, std = master.items[code], costs.costs.get(code)
+            rows.append({"code": code, "description": item.description, "uom": item.uom,
+                         "kind": _kind(item), "bom": len(master.boms.versions.get(code, ())),
+                         "standard": fmt_unit(std.total.total) if std else ""})
+        return {"items": rows, "next": codes[PAGE - 1] if len(codes) > PAGE else None,
+                "cost_version": costs.number}
+
+    return show(request, u, "items.html", after=after, **_read(u, use))
+
+
+def tree(boms: Boms, items: dict[str, Item], version: BomVersion, when: date,
+         depth: int = 0) -> list[dict[str, Any]]:
+    """The lines of ``version``, each with the lines of its component's BOM in force on
+    ``when`` beneath it."""
+    out = []
+    for line in version.lines:
+        below = boms.on(line.component, when)
+        item = items.get(line.component)
+        out.append({"component": line.component, "qty": fmt_qty(line.qty),
+                    "scrap": fmt_qty(line.scrap) if line.scrap else "",
+                    "gross": fmt_qty(line.gross_qty),
+                    "kind": _kind(item) if item else "unknown",
+                    "bom": below.key if below else "",
+                    "children": tree(boms, items, below, when, depth + 1)
+                    if below is not None and depth < DEEPEST else [],
+                    "cut": below is not None and depth >= DEEPEST})
+    return out
+
+
+@router.get("/ui/{ledger}/items/{code:path}")
+def item(request: Request, ledger: str, code: str,
+         version: Annotated[int | None, Query(ge=1)] = None) -> Response:
+    u = page_user(request, ledger)
+
+    def use(uow: UnitOfWork) -> dict[str, Any]:
+        master, costs = uow.master.master(), uow.master.costs()
+        found = master.items.get(code)
+        if found is None:
+            raise PageError(404, f"no item has the code {code!r}")
+        versions = master.boms.versions.get(code, ())
+        when = uow.events.last_date() or date.today()
+        current = master.boms.on(code, when)
+        chosen = current if version is None else next(
+            (v for v in versions if v.version == version), None)
+        if version is not None and chosen is None:
+            raise PageError(404, f"{code} has no BOM version {version}")
+        std = costs.costs.get(code)
+        elements = []
+        if std is not None:
+            for level, cost in (("this level", std.this_level), ("lower levels",
+                                                                  std.lower_level),
+                                ("total", std.total)):
+                elements.append({"level": level, **{k: fmt_unit(getattr(cost, k)) for k in (
+                    "material", "labor", "overhead", "conversion", "total")}})
+        on = when if chosen is current else (chosen.effective_from if chosen else when)
+        return {"item": found, "kind": _kind(found), "elements": elements,
+                "hours": [(wc, fmt_qty(h)) for wc, h in std.hours] if std else [],
+                "rolled_bom": std.bom if std else "", "cost_version": costs.number,
+                "versions": [{"version": v.version, "key": v.key,
+                              "effective": v.effective_from.isoformat(),
+                              "lines": len(v.lines), "current": v is current}
+                             for v in versions],
+                "chosen": chosen, "on": on.isoformat(),
+                "tree": tree(master.boms, dict(master.items), chosen, on) if chosen else [],
+                "used_in": master.boms.parents_of(code)}
+
+    return show(request, u, "item.html", code=code, **_read(u, use))
+
+
+@router.get("/ui/{ledger}/bom-accuracy")
+def bom_accuracy(request: Request, ledger: str) -> Response:
+    """The BOM lines counts point at: each count whose difference a BOM line explains, with
+    the quantity per the count suggests."""
+    u = page_user(request, ledger)
+
+    def use(uow: UnitOfWork) -> dict[str, Any]:
+        return {"findings": [{"event": f.event_id, "parent": f.parent,
+                              "component": f.component, "bom": f.bom,
+                              "qty_per": fmt_qty(f.bom_qty),
+                              "suggested": fmt_qty(f.suggested_qty),
+                              "backflushed": fmt_qty(f.backflushed),
+                              "difference": fmt_qty(f.difference)}
+                             for f in uow.events.findings()]}
+
+    return show(request, u, "bom_accuracy.html", **_read(u, use))
