@@ -31,9 +31,10 @@ from backflush.service_layer.access import create_token
 from tests.e2e.support import ROOT, STOOL
 
 SHOTS = ROOT / "docs" / "screenshots"
-PAGES = ["", "journal", "events", "variances", "income", "close", "explain/WO-1", "items",
-         "bom-accuracy",
-         "items/STOOL"]
+PAGES = {"dashboard": "", "journal": "journal", "events": "events",
+         "variances": "variances?period=2026-11", "income": "income", "close": "close",
+         "explain": "explain/WO-1", "items": "items", "bom-accuracy": "bom-accuracy",
+         "item": "items/STOOL"}
 
 
 def chromium() -> str:
@@ -162,11 +163,10 @@ def test_a_keyboard_alone_logs_in(page: Page, site: Site) -> None:
 def test_every_page_opens_without_an_accessibility_violation(page: Page, site: Site) -> None:
     log_in(page, site, "viewer")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    for path in PAGES:
+    for name, path in PAGES.items():
         response = page.goto(f"{site.base}/ui/main/{path}")
         assert response is not None and response.status == 200, path
         no_violations(page)
-        name = path.replace("/", "-").split("-W")[0].lower() or "dashboard"
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing hides
     page.goto(site.base + "/ui/main/")
@@ -188,6 +188,11 @@ def test_the_pages_show_the_apis_figures(page: Page, site: Site) -> None:
     assert [money(t) for t in table.locator("td.num").all_inner_texts()] == [
         v for r in [*api["rows"], api["total"]] for k, v in r.items()
         if k == "amount"]
+    fall = page.locator("section[aria-labelledby=fall] svg text").all_text_contents()
+    standard, *steps, actual = [Decimal(money(t)) for t in fall[1::2]]
+    assert steps == [Decimal(r["amount"]) for r in api["rows"]]
+    assert actual == standard + Decimal(api["total"]["amount"])
+    assert Decimal(money(page.locator("[data-actual]").inner_text())) == actual
     page.goto(site.base + "/ui/main/income?period=2026-11")
     income = site.api("/reports/income?period=2026-11")
     numbers = [money(t) for t in page.locator("table td.num").all_inner_texts()]

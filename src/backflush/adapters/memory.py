@@ -266,6 +266,9 @@ class MemoryJournal(_Part):
                 s.balances[ln.account] = add(s.balances.get(ln.account, ZERO), ln.net)
         return seqs
 
+    def last_seq(self) -> int:
+        return len(self.s.entries)
+
     def entry(self, seq: int) -> StoredEntry | None:
         entries = self.s.entries
         return StoredEntry(seq, entries[seq - 1][1]) if 0 < seq <= len(entries) else None

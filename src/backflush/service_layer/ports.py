@@ -176,6 +176,10 @@ class Journal(Protocol):
 
     def entry(self, seq: int) -> StoredEntry | None: ...
 
+    def last_seq(self) -> int:
+        """The number of the latest entry (0: none)."""
+        ...
+
     def entries(self, after: int = 0) -> Iterator[StoredEntry]:
         """Every entry numbered after ``after`` in posting order, with its lines
         (derivations left out; read lazily)."""

@@ -189,9 +189,9 @@ def preview_events(uow: UnitOfWork, events: Iterable[Item]) -> Preview:
     revaluation, a close's entries): refused as posting would refuse them."""
     with uow:
         before = dict(uow.journal.balances())
-        last = max((s.seq for s in uow.journal.entries()), default=0)
+        last = uow.journal.last_seq()
         result = post_events_in(uow, events)
-        entries = [(s.seq, s.entry) for s in uow.journal.entries() if s.seq > last]
+        entries = [(s.seq, s.entry) for s in uow.journal.entries(after=last)]
         after = dict(uow.journal.balances())
         changes = {a: after.get(a, ZERO) - before.get(a, ZERO) for a in {*before, *after}}
         uow.rollback()

@@ -356,6 +356,7 @@ def snapshot(uow: UnitOfWork) -> dict[str, Any]:
     entries = list(j.entries())
     out["entries"] = [_without_derivations(s) for s in entries]
     out["entry"] = [j.entry(n) for n in range(len(entries) + 2)]
+    out["last seq"] = j.last_seq()
     out["entries after"] = {n: [_without_derivations(s) for s in j.entries(after=n)]
                             for n in (1, 2, len(entries), len(entries) + 3)}
     out["entries of"] = {i: j.entries_of(i) for i in (*IDS, "summary 2026-11-02")}

@@ -153,6 +153,11 @@ class SqlJournal:
         return seqs
 
     # ------------------------------------------------------------------ reading
+    def last_seq(self) -> int:
+        if self._last is None:
+            self._last = int(self._tx.scalar(_LAST) or 0)
+        return self._last
+
     def entry(self, seq: int) -> StoredEntry | None:
         found = self._tx.rows(_ONE, {"seq": seq})
         if not found:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from backflush.domain.numbers import ZERO, fmt, fmt_qty, fmt_unit
+from backflush.domain.policy import Policy
 from backflush.entrypoints.output.safety import Cell, Number
 from backflush.entrypoints.output.tables import Column, Report, grouped
 from backflush.service_layer import reports
@@ -75,9 +76,14 @@ def stock(uow: UnitOfWork) -> Report:
 
 
 def variances(uow: UnitOfWork, window: Window = ALL) -> Report:
-    policy = uow.master.policy()
+    return measured_variances(uow.master.policy(), reports.variance_report(uow, window),
+                              window)
+
+
+def measured_variances(policy: Policy, measured: dict[str, Decimal],
+                       window: Window = ALL) -> Report:
+    """The variances report of families measured already (:func:`variances`)."""
     minor = policy.minor_unit
-    measured = reports.variance_report(uow, window)
     rows: list[list[Cell]] = [[k, _money(v, minor), policy.disposition[k].value]
                               for k, v in measured.items()]
     return Report("variances",

@@ -6,6 +6,7 @@ page, ``backflush report`` and ``GET /reports/{name}`` cannot disagree."""
 
 from __future__ import annotations
 
+import html
 import tempfile
 from datetime import timedelta
 from decimal import Decimal
@@ -98,10 +99,11 @@ def dashboard(request: Request, ledger: str) -> Response:
         inventory = [(a, grouped(fmt(b, minor), minor))
                      for a, b in reports.trial_balance(uow) if a in names]
         total = sum((b for a, b in reports.trial_balance(uow) if a in names), ZERO)
-        variances = built.variances(uow, Window(start, end))
-        monthly = reports.variances_by_month(uow, closed_periods(uow)[-6:])
-        trend = [(p, {k: grouped(fmt(v, minor), minor) for k, v in measured.items()})
-                 for p, measured in monthly.items()]
+        closed = closed_periods(uow)[-6:]
+        monthly = reports.variances_by_month(uow, [*closed, period])  # one pass
+        variances = built.measured_variances(policy, monthly[period], Window(start, end))
+        trend = [(p, {k: grouped(fmt(v, minor), minor) for k, v in monthly[p].items()})
+                 for p in closed]
         families = sorted({f for _, fam in trend for f in fam})
         alerts = list(uow.events.alerts(None))
         return {"period": period, "inventory": inventory,
@@ -194,9 +196,17 @@ def variances(request: Request, ledger: str, period: Month = None,
     def use(uow: UnitOfWork) -> dict[str, Any]:
         chosen = period or open_period(uow)
         window = Window(*period_bounds(chosen))
-        families = built.variances(uow, window)
+        policy = uow.master.policy()
+        net = reports.net_movements(uow, window)  # one pass: the families and the waterfall
+        measured = reports.family_totals(policy, net)
+        families = built.measured_variances(policy, measured, window)
+        standard = net.get(policy.name(Role.COST_OF_GOODS_SOLD), ZERO)
+        steps = [("cost of sales at standard", standard), *measured.items()]
         broken = table(built.report(uow, "variances", window, by)) if by else None
         return {"period": chosen, "families": table(families), "chart": chart(families),
+                "waterfall": Markup(waterfall(steps, policy.minor_unit)),
+                "actual": grouped(fmt(standard + sum(measured.values(), ZERO),
+                                      policy.minor_unit), policy.minor_unit),
                 "broken": broken, "by": by, "periods": _months(uow)}
 
     return show(request, u, "variances.html", **_read(u, use))
@@ -283,3 +293,42 @@ def close_pack(request: Request, ledger: str, period: str,
     return FileResponse(path, media_type=media, filename=path.name,
                         background=BackgroundTask(clean),
                         headers={"Cache-Control": "no-store"})
+
+
+def waterfall(steps: list[tuple[str, Decimal]], minor: int) -> str:
+    """A waterfall as inline SVG: the first step a bar from zero, each later one floating
+    from the running total (red: unfavourable, adds cost; green: favourable), then the
+    total. Every figure is printed beside its bar: the drawing only illustrates them."""
+    total = sum((v for _, v in steps), ZERO)
+    bars = [*steps, ("at actual (every variance charged to sales)", total)]
+    running, tops = ZERO, []
+    for i, (_, value) in enumerate(bars):
+        start = ZERO if i in (0, len(bars) - 1) else running
+        end = value if i in (0, len(bars) - 1) else running + value
+        tops.append((start, end))
+        if 0 < i < len(bars) - 1:
+            running = end
+        elif i == 0:
+            running = value
+    low = min([ZERO, *(min(a, b) for a, b in tops)])
+    high = max([ZERO, *(max(a, b) for a, b in tops)]) or Decimal(1)
+    width, label_w, row_h, plot = 720, 300, 26, 300
+    scale = plot / float(high - low or 1)
+    height = row_h * len(bars) + 10
+    label = html.escape(", ".join(name for name, _ in bars), quote=True)
+    out = [f'<svg role="img" aria-label="Waterfall: {label}" width="{width}" '
+           f'height="{height}" viewBox="0 0 {width} {height}">']
+    for i, ((name, value), (start, end)) in enumerate(zip(bars, tops, strict=True)):
+        y = 5 + i * row_h
+        x0 = label_w + float(min(start, end) - low) * scale
+        length = max(abs(float(end - start)) * scale, 1.0)
+        last = i in (0, len(bars) - 1)
+        colour = "#2a5d9f" if last else ("#b03a2e" if value > 0 else "#1e7b4f")
+        shown = f"{value:,.{minor}f}" if last else f"{value:+,.{minor}f}"
+        out.append(f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end">'
+                   f"{html.escape(name)}</text>")
+        out.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{length:.1f}" '
+                   f'height="{row_h - 8}" fill="{colour}"/>')
+        out.append(f'<text x="{x0 + length + 6:.1f}" y="{y + 16}">{html.escape(shown)}</text>')
+    out.append("</svg>")
+    return "".join(out)
