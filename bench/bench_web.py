@@ -48,14 +48,27 @@ def build(path: Path, n: int) -> None:
     result = post_events(ledger.unit_of_work(), stream_events(events, master))
     assert result.posted == n, result
     events.unlink()
-    post_events(ledger.unit_of_work(), [Close(id="close-2026-11", date=date(2026, 11, 30),
-                                              period="2026-11")])
-    finished = sorted(c for c in master.items if c.startswith("F"))
-    late = [Completion(id=f"DEC-{i:05d}", date=date(2026, 12, 1 + i % 28),
-                       item=finished[i % len(finished)], qty=Decimal(1 + i % 7))
-            for i in range(1000)]
-    for event in late:  # one by one, as an MES posts: an entry each
-        post_events(ledger.unit_of_work(), [event])
+    ledger.close()
+
+
+def finish(path: Path) -> None:
+    """November closed (forced: at 10,000,000 events the synthetic plant runs its
+    subassemblies below zero, which a close refuses unless forced), then 1,000 December
+    completions one by one. Skipped when done (a kept ledger built before)."""
+    ledger = SqlLedger.open(f"sqlite:///{path}")
+    with ledger.unit_of_work(read_only=True) as uow:
+        done = uow.events.get("DEC-00999") is not None
+        master = uow.master.master()
+        closed = uow.events.get("close-2026-11") is not None
+    if not closed:
+        post_events(ledger.unit_of_work(), [Close(
+            id="close-2026-11", date=date(2026, 11, 30), period="2026-11", force=True)])
+    if not done:
+        finished = sorted(c for c in master.items if c.startswith("F"))
+        for i in range(1000):  # one by one, as an MES posts: an entry each
+            post_events(ledger.unit_of_work(), [Completion(
+                id=f"DEC-{i:05d}", date=date(2026, 12, 1 + i % 28),
+                item=finished[i % len(finished)], qty=Decimal(1 + i % 7))])
     ledger.close()
 
 
@@ -79,6 +92,7 @@ def run(n: int, keep: str | None, as_json: bool) -> None:
             start = time.perf_counter()
             build(path, n)
             build_s = time.perf_counter() - start
+        finish(path)
         ledger = SqlLedger.open(f"sqlite:///{path}")
         with ledger.unit_of_work(read_only=True) as uow:
             count = uow.events.count()

@@ -216,6 +216,14 @@ def test_a_journal_line_drills_down_to_its_event(page: Page, site: Site) -> None
         f"section[aria-labelledby=e{seq}] table").last.locator("td.num").all_inner_texts()]
     assert [d for d in debits if d] == [v for ln in lines for v in (ln["debit"], ln["credit"])
                                         if Decimal(v)]
+    page.get_by_role("link", name="Journal").click()
+    page.get_by_label("Account", exact=True).select_option("Accounts Payable")
+    page.get_by_role("button", name="Filter").click()
+    shown = page.locator("tbody[id^=entry-]")
+    assert shown.count() >= 1
+    for i in range(shown.count()):
+        lines = shown.nth(i).locator("tr.line").all_inner_texts()
+        assert any("Accounts Payable" in t for t in lines), lines
     page.get_by_role("link", name="Events").click()
     page.get_by_role("link", name=event, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Event {event}")

@@ -34,6 +34,7 @@ from backflush.service_layer.access import Access
 from backflush.service_layer.batch import Located
 from backflush.service_layer.closing import close_event
 from backflush.service_layer.periods import closed_periods
+from backflush.service_layer.ports import StoredEntry
 from backflush.service_layer.posting import post_one, preview_events
 from backflush.service_layer.queue import pending_issues
 from backflush.service_layer.reports import Window
@@ -116,13 +117,21 @@ def dashboard(request: Request, ledger: str) -> Response:
 
 
 @router.get("/ui/{ledger}/journal")
-def journal(request: Request, ledger: str,
-            after: Annotated[int, Query(ge=0)] = 0) -> Response:
+def journal(request: Request, ledger: str, after: Annotated[int, Query(ge=0)] = 0,
+            account: Annotated[str, Query(max_length=200)] = "",
+            month: Annotated[str, Query(pattern=r"^([0-9]{4}-[0-9]{2})?$")] = "") -> Response:
+    """Entries in posting order, a page at a time; only those with a line on ``account``,
+    or dated in ``month``, when asked."""
     u = page_user(request, ledger)
+    window = Window(*period_bounds(month)) if month else Window()
+
+    def wanted(s: StoredEntry) -> bool:
+        return s.entry.date in window and (
+            not account or any(ln.account == account for ln in s.entry.lines))
 
     def use(uow: UnitOfWork) -> dict[str, Any]:
         minor = uow.master.policy().minor_unit
-        page = list(islice(uow.journal.entries(after=after), PAGE + 1))
+        page = list(islice(filter(wanted, uow.journal.entries(after=after)), PAGE + 1))
         entries = [{"seq": s.seq, "date": s.entry.date.isoformat(), "event": s.entry.event_id,
                     "type": s.entry.type, "description": s.entry.description,
                     "lines": [{"account": ln.account, "memo": ln.memo,
@@ -131,10 +140,12 @@ def journal(request: Request, ledger: str,
                                "credit": grouped(fmt(ln.credit, minor), minor) if ln.credit
                                else ""} for ln in s.entry.lines]}
                    for s in page[:PAGE]]
-        return {"entries": entries,
+        return {"entries": entries, "accounts": sorted(uow.journal.balances()),
+                "months": _months(uow),
                 "next": page[PAGE - 1].seq if len(page) > PAGE else None}
 
-    return show(request, u, "journal.html", after=after, **_read(u, use))
+    return show(request, u, "journal.html", after=after, account=account, month=month,
+                **_read(u, use))
 
 
 @router.get("/ui/{ledger}/events")
