@@ -248,6 +248,9 @@ class MemoryEvents(_Part):
     def alerts(self, event_id: str | None = None) -> list[Alert]:
         return [a for a in self.s.alerts if event_id is None or a.event_id == event_id]
 
+    def latest_alerts(self, limit: int) -> list[Alert]:
+        return list(self.s.alerts[-limit:]) if limit > 0 else []
+
     def add_findings(self, event_seq: int, findings: Sequence[Finding]) -> None:
         self.s.findings.extend(findings)
 

@@ -31,9 +31,10 @@ class PendingIssue:
 
 
 def pending_issues(uow: UnitOfWork) -> list[PendingIssue]:
-    latest = uow.events.last_date()
+    queue = uow.stock.pending_queue()
+    latest = uow.events.last_date() if queue else None  # (a scan of the log: only if need be)
     out = []
-    for item, location, source, qty in uow.stock.pending_queue():
+    for item, location, source, qty in queue:
         stored = uow.events.get(source)
         since = stored.event.date if stored is not None else None
         age = (latest - since).days if latest is not None and since is not None else 0

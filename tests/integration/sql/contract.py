@@ -353,6 +353,7 @@ def snapshot(uow: UnitOfWork) -> dict[str, Any]:
     out["summarised reversed"] = [ev.summarised_reversed(kind, start, end)
                                   for kind in ("completion", "sale") for start, end in RANGES]
     out["alerts"], out["findings"] = ev.alerts(), ev.findings()
+    out["latest alerts"] = [ev.latest_alerts(n) for n in (0, 1, 2, 1000)]
     entries = list(j.entries())
     out["entries"] = [_without_derivations(s) for s in entries]
     out["entry"] = [j.entry(n) for n in range(len(entries) + 2)]

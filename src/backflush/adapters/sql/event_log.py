@@ -77,6 +77,8 @@ _MARK = update(t.events).where(e.id == bindparam("of")).values(reversed_by=bindp
 _ALERTS = select(t.alerts.c.event_id, t.alerts.c.code, t.alerts.c.message).order_by(
     t.alerts.c.id)
 _ALERTS_OF = _ALERTS.where(t.alerts.c.event_id == bindparam("id"))
+_LATEST_ALERTS = select(t.alerts.c.event_id, t.alerts.c.code, t.alerts.c.message).order_by(
+    t.alerts.c.id.desc()).limit(bindparam("limit"))
 f = t.findings.c
 _FINDING_COLUMNS = ("event_seq", "event_id", "parent", "component", "bom", "bom_qty",
                     "suggested_qty", "backflushed", "difference")
@@ -169,6 +171,10 @@ class SqlEventLog:
         if event_id is None:
             return [Alert(*row) for row in self._tx.rows(_ALERTS)]
         return [Alert(*row) for row in self._tx.rows(_ALERTS_OF, {"id": event_id})]
+
+    def latest_alerts(self, limit: int) -> list[Alert]:
+        latest = self._tx.rows(_LATEST_ALERTS, {"limit": limit}) if limit > 0 else []
+        return [Alert(*row) for row in reversed(latest)]
 
     def findings(self) -> list[Finding]:
         return [Finding(*row) for row in self._tx.rows(_FINDINGS)]
