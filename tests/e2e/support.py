@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -124,3 +126,15 @@ def writing(url: str) -> bool:
         return True
     finally:
         probe.close()
+
+
+def chromium() -> str:
+    """Debian's Chromium (the browser tests skip without it, and fail under CI=true)."""
+    found = shutil.which("chromium")
+    if found is None:
+        message = "no chromium: run scripts/install-chromium.sh"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI needs a browser: " + message)
+        pytest.skip(message)
+    return found
+

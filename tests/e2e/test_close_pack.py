@@ -3,8 +3,6 @@ the page renders in Chromium with the same figures; the command refuses what it 
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import zipfile
 from decimal import Decimal
@@ -14,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.support import bf, doc, ok, stool_ledger
+from tests.e2e.support import bf, chromium, doc, ok, stool_ledger
 
 
 @pytest.fixture(scope="module")
@@ -129,16 +127,6 @@ def test_the_page_shows_the_same_figures(demo_pack: tuple[dict[str, Any], Path, 
                    statement["gaap"]["operating_income"],
                    *period["gaap_balances"].values()):
         assert grouped(figure) in parsed.cells, figure
-
-
-def chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        message = "no chromium: run scripts/install-chromium.sh"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI needs a browser: " + message)
-        pytest.skip(message)
-    return found
 
 
 def test_the_page_renders_in_chromium(demo_pack: tuple[dict[str, Any], Path, Path],

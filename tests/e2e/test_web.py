@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,23 +26,13 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 import backflush as bf
 from backflush.domain.events import Completion
 from backflush.service_layer.access import create_token
-from tests.e2e.support import ROOT, STOOL
+from tests.e2e.support import ROOT, STOOL, chromium
 
 SHOTS = ROOT / "docs" / "screenshots"
 PAGES = {"dashboard": "", "journal": "journal", "events": "events",
          "variances": "variances?period=2026-11", "income": "income", "close": "close",
          "explain": "explain/WO-1", "items": "items", "bom-accuracy": "bom-accuracy",
          "item": "items/STOOL"}
-
-
-def chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        message = "no chromium: run scripts/install-chromium.sh"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI needs a browser: " + message)
-        pytest.skip(message)
-    return found
 
 
 @dataclass
