@@ -49,6 +49,11 @@ _OF_ITEMS = {
 _ALL = select(sb.item, sb.location, sb.qty)
 _TOTALS_AS_OF = select(sm.item, exact_sum(sm.qty)).where(
     sm.date <= bindparam("as_of")).group_by(sm.item)
+_TOTALS_AFTER = select(sm.item, exact_sum(sm.qty)).where(
+    sm.date > bindparam("as_of")).group_by(sm.item)
+_MOVES_AFTER = select(func.count()).select_from(t.stock_moves).where(
+    sm.date > bindparam("as_of"))
+_MOVES_ALL = select(func.count()).select_from(t.stock_moves)
 _MOVE = (sm.item, sm.location, sm.qty, sm.kind, sm.parent)
 _MOVES = select(sm.id, *_MOVE).where(sm.id > bindparam("after")).order_by(sm.id).limit(PAGE)
 _MOVES_OF = select(*_MOVE).where(sm.event_seq == bindparam("seq")).order_by(sm.id)
@@ -151,8 +156,16 @@ class SqlStock:
             self.flush()
             for item, _, qty in self._tx.rows(_ALL):
                 out[item] = add(out.get(item, ZERO), qty)
-        else:
-            out = {item: qty for item, qty in self._tx.rows(_TOTALS_AS_OF, {"as_of": as_of})}
+        else:  # the moves up to the day, or today's totals less the moves since: the fewer
+            self.flush()
+            later = int(self._tx.scalar(_MOVES_AFTER, {"as_of": as_of}) or 0)
+            if 2 * later < int(self._tx.scalar(_MOVES_ALL) or 0):
+                out = dict(self.totals())
+                for item, qty in self._tx.rows(_TOTALS_AFTER, {"as_of": as_of}):
+                    out[item] = add(out.get(item, ZERO), -qty)
+            else:
+                out = {item: qty for item, qty in self._tx.rows(_TOTALS_AS_OF,
+                                                                {"as_of": as_of})}
         return {k: v for k, v in out.items() if v}
 
     # ------------------------------------------------------------------ writing

@@ -249,18 +249,19 @@ def income(request: Request, ledger: str, period: Month = None) -> Response:
 
 @router.get("/ui/{ledger}/close")
 def close_page(request: Request, ledger: str, period: Month = None,
-               gaap_bridge: bool = False) -> Response:
+               gaap_bridge: bool = False, force: bool = False) -> Response:
     u = page_user(request, ledger)
     chosen = period or _read(u, open_period)
     preview, error = None, None
     try:
-        event = _read(u, lambda uow: close_event(uow, chosen, gaap_bridge=gaap_bridge))
+        event = _read(u, lambda uow: close_event(uow, chosen, gaap_bridge=gaap_bridge,
+                                                    force=force))
         seen = preview_events(u.ledger.unit_of_work(), [Located(event)])
         entries, changes = built.preview(seen, _read(u, lambda w: w.master.policy().minor_unit))
         preview = {"entries": table(entries), "changes": table(changes)}
     except BackflushError as exc:
         error = str(exc)
-    return show(request, u, "close.html", period=chosen, gaap_bridge=gaap_bridge,
+    return show(request, u, "close.html", period=chosen, gaap_bridge=gaap_bridge, force=force,
                  preview=preview, error=error, closed=_read(u, closed_periods),
                  csrf=u.session.csrf)
 
@@ -272,17 +273,17 @@ async def close(request: Request, ledger: str) -> Response:
     check_csrf(fields, u)
     u.need(Access.ACCOUNTANT, "closing a period")
     period = fields.get("period", "")
-    bridge = fields.get("gaap_bridge") == "true"
+    bridge, force = fields.get("gaap_bridge") == "true", fields.get("force") == "true"
     try:
         period_bounds(period)
         posted = with_retries(lambda: post_one(u.ledger.unit_of_work(), lambda uow: Located(
-            close_event(uow, period, gaap_bridge=bridge))), deadline=10.0)
+            close_event(uow, period, gaap_bridge=bridge, force=force))), deadline=10.0)
     except BackflushError as exc:
         return show(request, u, "close.html", 409, period=period, gaap_bridge=bridge,
-                     preview=None, error=str(exc), closed=_read(u, closed_periods),
-                     csrf=u.session.csrf)
+                    force=force, preview=None, error=str(exc),
+                    closed=_read(u, closed_periods), csrf=u.session.csrf)
     return show(request, u, "closed.html", period=period, event=posted.stored.event.id,
-                 entries=len(posted.entries))
+                entries=len(posted.entries))
 
 
 @router.get("/ui/{ledger}/close-pack/{period}")
