@@ -59,6 +59,14 @@ ROLES = tuple(a.label for a in Access)
 ACCOUNTANT_EVENTS = frozenset({"close", "reopen", "cost_change", "rate_change"})
 
 
+def refusal(token: Token, role: Access, what: str) -> str | None:
+    """Why ``token`` may not do ``what``, which needs ``role`` (None: it may)."""
+    if Access.named(token.role) >= role:
+        return None
+    return (f"{what} needs the {role.label} role; the token {text.safe(token.name)} "
+            f"({token.id}) has the {token.role} role")
+
+
 def needed_to_post(event_type: str) -> Access:
     return Access.ACCOUNTANT if event_type in ACCOUNTANT_EVENTS else Access.OPERATOR
 

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from backflush.adapters.files.loaders import load_json
 from backflush.bootstrap import Ledger
 from backflush.entrypoints.http.problems import ApiError
-from backflush.service_layer.access import Access, authenticate
+from backflush.service_layer.access import Access, authenticate, refusal
 from backflush.service_layer.ports import Token
 from backflush.service_layer.unit_of_work import UnitOfWork, with_retries
 
@@ -51,9 +51,9 @@ class Caller:
         return Access.named(self.token.role)
 
     def need(self, role: Access, what: str) -> None:
-        if self.access < role:
-            raise ApiError(403, "forbidden", f"{what} needs the {role.label} role; this "
-                           f"token ({self.token.id}) has the {self.token.role} role")
+        refused = refusal(self.token, role, what)
+        if refused is not None:
+            raise ApiError(403, "forbidden", refused)
 
 
 def ledgers_of(request: Request) -> Mapping[str, Ledger]:

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from backflush import __version__
 from backflush.bootstrap import Ledger
 from backflush.entrypoints.web.sessions import COOKIE, LOGIN_COOKIE, Session, Sessions, same
-from backflush.service_layer.access import Access, authenticate, digest
+from backflush.service_layer.access import Access, authenticate, digest, refusal
 from backflush.service_layer.ports import Token
 
 router = APIRouter(include_in_schema=False)
@@ -68,9 +68,9 @@ class User:
         return self.access >= role
 
     def need(self, role: Access, what: str) -> None:
-        if not self.may(role):
-            raise PageError(403, f"{what} needs the {role.label} role; you are logged in "
-                            f"with a {self.token.role} token ({self.token.name})")
+        refused = refusal(self.token, role, what)
+        if refused is not None:
+            raise PageError(403, refused)
 
 
 def sessions(request: Request) -> Sessions:
