@@ -327,3 +327,51 @@ def test_one_server_serves_many_ledgers_apart(plants: tuple[str, str]) -> None:
     finally:
         north.close()
         south.close()
+
+
+def test_an_accountant_imports_master_data_and_a_bad_row_imports_nothing(api: Api) -> None:
+    url = BASE + "/imports/items?as-of=2026-12-03"
+    good = "code,uom,type,standard_cost\nBOLT,ea,purchased,0.25\nNUT,ea,purchased,0.10\n"
+    csv = {"Content-Type": "text/csv"}
+    assert api.client.post(url, content=good, headers=csv).status_code == 401
+    for role in ("viewer", "operator"):
+        r = api.client.post(url, content=good, headers={**csv, **api.auth(role)})
+        assert r.status_code == 403 and "accountant" in r.json()["detail"]
+    r = api.client.post(url, content=good, headers={"Content-Type": "application/json",
+                                                    **api.auth("accountant")})
+    assert r.status_code == 415 and r.json()["code"] == "unsupported_media_type"
+    bad = "code,uom,type,standard_cost\nWASHER,ea,purchased,0.02\nRIVET,ea,purchased,1.5x\n"
+    r = api.client.post(url, content=bad, headers={**csv, **api.auth("accountant")})
+    assert r.status_code == 422, r.text
+    problem = r.json()
+    assert problem["field"] == "standard_cost" and problem["problems"][0]["line"] == 3
+    assert "backflush-batch" not in r.text  # the spooled file's name stays on the server
+    codes = {i["code"] for i in api.get("/items?limit=1000").json()["items"]}
+    assert "WASHER" not in codes  # nothing of the file
+    r = api.client.post(url, content=good, headers={**csv, **api.auth("accountant")})
+    assert r.status_code == 200, r.text
+    assert r.json()["rows"] == 2 and r.json()["kind"] == "items"
+    items = {i["code"]: i for i in api.get("/items?limit=1000").json()["items"]}
+    assert items["BOLT"]["standard_cost"].startswith("0.25")
+
+
+def test_master_data_imports_from_a_workbook_too(api: Api) -> None:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["code", "uom", "type", "standard_cost"])
+    sheet.append(["PIN", "ea", "purchased", "0.75"])
+    body = io.BytesIO()
+    book.save(body)
+    r = api.client.post(BASE + "/imports/items", content=body.getvalue(), headers={
+        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        **api.auth("accountant")})
+    assert r.status_code == 200 and r.json()["rows"] == 1, r.text
+    r = api.client.post(BASE + "/imports/items", content=b"PK\x03\x04not a workbook", headers={
+        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        **api.auth("accountant")})
+    assert r.status_code == 422 and "xlsx" in r.json()["detail"]

@@ -20,8 +20,10 @@ files (the HTTP API validates request bodies with them).
 
 from backflush.adapters.files.events import stream_events
 from backflush.adapters.files.masterdata import (
+    IMPORT_KINDS,
     read_boms,
     read_costs,
+    read_import,
     read_items,
     read_routings,
     read_work_centers,
@@ -29,9 +31,11 @@ from backflush.adapters.files.masterdata import (
 from backflush.adapters.files.scenario import load_scenario, scenario_from_data, scenario_from_text
 
 __all__ = [
+    "IMPORT_KINDS",
     "load_scenario",
     "read_boms",
     "read_costs",
+    "read_import",
     "read_items",
     "read_routings",
     "read_work_centers",

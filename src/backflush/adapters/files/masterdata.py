@@ -279,3 +279,22 @@ def reference_issues(event: ev.Event, master: MasterData) -> list[Issue]:
             if wc not in master.work_centers:
                 out.append(Issue((f"hours.{wc}",), f"unknown work center '{wc}'"))
     return out
+
+
+IMPORT_KINDS = ("items", "boms", "routings", "work-centers", "costs")
+
+
+def read_import(kind: str, path: Path, master: MasterData, when: date
+                ) -> tuple[dict[str, Any], list[CostChange]]:
+    """An import file of ``kind`` (one of :data:`IMPORT_KINDS`): the master records, as
+    ``import_master`` takes them, or (costs) the cost changes to post."""
+    if kind == "items":
+        return {"items": read_items(path, master)}, []
+    if kind == "boms":
+        return {"boms": read_boms(path)}, []
+    if kind == "routings":
+        return {"routings": read_routings(path)}, []
+    if kind == "work-centers":
+        return {"work_centers": read_work_centers(path)}, []
+    return {}, read_costs(path, master, when, f"costs:{path.name}")
+

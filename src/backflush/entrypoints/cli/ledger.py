@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,7 +25,6 @@ from backflush.entrypoints.output.safety import shown
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from backflush.domain.events import CostChange
     from backflush.service_layer.batch import BatchResult, Flows, Item, Located
     from backflush.service_layer.imports import ImportResult
 
@@ -158,18 +157,7 @@ def import_(
                 return import_costs(uow, changes, day)
             return import_master(uow, kind.value, day, rows=rows, **records)
 
-        records: dict[str, Any] = {}
-        changes: list[CostChange] = []
-        if kind is ImportKind.ITEMS:
-            records["items"] = files.read_items(file, master)
-        elif kind is ImportKind.BOMS:
-            records["boms"] = files.read_boms(file)
-        elif kind is ImportKind.ROUTINGS:
-            records["routings"] = files.read_routings(file)
-        elif kind is ImportKind.WORK_CENTERS:
-            records["work_centers"] = files.read_work_centers(file)
-        else:
-            changes = files.read_costs(file, master, day, f"costs:{file.name}")
+        records, changes = files.read_import(kind.value, file, master, day)
         rows = sum(len(v) for v in records.values())
         result = common.write(use_case)
     changed = "rate changes" if kind.value == "work-centers" else "cost changes"

@@ -3,16 +3,24 @@ the API's tokens."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from itertools import islice
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
+from backflush.domain.errors import ValidationError
 from backflush.domain.numbers import fmt_qty
 from backflush.entrypoints.http import deps
 from backflush.entrypoints.http import models as m
 from backflush.entrypoints.http.deps import Caller, caller
-from backflush.entrypoints.http.problems import PROBLEM_RESPONSES, ApiError, responses
+from backflush.entrypoints.http.problems import (
+    BODY_RESPONSES,
+    PROBLEM_RESPONSES,
+    ApiError,
+    responses,
+)
 from backflush.service_layer import access
 from backflush.service_layer.access import Access
 from backflush.service_layer.ports import Token
@@ -125,6 +133,61 @@ def cost_version(number: int, who: Caller = caller(Access.VIEWER)) -> m.CostVers
                    for code, c in sorted(version.costs.items())])
 
     return deps.read(who.ledger, use)
+
+
+# ---------------------------------------------------------------------------------- imports
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_IMPORT_BYTES = 100_000_000
+IMPORT_BODY = {"required": True, "content": {
+    "text/csv": {"schema": {"type": "string", "description": "A header row, then a row "
+                            "per record (the columns of `backflush import`: README)"}},
+    XLSX: {"schema": {"type": "string", "format": "binary"}}}}
+
+
+@router.post("/imports/{kind}", tags=["master data"], response_model=m.ImportOut,
+             summary="Import master data", openapi_extra={"requestBody": IMPORT_BODY},
+             responses=BODY_RESPONSES)
+async def import_file(
+        kind: Literal["items", "boms", "routings", "work-centers", "costs"],
+        request: Request, who: Caller = caller(Access.ACCOUNTANT),
+        as_of: Annotated[date | None, Query(
+            alias="as-of", description="The roll-up date, and the date of the cost and "
+            "rate changes posted (default: today)")] = None) -> m.ImportOut:
+    """What `backflush import KIND FILE` does, with the file as the body (CSV or XLSX):
+    every row is checked first, and nothing is imported if any is bad (422 naming each
+    line and field)."""
+    from backflush.adapters import files
+    from backflush.service_layer.imports import import_costs, import_master
+
+    kind_of = deps.media(request, ("text/csv", XLSX))
+    path, _ = await deps.spooled(request, ".csv" if kind_of == "text/csv" else ".xlsx",
+                                 MAX_IMPORT_BYTES)
+    day = as_of or date.today()
+
+    def use() -> m.ImportOut:
+        master = deps.read(who.ledger, lambda uow: uow.master.master())
+        try:
+            records, changes = files.read_import(kind, path, master, day)
+        except ValidationError as exc:  # (the spooled file is no place the client knows)
+            raise ValidationError([replace(p, source=None) for p in exc.problems],
+                                  exc.more) from None
+        rows = sum(len(v) for v in records.values())
+
+        def run() -> Any:
+            uow = who.ledger.unit_of_work()
+            if kind == "costs":
+                return import_costs(uow, changes, day)
+            return import_master(uow, kind, day, rows=rows, **records)
+
+        done = deps.write(who, run)
+        return m.ImportOut(kind=kind, rows=done.rows, cost_version=done.cost_version,
+                           posted=done.posted.posted if done.posted else 0)
+
+    try:
+        return await deps.threaded(use)
+    finally:
+        path.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------- tokens

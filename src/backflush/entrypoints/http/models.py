@@ -232,6 +232,14 @@ class TokenMade(TokenOut):
     token: str = Field(description="The secret: shown this once, never again.")
 
 
+class ImportOut(Out):
+    kind: str
+    rows: int = Field(description="Rows imported.")
+    cost_version: int = Field(description="The cost version in force after the import.")
+    posted: int = Field(description="Cost or rate changes posted (standards changed while "
+                        "stock was on hand are revalued by events).")
+
+
 def money(value: Any, minor: int) -> str:
     return fmt(value, minor)
 
