@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from backflush.domain.errors import BackflushError
 from backflush.domain.events import period_bounds
@@ -35,7 +36,7 @@ from backflush.service_layer.batch import Located
 from backflush.service_layer.closing import close_event
 from backflush.service_layer.periods import closed_periods
 from backflush.service_layer.ports import StoredEntry
-from backflush.service_layer.posting import post_one, preview_events
+from backflush.service_layer.posting import Posted, post_one, preview_events
 from backflush.service_layer.queue import pending_issues
 from backflush.service_layer.reports import Window
 from backflush.service_layer.unit_of_work import UnitOfWork, with_retries
@@ -274,10 +275,15 @@ async def close(request: Request, ledger: str) -> Response:
     u.need(Access.ACCOUNTANT, "closing a period")
     period = fields.get("period", "")
     bridge, force = fields.get("gaap_bridge") == "true", fields.get("force") == "true"
+
+    def post() -> Posted:  # in a worker thread, on the ledger's write lock as the API's
+        with request.app.state.writing[ledger]:
+            return with_retries(lambda: post_one(u.ledger.unit_of_work(), lambda uow: Located(
+                close_event(uow, period, gaap_bridge=bridge, force=force))), deadline=10.0)
+
     try:
         period_bounds(period)
-        posted = with_retries(lambda: post_one(u.ledger.unit_of_work(), lambda uow: Located(
-            close_event(uow, period, gaap_bridge=bridge, force=force))), deadline=10.0)
+        posted = await run_in_threadpool(post)
     except BackflushError as exc:
         return show(request, u, "close.html", 409, period=period, gaap_bridge=bridge,
                     force=force, preview=None, error=str(exc),
