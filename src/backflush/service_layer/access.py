@@ -123,7 +123,12 @@ def authenticate(uow: UnitOfWork, secret: str) -> Token | None:
     transaction."""
     if not secret.startswith(PREFIX) or len(secret) > 100:
         return None
-    token = uow.access.token(digest(secret))
+    return in_use(uow, digest(secret))
+
+
+def in_use(uow: UnitOfWork, hashed: str) -> Token | None:
+    """The token in use whose secret hashes to ``hashed`` (None: unknown or revoked)."""
+    token = uow.access.token(hashed)
     return None if token is None or token.revoked else token
 
 

@@ -3,10 +3,12 @@ the audit trail of an event, and backflush against sequential tracking."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import islice
+from typing import TypeVar
 
 from backflush.domain.events import Event
 from backflush.domain.invariants import check_ledger
@@ -16,6 +18,9 @@ from backflush.domain.policy import FAMILIES, FAMILY_ROLES, Policy, Role
 from backflush.domain.valuation import Books
 from backflush.service_layer.unit_of_work import UnitOfWork
 from backflush.service_layer.view import StoreView
+
+K = TypeVar("K")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +84,29 @@ def net_movements(uow: UnitOfWork, window: Window, *, with_close: bool = False
                   ) -> dict[str, Decimal]:
     """Each account's net movement over ``window`` (debit positive), the closing entries
     left out unless ``with_close``."""
-    net: dict[str, Decimal] = {}
+    return _nets(uow, lambda day: 0 if day in window else None, with_close).get(0, {})
+
+
+def _nets(uow: UnitOfWork, bucket: Callable[[date], K | None], with_close: bool = False
+          ) -> dict[K, dict[str, Decimal]]:
+    """Each account's net movement by the bucket of each entry's date (None: left out), in
+    one pass over the journal; the closing entries left out unless ``with_close``."""
+    out: dict[K, dict[str, Decimal]] = {}
     for stored in uow.journal.entries():
         entry = stored.entry
-        if entry.date in window and (with_close or entry.type not in CLOSING):
+        key = bucket(entry.date)
+        if key is not None and (with_close or entry.type not in CLOSING):
+            net = out.setdefault(key, {})
             for ln in entry.lines:
                 net[ln.account] = net.get(ln.account, ZERO) + ln.net
-    return net
+    return out
+
+
+def page(found: Iterable[T], limit: int) -> tuple[list[T], T | None]:
+    """The first ``limit`` of ``found`` (reading one more at most), and the last of them
+    when more follow: what the next page starts after."""
+    taken = list(islice(found, limit + 1))
+    return taken[:limit], (taken[limit - 1] if len(taken) > limit else None)
 
 
 def stock_report(uow: UnitOfWork) -> list[StockRow]:
@@ -112,15 +133,16 @@ def variance_report(uow: UnitOfWork, window: Window = ALL) -> dict[str, Decimal]
 
 def variances_by_month(uow: UnitOfWork, months: Iterable[str]) -> dict[str, dict[str, Decimal]]:
     """:func:`variance_report` of each month (``YYYY-MM``), in one pass over the journal."""
-    wanted: dict[str, dict[str, Decimal]] = {m: {} for m in months}
-    for stored in uow.journal.entries():
-        entry = stored.entry
-        net = wanted.get(f"{entry.date.year:04d}-{entry.date.month:02d}")
-        if net is not None and entry.type not in CLOSING:
-            for ln in entry.lines:
-                net[ln.account] = net.get(ln.account, ZERO) + ln.net
+    months = list(months)
+    wanted = set(months)
+
+    def month(day: date) -> str | None:
+        key = f"{day.year:04d}-{day.month:02d}"
+        return key if key in wanted else None
+
+    nets = _nets(uow, month)
     policy = uow.master.policy()
-    return {m: family_totals(policy, net) for m, net in wanted.items()}
+    return {m: family_totals(policy, nets.get(m, {})) for m in months}
 
 
 def family_totals(policy: Policy, net: Mapping[str, Decimal]) -> dict[str, Decimal]:

@@ -11,7 +11,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -21,9 +21,14 @@ from starlette.concurrency import run_in_threadpool
 
 from backflush.adapters.files.loaders import load_json
 from backflush.bootstrap import Ledger
+from backflush.domain.errors import ValidationError
+from backflush.entrypoints.http import convert
+from backflush.entrypoints.http.models import EventOut
 from backflush.entrypoints.http.problems import ApiError
 from backflush.service_layer.access import Access, authenticate, refusal
+from backflush.service_layer.batch import Located
 from backflush.service_layer.ports import Token
+from backflush.service_layer.posting import post_one
 from backflush.service_layer.unit_of_work import UnitOfWork, with_retries
 
 T = TypeVar("T")
@@ -107,6 +112,27 @@ def write(who: Caller, use: Callable[[], T]) -> T:
     (``bench/bench_api.py``). Other processes still wait on the database."""
     with who.writing:
         return with_retries(use, deadline=RETRY_SECONDS)
+
+
+def post(who: Caller, read: Callable[[UnitOfWork], Located]) -> tuple[EventOut, bool]:
+    """Post the event ``read`` makes, as :func:`write` does: the event as stored with its
+    entries (amounts in the currency's places, read in the same transaction), and whether
+    it was a replay."""
+    minor = 0
+
+    def located(uow: UnitOfWork) -> Located:
+        nonlocal minor
+        minor = uow.master.policy().minor_unit
+        return read(uow)
+
+    posted = write(who, lambda: post_one(who.ledger.unit_of_work(), located))
+    return convert.event(posted.stored, posted.entries, minor), posted.replayed
+
+
+def unplaced(exc: ValidationError) -> ValidationError:
+    """The problems of a body spooled to a file, without the file's name (a place on the
+    server the client does not know)."""
+    return ValidationError([replace(p, source=None) for p in exc.problems], exc.more)
 
 
 async def threaded(use: Callable[[], T]) -> T:

@@ -7,8 +7,6 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
-from itertools import islice
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
@@ -29,7 +27,8 @@ from backflush.entrypoints.http.problems import (
 )
 from backflush.service_layer.access import Access, Answer, needed_to_post, once
 from backflush.service_layer.batch import Flows, Item, Located
-from backflush.service_layer.posting import post_events_in, post_one
+from backflush.service_layer.posting import post_events_in
+from backflush.service_layer.reports import page
 from backflush.service_layer.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["events"], responses=PROBLEM_RESPONSES)
@@ -86,11 +85,8 @@ async def post_event(request: Request, who: Caller = caller(Access.OPERATOR)) ->
     raw = deps.json_body(await deps.body(request, deps.MAX_EVENT_BYTES))
 
     def use() -> Response:
-        posted = deps.write(who, lambda: post_one(who.ledger.unit_of_work(),
-                                             lambda uow: one(raw, uow, who)))
-        minor = deps.read(who.ledger, lambda uow: uow.master.policy().minor_unit)
-        out = convert.event(posted.stored, posted.entries, minor)
-        return json_response(out, 201, posted.replayed)
+        out, replayed = deps.post(who, lambda uow: one(raw, uow, who))
+        return json_response(out, 201, replayed)
 
     return await deps.threaded(use)
 
@@ -128,9 +124,8 @@ async def post_batch(
         try:
             result = post_events_in(uow, allowed(stream_events(path, uow.master.master()),
                                                  who))
-        except ValidationError as exc:  # (the spooled file is no place the client knows)
-            raise ValidationError([replace(p, source=None) for p in exc.problems],
-                                  exc.more) from None
+        except ValidationError as exc:
+            raise deps.unplaced(exc) from None
         except PostingError as exc:
             exc.source = None
             raise
@@ -213,10 +208,9 @@ def list_events(who: Caller = caller(Access.VIEWER), limit: Limit = 100,
         minor = uow.master.policy().minor_unit
         found = (s for s in uow.events.all(after=start)
                  if type is None or s.event.type == type)
-        page = list(islice(found, limit + 1))
-        items = [convert.event(s, [], minor) for s in page[:limit]]
-        return m.EventPage(items=items,
-                           next=deps.cursor(page[limit - 1].seq) if len(page) > limit else None)
+        shown, last = page(found, limit)
+        return m.EventPage(items=[convert.event(s, [], minor) for s in shown],
+                           next=deps.cursor(last.seq) if last else None)
 
     return deps.read(who.ledger, use)
 
@@ -241,9 +235,9 @@ def list_entries(who: Caller = caller(Access.VIEWER), limit: Limit = 100,
 
     def use(uow: UnitOfWork) -> m.EntryPage:
         minor = uow.master.policy().minor_unit
-        page = list(islice(uow.journal.entries(after=start), limit + 1))
-        return m.EntryPage(items=[convert.entry(s.seq, s.entry, minor) for s in page[:limit]],
-                           next=deps.cursor(page[limit - 1].seq) if len(page) > limit else None)
+        shown, last = page(uow.journal.entries(after=start), limit)
+        return m.EntryPage(items=[convert.entry(s.seq, s.entry, minor) for s in shown],
+                           next=deps.cursor(last.seq) if last else None)
 
     return deps.read(who.ledger, use)
 

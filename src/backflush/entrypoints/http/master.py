@@ -3,9 +3,7 @@ the API's tokens."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
-from itertools import islice
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -24,6 +22,7 @@ from backflush.entrypoints.http.problems import (
 from backflush.service_layer import access
 from backflush.service_layer.access import Access
 from backflush.service_layer.ports import Token
+from backflush.service_layer.reports import page
 from backflush.service_layer.unit_of_work import UnitOfWork
 
 router = APIRouter(responses=PROBLEM_RESPONSES)
@@ -34,8 +33,8 @@ After = Annotated[str | None, Query(description="The cursor of the page before."
 def _page(codes: list[str], after: str | None, limit: int) -> tuple[list[str], str | None]:
     start = deps.after(after, str)
     chosen = sorted(c for c in codes if start is None or c > start)
-    page = list(islice(chosen, limit + 1))
-    return page[:limit], deps.cursor(page[limit - 1]) if len(page) > limit else None
+    shown, last = page(chosen, limit)
+    return shown, deps.cursor(last) if last else None
 
 
 @router.get("/items", tags=["master data"], response_model=m.ItemPage, summary="Items")
@@ -169,9 +168,8 @@ async def import_file(
         master = deps.read(who.ledger, lambda uow: uow.master.master())
         try:
             records, changes = files.read_import(kind, path, master, day)
-        except ValidationError as exc:  # (the spooled file is no place the client knows)
-            raise ValidationError([replace(p, source=None) for p in exc.problems],
-                                  exc.more) from None
+        except ValidationError as exc:
+            raise deps.unplaced(exc) from None
         rows = sum(len(v) for v in records.values())
 
         def run() -> Any:

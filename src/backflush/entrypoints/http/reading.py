@@ -16,7 +16,6 @@ from backflush.entrypoints.http import models as m
 from backflush.entrypoints.http.deps import Caller, caller
 from backflush.entrypoints.http.problems import PROBLEM_RESPONSES, ApiError, responses
 from backflush.service_layer.access import Access
-from backflush.service_layer.posting import post_one
 from backflush.service_layer.reports import Window
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -169,8 +168,5 @@ def reopen(period: Period, body: m.ReopenIn, who: Caller = caller(Access.ACCOUNT
 def _post(who: Caller, make: Callable[[UnitOfWork], Event]) -> m.EventOut:
     from backflush.service_layer.batch import Located
 
-    posted = deps.write(who, lambda: post_one(who.ledger.unit_of_work(),
-                                         lambda uow: Located(make(uow))))
-    minor = deps.read(who.ledger, lambda uow: uow.master.policy().minor_unit)
-    return convert.event(posted.stored, posted.entries, minor)
+    return deps.post(who, lambda uow: Located(make(uow)))[0]
 

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from backflush import __version__
 from backflush.bootstrap import Ledger
 from backflush.entrypoints.web.sessions import COOKIE, LOGIN_COOKIE, Session, Sessions, same
-from backflush.service_layer.access import Access, authenticate, digest, refusal
+from backflush.service_layer.access import Access, authenticate, digest, in_use, refusal
 from backflush.service_layer.ports import Token
 
 router = APIRouter(include_in_schema=False)
@@ -93,8 +93,8 @@ def user(request: Request, ledger: str) -> User:
     if session is None or session.ledger != ledger:
         raise LoginNeeded(ledger, back)
     with book.unit_of_work(read_only=True) as uow:
-        token = uow.access.token(session.digest)
-    if token is None or token.revoked:
+        token = in_use(uow, session.digest)
+    if token is None:
         sessions(request).close(session.id)
         raise LoginNeeded(ledger, back)
     request.state.token = token.id  # for the request log

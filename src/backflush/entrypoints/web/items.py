@@ -5,7 +5,6 @@ element and level, its BOM versions and where it is used."""
 from __future__ import annotations
 
 from datetime import date
-from itertools import islice
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -14,9 +13,10 @@ from fastapi.responses import Response
 from backflush.domain.bom import Boms, BomVersion
 from backflush.domain.items import Item
 from backflush.domain.numbers import fmt_qty, fmt_unit
-from backflush.entrypoints.web.auth import PageError, User
+from backflush.entrypoints.web.auth import PageError
 from backflush.entrypoints.web.auth import user as page_user
-from backflush.entrypoints.web.pages import show
+from backflush.entrypoints.web.pages import read, show
+from backflush.service_layer.reports import page
 from backflush.service_layer.unit_of_work import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
@@ -28,11 +28,6 @@ def _kind(item: Item) -> str:
     return ("phantom" if item.phantom else "made") if item.made else "purchased"
 
 
-def _read(u: User, use: Any) -> Any:
-    with u.ledger.unit_of_work(read_only=True) as uow:
-        return use(uow)
-
-
 @router.get("/ui/{ledger}/items")
 def items(request: Request, ledger: str,
           after: Annotated[str, Query(max_length=200)] = "") -> Response:
@@ -40,17 +35,17 @@ def items(request: Request, ledger: str,
 
     def use(uow: UnitOfWork) -> dict[str, Any]:
         master, costs = uow.master.master(), uow.master.costs()
-        codes = list(islice((c for c in sorted(master.items) if c > after), PAGE + 1))
+        codes, last = page((c for c in sorted(master.items) if c > after), PAGE)
         rows = []
-        for code in codes[:PAGE]:
+        for code in codes:
             item, std = master.items[code], costs.costs.get(code)
             rows.append({"code": code, "description": item.description, "uom": item.uom,
                          "kind": _kind(item), "bom": len(master.boms.versions.get(code, ())),
                          "standard": fmt_unit(std.total.total) if std else ""})
-        return {"items": rows, "next": codes[PAGE - 1] if len(codes) > PAGE else None,
+        return {"items": rows, "next": last,
                 "cost_version": costs.number}
 
-    return show(request, u, "items.html", after=after, **_read(u, use))
+    return show(request, u, "items.html", after=after, **read(u, use))
 
 
 def tree(boms: Boms, items: dict[str, Item], version: BomVersion, when: date,
@@ -109,7 +104,7 @@ def item(request: Request, ledger: str, code: str,
                 "tree": tree(master.boms, dict(master.items), chosen, on) if chosen else [],
                 "used_in": master.boms.parents_of(code)}
 
-    return show(request, u, "item.html", code=code, **_read(u, use))
+    return show(request, u, "item.html", code=code, **read(u, use))
 
 
 @router.get("/ui/{ledger}/bom-accuracy")
@@ -127,4 +122,4 @@ def bom_accuracy(request: Request, ledger: str) -> Response:
                               "difference": fmt_qty(f.difference)}
                              for f in uow.events.findings()]}
 
-    return show(request, u, "bom_accuracy.html", **_read(u, use))
+    return show(request, u, "bom_accuracy.html", **read(u, use))

@@ -10,7 +10,6 @@ import html
 import tempfile
 from datetime import timedelta
 from decimal import Decimal
-from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +20,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from backflush.domain.errors import BackflushError
-from backflush.domain.events import period_bounds
+from backflush.domain.events import EVENT_TYPES, Close, period_bounds
 from backflush.domain.numbers import ZERO, fmt
 from backflush.domain.policy import Role
 from backflush.entrypoints.output import closepack
@@ -38,7 +37,7 @@ from backflush.service_layer.periods import closed_periods
 from backflush.service_layer.ports import StoredEntry
 from backflush.service_layer.posting import Posted, post_one, preview_events
 from backflush.service_layer.queue import pending_issues
-from backflush.service_layer.reports import Window
+from backflush.service_layer.reports import Window, page
 from backflush.service_layer.unit_of_work import UnitOfWork, with_retries
 
 router = APIRouter(include_in_schema=False)
@@ -64,11 +63,17 @@ def chart(report: Report, *, signed: bool = True) -> Markup:
     return Markup(closepack.svg(values, report.minor, signed=signed)) if values else Markup()
 
 
+def amount(value: Decimal, minor: int) -> str:
+    """Money as a page shows it: thousands separated (an empty cell for zero)."""
+    return grouped(fmt(value, minor), minor) if value else ""
+
+
 def table(report: Report) -> Markup:
     return Markup(closepack.table(report))
 
 
-def _read(u: User, use: Any) -> Any:
+def read(u: User, use: Any) -> Any:
+    """``use`` of one read-only transaction on the user's ledger."""
     with u.ledger.unit_of_work(read_only=True) as uow:
         return use(uow)
 
@@ -98,9 +103,9 @@ def dashboard(request: Request, ledger: str) -> Response:
         period = open_period(uow)
         start, end = period_bounds(period)
         names = {policy.name(r) for r in INVENTORY}
-        inventory = [(a, grouped(fmt(b, minor), minor))
-                     for a, b in reports.trial_balance(uow) if a in names]
-        total = sum((b for a, b in reports.trial_balance(uow) if a in names), ZERO)
+        held = [(a, b) for a, b in reports.trial_balance(uow) if a in names]
+        inventory = [(a, grouped(fmt(b, minor), minor)) for a, b in held]
+        total = sum((b for _, b in held), ZERO)
         closed = closed_periods(uow)[-6:]
         monthly = reports.variances_by_month(uow, [*closed, period])  # one pass
         variances = built.measured_variances(policy, monthly[period], Window(start, end))
@@ -114,7 +119,7 @@ def dashboard(request: Request, ledger: str) -> Response:
                 "trend": trend, "families": families, "alerts": alerts[-20:],
                 "more_alerts": len(alerts) > 20, "queue": pending_issues(uow)}
 
-    return show(request, u, "dashboard.html", **_read(u, use))
+    return show(request, u, "dashboard.html", **read(u, use))
 
 
 @router.get("/ui/{ledger}/journal")
@@ -132,21 +137,19 @@ def journal(request: Request, ledger: str, after: Annotated[int, Query(ge=0)] = 
 
     def use(uow: UnitOfWork) -> dict[str, Any]:
         minor = uow.master.policy().minor_unit
-        page = list(islice(filter(wanted, uow.journal.entries(after=after)), PAGE + 1))
+        shown, last = page(filter(wanted, uow.journal.entries(after=after)), PAGE)
         entries = [{"seq": s.seq, "date": s.entry.date.isoformat(), "event": s.entry.event_id,
                     "type": s.entry.type, "description": s.entry.description,
                     "lines": [{"account": ln.account, "memo": ln.memo,
-                               "debit": grouped(fmt(ln.debit, minor), minor) if ln.debit
-                               else "",
-                               "credit": grouped(fmt(ln.credit, minor), minor) if ln.credit
-                               else ""} for ln in s.entry.lines]}
-                   for s in page[:PAGE]]
+                               "debit": amount(ln.debit, minor),
+                               "credit": amount(ln.credit, minor)} for ln in s.entry.lines]}
+                   for s in shown]
         return {"entries": entries, "accounts": sorted(uow.journal.balances()),
                 "months": _months(uow),
-                "next": page[PAGE - 1].seq if len(page) > PAGE else None}
+                "next": last.seq if last else None}
 
     return show(request, u, "journal.html", after=after, account=account, month=month,
-                **_read(u, use))
+                **read(u, use))
 
 
 @router.get("/ui/{ledger}/events")
@@ -158,22 +161,16 @@ def events(request: Request, ledger: str, after: Annotated[int, Query(ge=0)] = 0
     def use(uow: UnitOfWork) -> dict[str, Any]:
         found = (s for s in uow.events.all(after=after)
                  if kind is None or s.event.type == kind)
-        page = list(islice(found, PAGE + 1))
+        shown, last = page(found, PAGE)
         rows = [{"seq": s.seq, "id": s.event.id, "type": s.event.type,
                  "date": s.event.date.isoformat(), "summary": s.summary,
                  "fields": "; ".join(f"{k}={plain(v)}" for k, v in s.event.content().items()
                                      if k not in ("type", "date") and v not in ("", [], None))}
-                for s in page[:PAGE]]
-        return {"events": rows, "next": page[PAGE - 1].seq if len(page) > PAGE else None}
+                for s in shown]
+        return {"events": rows, "next": last.seq if last else None}
 
     return show(request, u, "events.html", after=after, kind=kind or "",
-                 types=sorted(_event_types()), **_read(u, use))
-
-
-def _event_types() -> set[str]:
-    from backflush.domain.events import EVENT_TYPES
-
-    return set(EVENT_TYPES)
+                 types=sorted(EVENT_TYPES), **read(u, use))
 
 
 @router.get("/ui/{ledger}/explain/{key:path}")
@@ -189,11 +186,11 @@ def explain(request: Request, ledger: str, key: str) -> Response:
         for e in doc["entries"]:
             for ln in e["lines"]:
                 for side in ("debit", "credit"):
-                    ln[side] = grouped(ln[side], minor) if Decimal(ln[side]) else ""
+                    ln[side] = amount(Decimal(ln[side]), minor)
         fields = [(k, plain(v)) for k, v in (doc["event"] or {}).get("content", {}).items()]
         return {"doc": doc, "fields": fields}
 
-    return show(request, u, "explain.html", key=key, **_read(u, use))
+    return show(request, u, "explain.html", key=key, **read(u, use))
 
 
 @router.get("/ui/{ledger}/variances")
@@ -221,7 +218,7 @@ def variances(request: Request, ledger: str, period: Month = None,
                                       policy.minor_unit), policy.minor_unit),
                 "broken": broken, "by": by, "periods": _months(uow)}
 
-    return show(request, u, "variances.html", **_read(u, use))
+    return show(request, u, "variances.html", **read(u, use))
 
 
 def _months(uow: UnitOfWork) -> list[str]:
@@ -245,26 +242,34 @@ def income(request: Request, ledger: str, period: Month = None) -> Response:
         return {"period": chosen, "periods": closed, "income": table(made),
                 "chart": chart(made, signed=False)}
 
-    return show(request, u, "income.html", **_read(u, use))
+    return show(request, u, "income.html", **read(u, use))
 
 
 @router.get("/ui/{ledger}/close")
 def close_page(request: Request, ledger: str, period: Month = None,
                gaap_bridge: bool = False, force: bool = False) -> Response:
     u = page_user(request, ledger)
-    chosen = period or _read(u, open_period)
-    preview, error = None, None
-    try:
-        event = _read(u, lambda uow: close_event(uow, chosen, gaap_bridge=gaap_bridge,
-                                                    force=force))
-        seen = preview_events(u.ledger.unit_of_work(), [Located(event)])
-        entries, changes = built.preview(seen, _read(u, lambda w: w.master.policy().minor_unit))
-        preview = {"entries": table(entries), "changes": table(changes)}
-    except BackflushError as exc:
-        error = str(exc)
+
+    def use(uow: UnitOfWork) -> tuple[str, Close | BackflushError, int, list[str]]:
+        chosen = period or open_period(uow)
+        try:
+            made: Close | BackflushError = close_event(uow, chosen, gaap_bridge=gaap_bridge,
+                                                       force=force)
+        except BackflushError as exc:
+            made = exc
+        return chosen, made, uow.master.policy().minor_unit, closed_periods(uow)
+
+    chosen, made, minor, closed = read(u, use)
+    preview, error = None, str(made) if isinstance(made, BackflushError) else None
+    if not isinstance(made, BackflushError):
+        try:  # posted in a transaction rolled back: refused as the close would be
+            entries, changes = built.preview(preview_events(
+                u.ledger.unit_of_work(), [Located(made)]), minor)
+            preview = {"entries": table(entries), "changes": table(changes)}
+        except BackflushError as exc:
+            error = str(exc)
     return show(request, u, "close.html", period=chosen, gaap_bridge=gaap_bridge, force=force,
-                 preview=preview, error=error, closed=_read(u, closed_periods),
-                 csrf=u.session.csrf)
+                preview=preview, error=error, closed=closed, csrf=u.session.csrf)
 
 
 @router.post("/ui/{ledger}/close")
@@ -287,7 +292,7 @@ async def close(request: Request, ledger: str) -> Response:
     except BackflushError as exc:
         return show(request, u, "close.html", 409, period=period, gaap_bridge=bridge,
                     force=force, preview=None, error=str(exc),
-                    closed=_read(u, closed_periods), csrf=u.session.csrf)
+                    closed=read(u, closed_periods), csrf=u.session.csrf)
     return show(request, u, "closed.html", period=period, event=posted.stored.event.id,
                 entries=len(posted.entries))
 
@@ -296,11 +301,11 @@ async def close(request: Request, ledger: str) -> Response:
 def close_pack(request: Request, ledger: str, period: str,
                format: Annotated[str, Query(pattern="^(xlsx|html)$")] = "xlsx") -> Response:
     u = page_user(request, ledger)
-    if period not in _read(u, closed_periods):
+    if period not in read(u, closed_periods):
         raise PageError(404, f"{period} is not a closed period")
     folder = Path(tempfile.mkdtemp(prefix="backflush-pack-"))
     path = folder / f"close-pack-{ledger}-{period}.{format}"
-    _read(u, lambda uow: closepack.write_pack(path, uow, period, plant=ledger))
+    read(u, lambda uow: closepack.write_pack(path, uow, period, plant=ledger))
 
     def clean() -> None:
         path.unlink(missing_ok=True)
