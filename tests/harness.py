@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
+from backflush.domain import inprocess
 from backflush.domain.errors import (
     DuplicateEventError,
     NegativeStockError,
@@ -27,12 +28,14 @@ from backflush.domain.events import (
     CostChange,
     Count,
     Event,
+    Issue,
     RateChange,
     Receipt,
     Release,
     Reversal,
     Sale,
     Scrap,
+    Signal,
     Transfer,
     period_bounds,
 )
@@ -225,7 +228,7 @@ class Run:
         with pytest.raises(DuplicateEventError):
             post_events(self.uow, [dataclasses.replace(ev, date=other_day(ev.date))])
         assert state_of(self.ledger) == after
-        if hasattr(ev, "qty"):  # the same number written differently is the same content
+        if getattr(ev, "qty", None) is not None:  # the same number written otherwise: same
             same = dataclasses.replace(ev, qty=ev.qty + D("0.000"))  # type: ignore[attr-defined]
             assert post_events(self.uow, [same]).duplicate_ids == [ev.id]
             assert state_of(self.ledger) == after
@@ -238,7 +241,8 @@ class Run:
             # The builder balances any entry with a rounding line: that line must stay a
             # rounding difference (at most a cent per amount rounded), never hide an error.
             rounding = sum((ln.net for ln in s.entry.lines if ln.account == ROUNDING), ZERO)
-            if isinstance(ev, Reversal):  # a reversal also negates the original's rounding
+            if isinstance(ev, Reversal) and ev.id not in ref.part_of:
+                # a reversal of the whole also negates the original's rounding
                 rounding += sum((ln.net for o in self.own[ev.of]
                                  for ln in o.entry.lines if ln.account == ROUNDING), ZERO)
             bound = CENT * (len(s.entry.lines) + len(s.entry.derivations))
@@ -348,19 +352,24 @@ class Run:
             assert touched <= {USAGE, ROUNDING, *holding}
         elif isinstance(ev, Scrap):  # abnormal scrap: a period cost, never a variance
             assert touched <= {ABNORMAL if ev.abnormal else SCRAP, ROUNDING, *holding}
-        elif isinstance(ev, Transfer | Release):
+        elif isinstance(ev, Transfer | Release | Issue | Signal):
             assert touched == set()
         elif isinstance(ev, CostChange | RateChange):
             assert touched <= {REVALUATION, *holding}
         elif isinstance(ev, Reversal):
             # The exact negation of the original, apart from the inventory accounts (moved at
             # the value in force) and rounding, when the standards have not changed since.
+            # A partial reversal (or the rest after one): each line's share (rule.portion).
             original = [s.entry for s in self.own[ev.of]]
+            part = ref.part_of.get(ev.id)
             if self.cost_version_at[ev.of] == self.ledger.costs.number:
                 before: dict[str, Decimal] = defaultdict(lambda: ZERO)
+                nets: dict[tuple[str, Any, Any], Decimal] = defaultdict(lambda: ZERO)
                 for e in original:
                     for ln in e.lines:
-                        before[ln.account] += ln.net
+                        nets[(ln.account, ln.role, ln.family)] += ln.net
+                for (account, _, _), amount in nets.items():  # each account's part, rounded
+                    before[account] += amount if part is None else part.of(amount, money=True)
                 after = {k: v for k, v in net.items() if k not in holding | {ROUNDING}}
                 expected = {k: -v for k, v in nonzero(before).items()
                             if k not in holding | {ROUNDING}}
@@ -403,7 +412,8 @@ class Run:
     def check_quantities(self) -> None:
         ledger, ref = self.ledger, self.ref
         stock = ledger.stock()
-        keys = {(i, loc) for i in self.plant.stockable for loc in LOCATIONS}
+        places = (*LOCATIONS, *(inprocess.location(m) for m in self.plant.stocked_made))
+        keys = {(i, loc) for i in self.plant.stockable for loc in places}
         assert set(stock) <= keys, sorted(set(stock) - keys)
         for item in self.plant.phantoms:
             assert ledger.on_hand_total(item) == 0  # a phantom is never stocked
@@ -440,8 +450,12 @@ class Run:
                 expected[(ev.item, "receipt")] += ev.qty
             elif isinstance(ev, Completion):
                 expected[(ev.item, "completion")] += ev.qty
-                for comp, need in ref.explode(ev.item, ev.qty + ev.scrap_qty, ev.date).items():
-                    expected[(comp, "backflush")] -= need
+                for (item, _), qty in ref.delta_of[ev.id].items():  # (issued by hand: what
+                    if item != ev.item:                             # was in process of it)
+                        expected[(item, "backflush")] += qty
+            elif isinstance(ev, Issue):
+                for (item, _), qty in ref.delta_of[ev.id].items():
+                    expected[(item, "issue")] += qty
             elif isinstance(ev, Sale):
                 expected[(ev.item, "sale")] -= ev.qty
             elif isinstance(ev, Scrap):
@@ -455,7 +469,7 @@ class Run:
         for item in self.plant.stockable:
             queue = ref.rule(item) is NegativeStock.QUEUE
             for kind in ("receipt", "completion", "sale", "scrap", "count", "transfer",
-                         "opening", "backflush", "reversal"):
+                         "opening", "backflush", "reversal", "issue"):
                 if queue and kind in ("backflush", "reversal"):
                     continue  # parked issues move between the two; the check above covers it
                 assert by_kind[(item, kind)] == expected[(item, kind)], (item, kind)

@@ -14,6 +14,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from backflush.domain import inprocess
 from backflush.domain.bom import BomLine, Boms, BomVersion
 from backflush.domain.events import (
     Close,
@@ -22,17 +23,20 @@ from backflush.domain.events import (
     CostChange,
     Count,
     Event,
+    Issue,
     RateChange,
     Receipt,
     Release,
     Reversal,
     Sale,
     Scrap,
+    Signal,
     Transfer,
     period_bounds,
     period_of,
 )
 from backflush.domain.items import Item
+from backflush.domain.kanban import Supermarket
 from backflush.domain.masterdata import MasterData
 from backflush.domain.numbers import QUANTITY
 from backflush.domain.policy import (
@@ -98,6 +102,32 @@ def nonzero(mapping: Mapping[Any, Decimal]) -> dict[Any, Decimal]:
     return {k: v for k, v in mapping.items() if v}
 
 
+IN_PART = (Completion, Sale, Receipt)  # what a reversal may take back in part (its qty)
+
+
+@dataclass(frozen=True)
+class Part:
+    """What a reversal takes back of its original: from ``before`` units reversed to
+    ``after`` of ``whole``; every quantity and amount is the difference of the original's
+    scaled to each end (money rounded at each end), so the parts add up to the whole."""
+
+    before: Decimal
+    after: Decimal
+    whole: Decimal
+
+    def at(self, value: Decimal, reached: Decimal, money: bool) -> Decimal:
+        if reached == self.whole:
+            return value
+        with exact():
+            scaled = value * reached / self.whole
+        return round_money(scaled) if money else scaled
+
+    def of(self, value: Decimal, *, money: bool = False) -> Decimal:
+        if self.before == 0 and self.after == self.whole:  # the whole at once (of 0: too)
+            return value
+        return self.at(value, self.after, money) - self.at(value, self.before, money)
+
+
 # =========================================================================== master data
 
 
@@ -129,6 +159,7 @@ def money(lo: int, hi: int) -> st.SearchStrategy[Decimal]:
 
 QTY_PER = st.sampled_from((D(1), D(2), D(3), D("0.5"), D("1.25")))
 SCRAP_FACTOR = st.sampled_from((D(0), D("0.02"), D("0.05")))
+FLUSH = st.sampled_from(("backflush", "backflush", "backflush", "manual"))  # issued by hand
 
 
 @st.composite
@@ -164,11 +195,13 @@ def plants(draw: st.DrawFn) -> Plant:
         if phantom or conversion == "none" or draw(st.integers(0, 7)):
             comps = draw(st.lists(st.sampled_from(pool), min_size=1,
                                   max_size=min(3, len(pool)), unique=True))
-            lines = tuple(BomLine(c, draw(QTY_PER), draw(SCRAP_FACTOR)) for c in comps)
+            lines = tuple(BomLine(c, draw(QTY_PER), draw(SCRAP_FACTOR), draw(FLUSH))
+                          for c in comps)
             versions.append(BomVersion(code, 1, START, lines))
             if draw(st.integers(0, 4)) == 0:  # a second version, effective mid-month
                 more = draw(st.sampled_from((D(1), D("0.5"))))
-                changed = tuple(BomLine(ln.component, ln.qty + more, ln.scrap) for ln in lines)
+                changed = tuple(BomLine(ln.component, ln.qty + more, ln.scrap, ln.flush)
+                                for ln in lines)
                 versions.append(BomVersion(code, 2, V2_FROM, changed))
         conversion_cost = None
         if conversion == "explicit":
@@ -189,7 +222,12 @@ def plants(draw: st.DrawFn) -> Plant:
         made.append(code)
         if phantom:
             phantoms.add(code)
-    master = MasterData(items, Boms.of(versions), work_centers, routings)
+    # Supermarkets: now and then a part drawn from the line is kept there in containers.
+    kanban = {(code, "line"): Supermarket(code, "line", draw(st.sampled_from((D(1), D(5), D(12)))),
+                                          D(1), D("0.1"))
+              for code in purchased if items[code].backflush_from == "line"
+              and draw(st.booleans())}
+    master = MasterData(items, Boms.of(versions), work_centers, routings, kanban)
     return Plant(master, purchased, tuple(made), frozenset(phantoms), routed)
 
 
@@ -239,7 +277,9 @@ class Reference:
         # ... and by date: the sales and, negated, their reversals.
         self.cogs_by_day: list[tuple[date, Decimal, Decimal]] = []
         self.posted: dict[str, Event] = {}
-        self.reversed: set[str] = set()
+        self.reversed: set[str] = set()  # reversed in full
+        self.reversed_qty: dict[str, Decimal] = defaultdict(lambda: ZERO)  # taken back so far
+        self.part_of: dict[str, Part] = {}  # what each reversal of a qty event took back
         self.locked_through: date | None = None
 
     # ---- BOMs
@@ -254,18 +294,27 @@ class Reference:
     def explode(self, parent: str, qty: Decimal, when: date) -> dict[str, Decimal]:
         """One level down, through phantoms: component -> qty × qty per × (1 + scrap)."""
         out: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for (comp, _), need in self.split(parent, qty, when).items():
+            out[comp] += need
+        return dict(out)
 
-        def walk(code: str, multiplier: Decimal) -> None:
+    def split(self, parent: str, qty: Decimal, when: date) -> dict[tuple[str, bool], Decimal]:
+        """:meth:`explode` by (component, issued by hand): a manual line's part, or all of a
+        phantom's parts under a manual line, comes from the parent's in-process stock."""
+        out: dict[tuple[str, bool], Decimal] = defaultdict(lambda: ZERO)
+
+        def walk(code: str, multiplier: Decimal, manual: bool) -> None:
             for line in self.bom_on(code, when).lines:
                 with exact():
                     need = multiplier * line.qty * (1 + line.scrap)
+                by_hand = manual or line.flush == "manual"
                 if self.items[line.component].phantom:
-                    walk(line.component, need)
+                    walk(line.component, need, by_hand)
                 else:
-                    out[line.component] += need
+                    out[(line.component, by_hand)] += need
 
         if parent in self.versions:
-            walk(parent, qty)
+            walk(parent, qty, False)
         return dict(out)
 
     # ---- standard costs: (material, conversion) per unit, all levels
@@ -361,6 +410,12 @@ class Reference:
             return "locked"
         if isinstance(ev, Completion) and self.items[ev.item].phantom:
             return "phantom completion"
+        if isinstance(ev, Issue) and not any(
+                manual for (comp, manual) in self.split(ev.parent, D(1), ev.date)
+                if comp == ev.item):
+            return "issue of a part not issued by hand to that parent"
+        if isinstance(ev, Signal) and (ev.item, ev.location) not in self.plant.master.kanban:
+            return "signal without a supermarket"
         if isinstance(ev, Reversal):
             original = self.posted.get(ev.of)
             if original is None:
@@ -369,7 +424,20 @@ class Reference:
                 return f"reversal of a {original.type}"
             if ev.of in self.reversed:
                 return "second reversal"
+            if ev.qty is not None and not isinstance(original, IN_PART):
+                return f"partial reversal of a {original.type}"
+            if ev.qty is not None and ev.qty > original.qty - self.reversed_qty[ev.of]:  # type: ignore[attr-defined]
+                return "reversing more than is left"
         return None
+
+    def part(self, ev: Reversal) -> Part | None:
+        """What ``ev`` takes back of its original (None: the whole of an event without qty)."""
+        original = self.posted[ev.of]
+        if not isinstance(original, IN_PART):
+            return None
+        before = self.reversed_qty[ev.of]
+        after = original.qty if ev.qty is None else before + ev.qty
+        return Part(before, after, original.qty)
 
     def source(self, component: str, ev: Completion) -> str:
         """Where a completion backflushes a component from: its line-side location, if the
@@ -387,19 +455,28 @@ class Reference:
         if isinstance(ev, Receipt):
             out[(ev.item, ev.location)] += ev.qty
         elif isinstance(ev, Completion):
-            for comp, need in self.explode(ev.item, ev.qty + ev.scrap_qty, ev.date).items():
-                out[(comp, self.source(comp, ev))] -= need
+            split = self.split(ev.item, ev.qty + ev.scrap_qty, ev.date)
+            for (comp, manual), need in sorted(split.items()):
+                if manual:  # consumed from what was issued, never below zero
+                    place = (comp, inprocess.location(ev.item))
+                    out[place] -= min(need, max(self.effective[place], ZERO))
+                else:
+                    out[(comp, self.source(comp, ev))] -= need
             out[(ev.item, ev.destination)] += ev.qty
         elif isinstance(ev, Sale | Scrap):
             out[(ev.item, ev.location)] -= ev.qty
+        elif isinstance(ev, Issue):
+            out[(ev.item, ev.location)] -= ev.qty
+            out[(ev.item, inprocess.location(ev.parent))] += ev.qty
         elif isinstance(ev, Transfer):
             out[(ev.item, ev.from_location)] -= ev.qty
             out[(ev.item, ev.to_location)] += ev.qty
         elif isinstance(ev, Count):
             out[(ev.item, ev.location)] += ev.qty - ledger.on_hand(ev.item, ev.location)
         elif isinstance(ev, Reversal):
+            part = self.part(ev)
             for key, qty in self.delta_of[ev.of].items():
-                out[key] -= qty
+                out[key] -= qty if part is None else part.of(qty)
         return nonzero(out)
 
     def apply(self, ev: Event, delta: dict[tuple[str, str], Decimal]) -> None:
@@ -408,9 +485,16 @@ class Reference:
         for key, qty in delta.items():
             self.effective[key] += qty
         if isinstance(ev, Reversal):
-            self.reversed.add(ev.of)
+            part = self.part(ev)
+            if part is None or part.after == part.whole:
+                self.reversed.add(ev.of)
+            if part is not None:
+                self.part_of[ev.id] = part
+                self.reversed_qty[ev.of] = part.after
             if ev.of in self.cogs_content:
                 m, c = self.cogs_content[ev.of]
+                if part is not None:
+                    m, c = part.of(m, money=True), part.of(c, money=True)
                 self.cogs_by_day.append((ev.date, -m, -c))
         elif isinstance(ev, Sale):
             material, conversion = self.costs[ev.item]
@@ -447,7 +531,7 @@ class Reference:
 
 KINDS = ("receipt", "receipt", "completion", "completion", "completion", "sale", "sale",
          "scrap", "count", "transfer", "conversion", "conversion", "reversal", "cost_change",
-         "release")
+         "release", "issue", "signal")
 
 
 class StreamBuilder:
@@ -475,11 +559,17 @@ class StreamBuilder:
         if isinstance(ev, Receipt):
             self.sim[(ev.item, ev.location)] += ev.qty
         elif isinstance(ev, Completion):
-            for comp, need in self.ref.explode(ev.item, ev.qty + ev.scrap_qty, ev.date).items():
-                self.sim[(comp, self.ref.source(comp, ev))] -= need
+            split = self.ref.split(ev.item, ev.qty + ev.scrap_qty, ev.date)
+            for (comp, manual), need in split.items():
+                place = (comp, inprocess.location(ev.item) if manual
+                         else self.ref.source(comp, ev))
+                self.sim[place] -= min(need, max(self.sim[place], ZERO)) if manual else need
             self.sim[(ev.item, ev.destination)] += ev.qty
         elif isinstance(ev, Sale | Scrap):
             self.sim[(ev.item, ev.location)] -= ev.qty
+        elif isinstance(ev, Issue):
+            self.sim[(ev.item, ev.location)] -= ev.qty
+            self.sim[(ev.item, inprocess.location(ev.parent))] += ev.qty
         elif isinstance(ev, Transfer):
             self.sim[(ev.item, ev.from_location)] -= ev.qty
             self.sim[(ev.item, ev.to_location)] += ev.qty
@@ -535,6 +625,17 @@ class StreamBuilder:
         location = self.location()
         if item not in self.plant.phantoms and self.draw(st.integers(0, 9)) < 8:
             self.supply(item, qty + scrap, location)
+            # Parts issued by hand: mostly what the completion needs, now and then short or
+            # in excess (what stays in process feeds the next completion).
+            for (comp, manual), need in sorted(self.ref.split(item, qty + scrap,
+                                                               self.when).items()):
+                if manual and self.draw(st.integers(0, 4)):
+                    more = D(self.draw(st.sampled_from((0, 0, 0, -1, 1, 2))))
+                    issued = (need - self.sim[(comp, inprocess.location(item))] + more
+                              ).quantize(D(1).scaleb(-QUANTITY.places), rounding=ROUND_CEILING)
+                    if issued > 0:
+                        self.emit(Issue, item=comp, qty=issued, parent=item,
+                                  location=location)
         output = self.draw(st.sampled_from((None, None, None, "stores", "line")))
         self.emit(Completion, item=item, qty=qty, scrap_qty=scrap, hours=hours,
                   location=location, output_location=output,
@@ -586,7 +687,19 @@ class StreamBuilder:
 
     def reversal(self) -> None:
         if self.events:
-            self.emit(Reversal, of=self.draw(st.sampled_from(tuple(e.id for e in self.events))))
+            original = self.draw(st.sampled_from(tuple(self.events)))
+            self.emit(Reversal, of=original.id, qty=self.part_qty(original))
+
+    def part_qty(self, original: Event) -> Decimal | None:
+        """None (the whole, or what is left), or a share of the original's quantity (now and
+        then more than it had, or a qty on an event that has none: refused)."""
+        whole = getattr(original, "qty", ZERO)
+        share = self.draw(st.sampled_from((None, None, D("0.5"), D("0.25"), D("0.2"),
+                                           D("0.3"), D("0.125"), D("1"), D("1.5"))))
+        if share is None or not isinstance(original, (*IN_PART, Scrap)):
+            return None
+        qty: Decimal = whole * share
+        return qty if qty > 0 else None
 
     def cost_change(self) -> None:
         explicit = self.plant.explicit_conversion
@@ -601,6 +714,23 @@ class StreamBuilder:
         else:
             self.emit(CostChange, item=self.draw(st.sampled_from(self.plant.purchased)),
                       standard_cost=self.draw(money(0, 2000)))
+
+    def issue(self) -> None:
+        """A part issued by hand to a parent, ahead of its completion; now and then one
+        that is backflushed instead (refused)."""
+        made = self.plant.stocked_made
+        parent = self.draw(st.sampled_from(made))
+        split = self.ref.split(parent, D(1), self.when)
+        if not split:
+            return
+        comp, _ = self.draw(st.sampled_from(sorted(split)))
+        self.emit(Issue, item=comp, qty=self.qty(), parent=parent, location=self.location(),
+                  order=self.draw(st.sampled_from(("", "WO-7"))))
+
+    def signal(self) -> None:
+        """A kanban card for a part at the line (refused when it has no supermarket)."""
+        self.emit(Signal, item=self.draw(st.sampled_from(self.plant.purchased)),
+                  location="line", qty=D(self.draw(st.integers(1, 30))))
 
     def release(self) -> None:
         self.emit(Release, item=self.draw(st.sampled_from(self.plant.stocked_made)),
@@ -628,7 +758,10 @@ def streams(draw: st.DrawFn, plant: Plant, close: bool | None = None,
             ids = [e.id for e in builder.events
                    if not isinstance(e, Reversal | CostChange | RateChange | Close)]
             for of in draw(st.permutations(ids)):
-                builder.emit(Reversal, of=of)
+                original = next(e for e in builder.events if e.id == of)
+                if isinstance(original, IN_PART) and original.qty and draw(st.booleans()):
+                    builder.emit(Reversal, of=of, qty=original.qty * D("0.25"))  # in parts
+                builder.emit(Reversal, of=of)  # (the rest)
         if close:
             builder.day = last
             builder.emit(Close, period=period_of(builder.when), force=draw(st.booleans()),

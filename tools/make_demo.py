@@ -39,6 +39,11 @@ D = Decimal
 ZERO = D(0)
 CENT = D("0.01")
 LOCATION = "stores"
+# The line-side supermarket: gas lifts are backflushed from it, refilled from stores in
+# containers of 20 on a kanban signal; a completion short there parks its issue (queue).
+LINE = "line-1"
+KANBAN = {"GAS-LIFT": (D(20), D(1), D("0.2"))}  # item -> container, lead days, safety
+LATE_DAY = dt.date(2026, 11, 18)  # stores bring the morning's gas lifts after the shift
 
 # --------------------------------------------------------------------------------------------
 # Master data
@@ -365,6 +370,7 @@ class Sim:
         self.opening: dict[str, Decimal] = {}
         self.produced: Counter[str] = Counter()
         self.sold: Counter[str] = Counter()
+        self.at_line: dict[str, Decimal] = defaultdict(lambda: ZERO)  # supermarket stock
 
     def next_id(self, prefix: str) -> str:
         self.ids[prefix] += 1
@@ -432,8 +438,33 @@ class Sim:
             }
         )
 
-    def completion(self, day: dt.date, item: str, good: int, scrap: int) -> None:
+    def release(self, day: dt.date, item: str, qty: int) -> str:
+        order = self.next_id("MO")
+        self.events.append({"type": "release", "date": day, "item": item, "qty": qty,
+                            "due": day, "id": order})
+        return order
+
+    def replenish(self, day: dt.date, item: str, need: Decimal) -> Decimal:
+        """The kanban signal for what the supermarket lacks for ``need``, in containers."""
+        container = KANBAN[item][0]
+        short = need - self.at_line[item]
+        if short <= 0:
+            return ZERO
+        qty = (short / container).to_integral_value(rounding=ROUND_CEILING) * container
+        self.events.append({"type": "signal", "date": day, "item": item, "location": LINE,
+                            "qty": qty, "id": self.next_id("KB")})
+        return qty
+
+    def transfer(self, day: dt.date, item: str, qty: Decimal) -> None:
+        self.at_line[item] += qty
+        self.events.append({"type": "transfer", "date": day, "item": item, "qty": qty,
+                            "from": LOCATION, "to": LINE, "id": self.next_id("TR")})
+
+    def completion(self, day: dt.date, item: str, good: int, scrap: int,
+                   order: str = "") -> None:
         book, true = self.consume(item, good + scrap)
+        for c in KANBAN:
+            self.at_line[c] -= book.get(c, ZERO)
         for c in sorted(set(book) | set(true)):
             self.move(c, -book.get(c, ZERO), -true.get(c, ZERO))
         self.move(item, D(good), D(good))
@@ -447,6 +478,8 @@ class Sim:
         ev: dict[str, object] = {"type": "completion", "date": day, "item": item, "qty": good}
         if scrap:
             ev["scrap_qty"] = scrap
+        if order:
+            ev["order"] = order
         ev["id"] = self.next_id("WO")
         self.events.append(ev)
 
@@ -548,14 +581,23 @@ class Sim:
                     want = avg[code] * D(rng.choice([4, 5, 6])) - after
                     qty = (want / pack).to_integral_value(rounding=ROUND_CEILING) * pack
                     self.receipt(day, code, qty)
-            # 5. completions, deepest level first, then the chairs
+            # 5. the chair runs released as orders; the kanban card for the gas lifts they
+            #    need, filled by a transfer from stores (late on one day: the shift's
+            #    completions park what they lack until it comes)
+            orders = [self.release(day, ch, good + scrap) for ch, good, scrap in chair_runs]
+            sent = self.replenish(day, "GAS-LIFT", need_book["GAS-LIFT"])
+            if sent and day != LATE_DAY:
+                self.transfer(day, "GAS-LIFT", sent)
+            # 6. completions, deepest level first, then the chairs against their orders
             for sub in BUILD_ORDER:
                 if sub in sub_runs:
                     good, scrap = sub_runs[sub]
                     self.completion(day, sub, good, scrap)
-            for ch, good, scrap in chair_runs:
-                self.completion(day, ch, good, scrap)
-            # 6. sales out of finished goods
+            for (ch, good, scrap), order in zip(chair_runs, orders, strict=True):
+                self.completion(day, ch, good, scrap, order)
+            if sent and day == LATE_DAY:
+                self.transfer(day, "GAS-LIFT", sent)
+            # 7. sales out of finished goods
             for ch in FINISHED:
                 demand = int(D(DAILY_PLAN[ch]) * D(rng.randint(82, 104)) / 100)
                 orders = rng.randint(1, 4) if DAILY_PLAN[ch] > 20 else rng.randint(1, 2)
@@ -567,7 +609,7 @@ class Sim:
                     customer = rng.choice(CUSTOMERS)
                     disc = DISCOUNTS[CUSTOMERS.index(customer) % len(DISCOUNTS)]
                     self.sale(day, ch, qty, q2(list_price[ch] * (1 - disc)), customer)
-            # 7. weekly actual conversion cost
+            # 8. weekly actual conversion cost
             if day in CONVERSION_DAYS:
                 self.conversion(day)
 
@@ -579,16 +621,23 @@ class Sim:
                 D(1).scaleb(-places), rounding=ROUND_HALF_UP
             )
             self.count_rows.append((item, self.book[item], self.true[item], counted))
-            self.events.append(
-                {
-                    "type": "count",
-                    "date": MONTH_END,
-                    "item": item,
-                    "qty": counted,
-                    "id": self.next_id("CC"),
-                }
-            )
-        self.events.append({"type": "close", "period": "2026-11", "id": "CLOSE-2026-11"})
+            count: dict[str, object] = {"type": "count", "date": MONTH_END, "item": item,
+                                        "qty": counted - self.at_line[item]}
+            if item in KANBAN:  # counted where it is: stores, and the supermarket
+                self.events.append({**count, "id": self.next_id("CC")})
+                count = {**count, "qty": self.at_line[item], "location": LINE}
+            self.events.append({**count, "id": self.next_id("CC")})
+        self.events.append({"type": "close", "period": "2026-11", "id": "CLOSE-2026-11",
+                            "gaap_bridge": True})
+        self.first_shift_of_december()
+
+    def first_shift_of_december(self) -> None:
+        """December 1: two orders released; the first completes before stores refill the
+        supermarket, so its gas lifts short there wait in the queue; no card sent yet."""
+        day = MONTH_END + dt.timedelta(days=1)
+        task = self.release(day, "CH-TASK", 30)
+        self.release(day, "CH-MESH", 20)
+        self.completion(day, "CH-TASK", 30, 0, task)
 
 
 def pack_size(daily: Decimal) -> Decimal:
@@ -654,6 +703,10 @@ def write_yaml(sim: Sim) -> str:
     )
     w("# Trigger points purchase/completion/sale; conversion inventoried; all variances")
     w("# written off at close. The month-end counts reveal one understated BOM line.")
+    w(f"# Gas lifts are backflushed from the line-side supermarket {LINE}: chair runs are")
+    w("# released as orders, a kanban card asks stores for what the orders need, a transfer")
+    w("# fills it; on one day it comes late and completions queue. December 1 opens with")
+    w("# two orders released and one completed short of gas lifts (in the queue).")
     w("#")
     w("# GENERATED by tools/make_demo.py -- do not edit by hand; change the generator and rerun.")
     w("format: 1")
@@ -667,11 +720,17 @@ def write_yaml(sim: Sim) -> str:
         "scrap: write_off}"
     )
     w("  negative_stock: allow")
+    w("kanban:  # line-side supermarket items: container, lead time (days), safety factor")
+    for code, (container, lead, safety) in KANBAN.items():
+        w(f"  - {{item: {code}, location: {LINE}, container_qty: {fmt(container)}, "
+          f"lead_time_days: {fmt(lead)}, safety: {fmt(safety)}}}")
     w("items:")
     w("  # purchased parts (standard cost in USD per unit of measure)")
     item_lines: list[tuple[str, str]] = []
     for code, uom, cost, desc, _ in PURCHASED:
-        item_lines.append((f"  - {{code: {code}, uom: {uom}, standard_cost: {cost}}}", desc))
+        line_side = f", backflush_from: {LINE}, negative_stock: queue" if code in KANBAN else ""
+        item_lines.append((f"  - {{code: {code}, uom: {uom}, standard_cost: {cost}"
+                           f"{line_side}}}", desc))
     for code, desc, conv, phantom in MADE:
         parts = [f"code: {code}", "uom: ea"]
         if phantom:
@@ -736,7 +795,8 @@ def main() -> None:
     events = doc["events"]
     assert len(events) == len(sim.events) >= 550, len(events)
     dates = [e["date"] for e in events if "date" in e]
-    assert dates == sorted(dates) and dates[0] >= MONTH_START and dates[-1] <= MONTH_END
+    assert dates == sorted(dates) and dates[0] >= MONTH_START
+    assert dates[-1] <= MONTH_END + dt.timedelta(days=1)
     assert len({e["id"] for e in events}) == len(events), "duplicate event ids"
     for code in sim.min_book:
         assert sim.min_book[code] >= 0 and sim.min_true[code] >= 0, code

@@ -54,6 +54,21 @@ def serve(ledger: Ledger, **more: Ledger) -> Iterator[Api]:
         yield Api(client, ledger, secrets)
 
 
+def serve_scenario(db_url: str, text: str) -> Iterator[Api]:
+    """A new ledger at ``db_url`` set up from the scenario ``text``, served as ``main``,
+    with a token per role."""
+    ledger = bf.create_ledger(db_url)
+    try:
+        outcome = bf.run_scenario(ledger.unit_of_work(), bf.scenario_from_text(text))
+        assert outcome.ok, outcome.errors
+        secrets = {role: create_token(ledger.unit_of_work(), role, f"test-{role}").secret
+                   for role in ROLES}
+        with TestClient(create_app({"main": ledger}), raise_server_exceptions=False) as c:
+            yield Api(c, ledger, secrets)
+    finally:
+        ledger.close()
+
+
 def completion(ident: str, qty: str = "2", **more: Any) -> dict[str, Any]:
     return {"id": ident, "type": "completion", "date": "2026-12-03", "item": "STOOL",
             "qty": qty, **more}

@@ -42,7 +42,7 @@ def test_every_command_has_help_with_an_example(name: str) -> None:
 
 
 def test_choices_are_listed_in_the_help() -> None:
-    assert "items|boms|routings|work-centers|costs" in process("import", "-h").stdout
+    assert "items|boms|routings|work-centers|kanban|costs" in process("import", "-h").stdout
     report = process("report", "-h").stdout
     assert "trial-balance|stock|variances|journal" in report and "table|csv|json|xlsx" in report
     assert "auto|per_event|summary" in process("init", "-h").stdout
@@ -60,7 +60,8 @@ def test_shell_completion_completes_commands_and_choices() -> None:
     assert complete("backflush report ", 2) == ["trial-balance", "stock", "variances",
                                                 "journal", "income", "gaap",
                                                 "analysis", "cost-sheet", "queue",
-                                                "kpis"]
+                                                "kpis", "bom-accuracy", "suitability",
+                                                "kanban", "kanban-sizing"]
     assert "--install-completion" in process("--help").stdout
 
 

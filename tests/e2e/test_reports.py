@@ -125,7 +125,7 @@ def test_run_writes_a_workbook_with_a_sheet_per_report(tmp_path: Path) -> None:
     path = tmp_path / "run.xlsx"
     ok("run", str(write(tmp_path / "big.yaml", BIG)), "--format", "xlsx", "--output", str(path))
     wb = load_workbook(path)
-    assert wb.sheetnames == ["journal", "trial-balance", "stock", "variances"]
+    assert wb.sheetnames == ["journal", "trial-balance", "stock", "variances", "kpis"]
     assert wb["stock"]["C2"].number_format == "#,##0"
     out = bf("run", str(tmp_path / "big.yaml"), "--format", "xlsx")
     assert out.code == 2 and "needs --output" in out.stderr

@@ -96,6 +96,15 @@ def test_demo_runs_the_office_chair_plant() -> None:
     assert any(a["code"] == "wrong_bom_line" and "CASTER-50" in a["message"]
                for a in d["alerts"])
     assert "Counts point at these BOM lines" in ok("demo").stdout
+    # The line-side supermarket: December 1's orders and the queue they left (issue 16).
+    (leg,) = d["kanban"]
+    (parked,) = d["queue"]
+    assert (parked["event"], parked["item"], parked["location"]) == ("WO-0274", "GAS-LIFT",
+                                                                       "line-1")
+    assert (leg["item"], leg["location"], leg["on_hand"]) == ("GAS-LIFT", "line-1", "0")
+    assert D(leg["demand"]) == D(parked["qty"]) + 20  # CH-MESH's open order
+    assert leg["containers"] == 2 and d["kpis"]["orders"]["released"] >= 100
+    assert any(a["code"] == "queued" for a in d["alerts"])
 
 
 def test_demo_db_keeps_the_ledger_for_report_and_explain(tmp_path: Path) -> None:

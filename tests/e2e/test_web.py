@@ -24,15 +24,17 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 import backflush as bf
-from backflush.domain.events import Completion
+from backflush.domain.events import Completion, Release
+from backflush.domain.kanban import Supermarket
 from backflush.service_layer.access import create_token
+from backflush.service_layer.imports import import_master
 from tests.e2e.support import ROOT, STOOL, chromium
 
 SHOTS = ROOT / "docs" / "screenshots"
 PAGES = {"dashboard": "", "journal": "journal", "events": "events",
          "variances": "variances?period=2026-11", "income": "income", "close": "close",
          "explain": "explain/WO-1", "items": "items", "bom-accuracy": "bom-accuracy",
-         "item": "items/STOOL"}
+         "item": "items/STOOL", "kanban": "kanban"}
 
 
 @dataclass
@@ -61,6 +63,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     bf.run_scenario(ledger.unit_of_work(), bf.load_scenario(STOOL))
     bf.post_events(ledger.unit_of_work(), [Completion(
         id="WO-D1", date=date(2026, 12, 2), item="STOOL", qty=Decimal(5))])
+    # Legs kept at a supermarket (in stores, where the stool draws them) and an order open.
+    import_master(ledger.unit_of_work(), "kanban", date(2026, 12, 2),
+                  kanban=[Supermarket("LEG", "stores", Decimal(500), Decimal(1))])
+    bf.post_events(ledger.unit_of_work(), [Release(
+        id="WO-D2", date=date(2026, 12, 2), item="STOOL", qty=Decimal(300))])
     secrets = {role: create_token(ledger.unit_of_work(), role, f"web-{role}").secret
                for role in ("viewer", "accountant")}
     ledger.close()
@@ -271,3 +278,27 @@ def test_items_and_their_bom_trees_show_the_apis_standards(page: Page, site: Sit
     lines = bom["versions"][-1]["lines"]
     rows = page.locator("table.tree td.level-0").all_inner_texts()
     assert [r.strip() for r in rows] == [ln["item"] for ln in lines]
+
+
+def test_the_kanban_board_shows_the_apis_figures_and_sends_the_cards(page: Page,
+                                                                    site: Site) -> None:
+    log_in(page, site, "viewer")
+    page.goto(site.base + "/ui/main/kanban")
+    (line,) = site.api("/kanban")
+    for name in ("on_hand", "demand", "open_signals", "replenish_qty"):
+        cell = page.locator(f"td[data-kanban='LEG@stores:{name}']")
+        assert cell.inner_text().replace(",", "") == line[name], name
+    # 300 stools x 3 legs; 585 on hand: 315 short, one container of 500.
+    assert (line["demand"], line["on_hand"], line["replenish_qty"]) == ("900", "585", "500")
+    expect(page.get_by_role("button", name=re.compile("Send"))).to_have_count(0)
+    other = page.context.browser.new_context()  # type: ignore[union-attr]
+    clerk = other.new_page()
+    log_in(clerk, site, "accountant")
+    clerk.goto(site.base + "/ui/main/kanban")
+    clerk.get_by_role("button", name="Send 1 signals").click()
+    expect(clerk.get_by_role("status")).to_contain_text("Sent 1 signals")
+    (after,) = site.api("/kanban")
+    assert (after["open_signals"], after["replenish_qty"]) == ("500", "0")
+    assert clerk.locator("td[data-kanban='LEG@stores:open_signals']").inner_text() == "500"
+    no_violations(clerk)
+    other.close()

@@ -111,8 +111,11 @@ def test_the_demo_plants_bom_tree_and_bom_accuracy_pages(tmp_path: Path) -> None
             api = client.get("/api/v1/ledgers/main/reports/bom-accuracy",
                              headers={"Authorization": f"Bearer {secret}"}).json()
             assert api, "the demo's counts point at a BOM line"
+            assert any(f["flagged"] for f in api), "the casters"
             for f in api:
-                assert f'data-suggested="{f["component"]}">{f["suggested_qty_per"]}<' in found
+                if f["flagged"]:
+                    assert f'data-suggested="{f["component"]}">{f["suggested_qty_per"]}<' \
+                        in found
             forced = client.get("/ui/main/close?period=2026-12&force=true").text
             assert "The entries the close would post" in forced
             assert 'id="force" name="force" type="checkbox" value="true" checked' in forced

@@ -20,10 +20,20 @@ class FakeView:
     parked: dict[tuple[str, str], list[tuple[str, Decimal]]] = field(default_factory=dict)
     events: dict[str, PostedEvent] = field(default_factory=dict)
     reversals: dict[str, str] = field(default_factory=dict)
+    partial: dict[str, list[tuple[str, Decimal]]] = field(default_factory=dict)  # of -> (by, qty)
     accounts: dict[str, Decimal] = field(default_factory=dict)
     used: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # component -> parent
     locked_through: date | None = None
     opened_on: date = date(2026, 11, 1)
+    since: dict[str, date] = field(default_factory=dict)  # a parked issue's completion date
+    latest: date | None = None  # the latest date posted
+
+    def pending_issues(self) -> Sequence[tuple[str, str, str, date, Decimal]]:
+        return [(item, loc, source, self.since.get(source, self.opened_on), qty)
+                for (item, loc), queue in self.parked.items() for source, qty in queue]
+
+    def last_date(self) -> date | None:
+        return self.latest
 
     def on_hand(self, item: str, location: str) -> Decimal:
         return self.stock.get((item, location), ZERO)
@@ -58,6 +68,9 @@ class FakeView:
 
     def reversed_by(self, event_id: str) -> str | None:
         return self.reversals.get(event_id)
+
+    def reversals_of(self, event_id: str) -> Sequence[tuple[str, Decimal]]:
+        return tuple(self.partial.get(event_id, ()))
 
     def balance(self, account: str, as_of: date | None = None) -> Decimal:
         return self.accounts.get(account, ZERO)

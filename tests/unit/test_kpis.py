@@ -49,7 +49,7 @@ def test_scrap_rates_supplier_prices_orders_and_turnover() -> None:
     # WO-7 done on the 5th (due the 6th), WO-8 on the 9th (due the 4th), WO-9 not started:
     # cycles of 2 and 6 days.
     assert k["orders"] == {"released": 3, "completed": 2, "on_time": 1, "with_due": 2,
-                           "average_cycle_days": "4"}
+                           "average_cycle_days": "4", "longest_cycle_days": 6}
     # COGS 30 × 6.00 = 180.00; inventory 0 at the start, at the end 145 seats (725.00) and
     # 18 stools (108.00): average 416.50; 180 / 416.50.
     assert k["cost_of_goods_sold"] == "180.00" and k["average_inventory"] == "416.50"
@@ -61,3 +61,34 @@ def test_supplier_price_variances_add_up_to_the_family_on_the_demo() -> None:
     doc = doc_of(text)
     total = sum((D(p["price_variance"]) for p in doc["kpis"]["suppliers"]), D(0))
     assert total == D(doc["variances"]["purchase_price"])
+
+
+def test_a_partly_reversed_completion_and_receipt_count_what_is_left() -> None:
+    from backflush.adapters.files import scenario_from_text
+    from backflush.bootstrap import memory_ledger
+    from backflush.service_layer.kpis import kpis
+    from backflush.service_layer.reports import ALL
+    from backflush.service_layer.scenario import run_scenario
+
+    text = """\
+format: 1
+items:
+  - {code: SEAT, standard_cost: 5.00}
+  - {code: STOOL, conversion_cost: 6.00}
+boms:
+  STOOL: [{item: SEAT, qty: 1}]
+events:
+  - {type: receipt, date: 2026-11-02, item: SEAT, qty: 100, unit_price: 5.50, id: P1,
+     supplier: Acme}
+  - {type: completion, date: 2026-11-03, item: STOOL, qty: 10, scrap_qty: 2, id: W1}
+  - {type: reversal, date: 2026-11-04, of: W1, qty: 5, id: X1}
+  - {type: reversal, date: 2026-11-04, of: P1, qty: 40, id: X2}
+"""
+    book = memory_ledger()
+    assert run_scenario(book.unit_of_work(), scenario_from_text(text)).ok
+    with book.unit_of_work(read_only=True) as uow:
+        k = kpis(uow, ALL)
+    (stool,) = [s for s in k.scrap if s.item == "STOOL"]
+    assert (stool.good, stool.scrapped) == (5, 1)  # half of 10 good and 2 scrapped
+    (acme,) = k.suppliers
+    assert (acme.at_invoice, acme.at_standard) == (330, 300)  # 60 left of 100

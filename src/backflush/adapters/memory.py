@@ -14,6 +14,9 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
+from backflush.adapters.memory_accuracy import usage_flows
+from backflush.adapters.memory_alerts import Acknowledgement, MemoryAlerts
+from backflush.adapters.memory_floor import FloorState, MemoryFloor
 from backflush.domain.costs import CostVersion
 from backflush.domain.errors import LedgerError
 from backflush.domain.events import Event, period_bounds
@@ -35,6 +38,7 @@ from backflush.service_layer.ports import (
     StoredEntry,
     StoredEvent,
     Token,
+    UsageFlows,
 )
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -82,20 +86,24 @@ class _State:
     pending: dict[tuple[str, str], list[tuple[str, Decimal]]] = field(default_factory=dict)
     pending_tot: dict[str, Decimal] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
+    acks: dict[int, Acknowledgement] = field(default_factory=dict)  # by alert number, from 1
     findings: list[Finding] = field(default_factory=list)
+    reversals: tuple[tuple[str, str, Decimal], ...] = ()  # (of, by, qty); rebound, not changed
     derived: dict[str, object] = field(default_factory=dict)  # dropped when the books change
     last_date: date | None = None
     tokens: dict[str, Token] = field(default_factory=dict)  # by digest
     responses: dict[str, SavedResponse] = field(default_factory=dict)
+    floor: FloorState = field(default_factory=FloorState)
 
     def snapshot(self) -> _State:
         clone = copy.copy(self)
         for name in ("cost_history", "events", "balances", "stock", "totals", "pending_tot",
-                     "derived", "closed_by", "tokens", "responses"):
+                     "derived", "closed_by", "tokens", "responses", "acks"):
             setattr(clone, name, dict(getattr(self, name)))
         for name in ("closed", "entries", "moves", "pending_changes", "alerts", "findings"):
             setattr(clone, name, list(getattr(self, name)))
         clone.pending = {k: list(v) for k, v in self.pending.items()}
+        clone.floor = self.floor.snapshot()
         return clone
 
 
@@ -189,7 +197,7 @@ class MemoryMaster(_Part):
         return found  # type: ignore[return-value]
 
 
-class MemoryEvents(_Part):
+class MemoryEvents(_Part, MemoryAlerts):
     def get(self, event_id: str) -> StoredEvent | None:
         row = self.s.events.get(event_id)
         return row.stored() if row is not None else None
@@ -223,6 +231,18 @@ class MemoryEvents(_Part):
 
     def mark_reversed(self, of: str, by: str) -> None:
         self.s.events[of] = replace(self.s.events[of], reversed_by=by)
+
+    def add_reversal(self, of: str, by: str, qty: Decimal) -> None:
+        self.s.reversals = (*self.s.reversals, (of, by, qty))
+
+    def reversals_of(self, of: str) -> list[tuple[str, Decimal]]:
+        return [(by, qty) for o, by, qty in self.s.reversals if o == of]
+
+    def reversed_quantities(self) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for of, _, qty in self.s.reversals:
+            out[of] = out.get(of, ZERO) + qty
+        return out
 
     def count(self) -> int:
         return len(self.s.events)
@@ -365,6 +385,9 @@ class MemoryStock(_Part):
                 for (item, location), queue in sorted(self.s.pending.items())
                 for source, qty in queue]
 
+    def usage_flows(self, start: date | None, end: date | None) -> UsageFlows:
+        return usage_flows(self.s, start, end)
+
     def backflushed(self, component: str, start: date, end: date) -> Mapping[str, Decimal]:
         s = self.s
         by_seq = {row.seq: row for row in s.events.values()}
@@ -424,6 +447,7 @@ class MemoryLedger:
         self.journal = MemoryJournal(self)
         self.stock = MemoryStock(self)
         self.access = MemoryAccess(self)
+        self.floor = MemoryFloor(lambda: self.state.floor)
 
 
 class MemoryUnitOfWork(UnitOfWork):
@@ -433,7 +457,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.ledger = ledger or MemoryLedger()
         self.master, self.events = self.ledger.master, self.ledger.events
         self.journal, self.stock = self.ledger.journal, self.ledger.stock
-        self.access = self.ledger.access
+        self.access, self.floor = self.ledger.access, self.ledger.floor
         self._snapshot: _State | None = None
 
     def _begin(self) -> None:

@@ -18,11 +18,16 @@ from backflush.domain.items import Item
 from backflush.domain.numbers import EXACT, FACTOR, ONE, QUANTITY, ZERO, add, mul, to_decimal
 
 GROSS_PLACES = 12  # a gross quantity has at most 6 + 6 decimal places
+BACKFLUSH, MANUAL = "backflush", "manual"  # a line's flush: relieved at completion, or by hand
+FLUSHES = (BACKFLUSH, MANUAL)
 
 
 @dataclass(frozen=True, slots=True)
 class BomLine:
-    """``qty`` of ``component`` per unit of the parent, ``scrap`` the planned loss.
+    """``qty`` of ``component`` per unit of the parent, ``scrap`` the planned loss; ``flush``
+    how it is relieved: ``backflush`` at the parent's completion, or ``manual``, issued by
+    hand to the parent (an ``issue`` event), the completion consuming it from the parent's
+    in-process stock (:mod:`.inprocess`).
 
     ``gross_qty`` = qty × (1 + scrap), exact; ``gross_e12`` is the same number × 10**12 as an
     integer, what the roll-up sums with (worked out once, when the line is made).
@@ -31,6 +36,7 @@ class BomLine:
     component: str
     qty: Decimal
     scrap: Decimal = ZERO
+    flush: str = BACKFLUSH
     gross_qty: Decimal = field(init=False, repr=False, compare=False)
     gross_e12: int = field(init=False, repr=False, compare=False)
 
@@ -43,11 +49,18 @@ class BomLine:
             raise NumberError(f"{what}: qty must be positive", "qty")
         if scrap < 0 or scrap >= 1:
             raise NumberError(f"{what}: scrap must be in [0, 1)", "scrap")
+        if self.flush not in FLUSHES:
+            raise NumberError(f"{what}: flush must be backflush or manual, got "
+                              f"{text.safe(str(self.flush))}", "flush")
         gross = mul(qty, add(ONE, scrap)) if scrap else qty
         object.__setattr__(self, "qty", qty)
         object.__setattr__(self, "scrap", scrap)
         object.__setattr__(self, "gross_qty", gross)
         object.__setattr__(self, "gross_e12", int(gross.scaleb(GROSS_PLACES, EXACT)))
+
+    @property
+    def manual(self) -> bool:
+        return self.flush == MANUAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +181,7 @@ class Requirement:
     via: tuple[str, ...]  # the phantoms exploded through, outermost first
     bom: str  # the BOM version key of the line that produced it
     per: Decimal  # the quantity per unit of the exploded item, scrap included
+    manual: bool = False  # issued by hand (its line, or a phantom's line above it, is manual)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,33 +209,38 @@ def explode(parent: str, qty: Decimal, when: date, boms: Boms,
     reqs: list[Requirement] = []
     versions: list[tuple[str, str]] = []
 
-    def walk(version: BomVersion, per_unit: Decimal, via: tuple[str, ...]) -> None:
+    def walk(version: BomVersion, per_unit: Decimal, via: tuple[str, ...], manual: bool
+             ) -> None:
         for line in version.lines:
             per = mul(per_unit, line.gross_qty)
             comp = items[line.component]
             sub = boms.on(comp.code, when) if comp.phantom else None
             if comp.phantom:
                 versions.append((comp.code, sub.key if sub is not None else ""))
+            by_hand = manual or line.manual  # a phantom issued by hand: all of its parts
             if comp.phantom and sub is not None:
-                walk(sub, per, (*via, comp.code))
+                walk(sub, per, (*via, comp.code), by_hand)
             else:
-                reqs.append(Requirement(comp.code, mul(per, qty), via, version.key, per))
+                reqs.append(Requirement(comp.code, mul(per, qty), via, version.key, per,
+                                        by_hand))
 
-    walk(top, ONE, ())
+    walk(top, ONE, (), False)
     return Explosion(parent, top.key, tuple(reqs), tuple(versions))
 
 
 def signature(parent: str, when: date, boms: Boms, items: Mapping[str, Item]
               ) -> tuple[str, ...]:
-    """The BOM versions an explosion of ``parent`` on ``when`` uses (phantoms included):
-    two dates with the same signature explode alike."""
+    """The BOM versions an explosion of ``parent`` on ``when`` uses (phantoms included), a
+    version with lines issued by hand marked so (``STOOL@v2+manual``): two dates with the
+    same signature explode alike."""
     keys: list[str] = []
 
     def walk(code: str) -> None:
         version = boms.on(code, when)
         if version is None:
             return
-        keys.append(version.key)
+        manual = any(line.manual for line in version.lines)
+        keys.append(f"{version.key}+{MANUAL}" if manual else version.key)
         for line in version.lines:
             comp = items.get(line.component)
             if comp is not None and comp.phantom:

@@ -113,7 +113,9 @@ class Receipt(Event):
     unit_price: Decimal
     supplier: str = ""
     location: str = DEFAULT_LOCATION
+    due: date | None = None  # when the supplier was to deliver (on-time receipts)
     type = "receipt"
+    ADDED = ("due",)
 
     def __post_init__(self) -> None:
         Event.__post_init__(self)
@@ -122,6 +124,9 @@ class Receipt(Event):
         _free(self, "supplier")
         _number(self, "qty", QUANTITY, positive=True)
         _number(self, "unit_price", PRICE)
+        if self.due is not None and (not isinstance(self.due, date)
+                                     or isinstance(self.due, datetime)):
+            raise NumberError(f"due: expected a date, got {type(self.due).__name__}", "due")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -240,6 +245,29 @@ class Transfer(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Issue(Event):
+    """A component issued by hand to ``parent`` (the item being made; ``for`` in files), a
+    BOM line ``flush: manual``: from ``location`` into the parent's in-process location, which
+    the parent's completions consume (:mod:`.inprocess`). ``order``: the order it is for."""
+
+    item: str
+    qty: Decimal
+    parent: str
+    location: str = DEFAULT_LOCATION
+    order: str = ""
+    type = "issue"
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        _code(self, "item")
+        text.code(self.parent, "for")
+        _code(self, "location")
+        if self.order:
+            text.ident(self.order, "order")
+        _number(self, "qty", QUANTITY, positive=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Count(Event):
     item: str
     qty: Decimal
@@ -267,15 +295,38 @@ class Release(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Signal(Event):
+    """A kanban card sent to stores: a replenishment of ``qty`` of a supermarket item asked
+    for; open until transfers into the supermarket bring it (:mod:`.kanban`)."""
+
+    item: str
+    location: str
+    qty: Decimal
+    type = "signal"
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        _code(self, "item")
+        _code(self, "location")
+        _number(self, "qty", QUANTITY, positive=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Reversal(Event):
+    """Takes back an earlier event: the whole of it, or with ``qty`` that many units of a
+    completion, sale or receipt (a partial reversal; :mod:`.rules.reversal`)."""
+
     of: str
     reason: str = ""
+    qty: Decimal | None = None
     type = "reversal"
+    ADDED = ("qty",)
 
     def __post_init__(self) -> None:
         Event.__post_init__(self)
         text.ident(self.of, "of")
         _free(self, "reason")
+        _number(self, "qty", QUANTITY, positive=True, optional=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -419,8 +470,8 @@ def period_bounds(period: str) -> tuple[date, date]:
 
 EVENT_TYPES: Mapping[str, type[Event]] = {
     cls.type: cls
-    for cls in (Receipt, ConversionIncurred, Completion, Scrap, Sale, Transfer, Count,
-                Release, Reversal, CostChange, RateChange, Close, Reopen, Opening)
+    for cls in (Receipt, ConversionIncurred, Completion, Scrap, Sale, Transfer, Issue, Count,
+                Release, Signal, Reversal, CostChange, RateChange, Close, Reopen, Opening)
 }
 
 # The events a batch may post in one summary entry per day (see domain.summary).

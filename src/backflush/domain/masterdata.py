@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from backflush.domain import inprocess
 from backflush.domain.bom import Boms, check_acyclic
 from backflush.domain.errors import Problem, ValidationError
 from backflush.domain.items import Item
+from backflush.domain.kanban import Place, Supermarket, validate_kanban
 from backflush.domain.routing import Operation, WorkCenter
 
 
@@ -19,6 +21,7 @@ class MasterData:
     boms: Boms = field(default_factory=lambda: Boms({}))
     work_centers: Mapping[str, WorkCenter] = field(default_factory=dict)
     routings: Mapping[str, tuple[Operation, ...]] = field(default_factory=dict)
+    kanban: Mapping[Place, Supermarket] = field(default_factory=dict)  # supermarket items
 
     def is_finished(self, code: str) -> bool:
         item = self.items[code]
@@ -95,6 +98,11 @@ def validate_master_data(master: MasterData, *, complete: bool = True) -> list[P
             seen_versions.add(v.version)
             if not v.lines:
                 problems.append(Problem(f"bom {v.key}", "lines", "a BOM version has no lines"))
+            if any(ln.manual for ln in v.lines) and len(parent) > inprocess.LONGEST_PARENT:
+                problems.append(Problem(f"bom {v.key}", "flush", "a parent with lines issued "
+                                        f"by hand has a code of at most "
+                                        f"{inprocess.LONGEST_PARENT} characters (its "
+                                        f"in-process location is {inprocess.PREFIX}CODE)"))
             for i, line in enumerate(v.lines):
                 if line.component not in items:
                     problems.append(Problem(f"bom {v.key} line {i + 1}", "item",
@@ -118,6 +126,7 @@ def validate_master_data(master: MasterData, *, complete: bool = True) -> list[P
                 problems.append(Problem(f"routing {code} operation {op.operation}",
                                         "work_center",
                                         f"unknown work center '{op.work_center}'"))
+    problems.extend(validate_kanban(master.kanban, items))
     return problems
 
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from backflush.domain.errors import Problem
+from backflush.domain import text
+from backflush.domain.alerts import AlertThresholds, validate_thresholds
+from backflush.domain.errors import NumberError, Problem
 from backflush.domain.numbers import MAX_MINOR_UNIT
 
 
@@ -163,6 +165,11 @@ class Policy:
     # Completions, receipts and sales: an entry each, or summarised per day of a batch.
     journal: Journal = Journal.AUTO
     payables: Payables = Payables.CONSUMED
+    # The alert rules' thresholds (domain.alerts): None switches a rule off.
+    alerts: AlertThresholds = field(default_factory=AlertThresholds)
+    # Below-zero stock by location (a line-side supermarket that queues, say): an item's own
+    # rule comes first, then its location's, then ``negative_stock``.
+    negative_stock_at: Mapping[str, NegativeStock] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Sale is always a trigger point; the sequential method triggers at every stage.
@@ -219,4 +226,10 @@ def validate_policy(policy: Policy) -> list[Problem]:
         problems.append(Problem("policy", "minor_unit", f"must be from 0 to {MAX_MINOR_UNIT}"))
     if not 0 <= policy.count_tolerance <= 1:
         problems.append(Problem("policy", "count_tolerance", "must be from 0 to 1"))
+    problems.extend(validate_thresholds(policy.alerts))
+    for location in policy.negative_stock_at:
+        try:
+            text.code(location, "negative_stock_at")
+        except NumberError as exc:
+            problems.append(Problem("policy", "negative_stock_at", str(exc)))
     return problems

@@ -49,9 +49,25 @@ class LedgerView(Protocol):
 
     def pending_totals(self) -> Mapping[str, Decimal]: ...
 
+    def pending_issues(self) -> Sequence[tuple[str, str, str, date, Decimal]]:
+        """Every parked issue: item, location, the completion owed it, that completion's
+        date, and the quantity (for the pending-age alert)."""
+        ...
+
+    def last_date(self) -> date | None:
+        """The latest date of any event posted (None: nothing posted)."""
+        ...
+
     def posted(self, event_id: str) -> PostedEvent | None: ...
 
-    def reversed_by(self, event_id: str) -> str | None: ...
+    def reversed_by(self, event_id: str) -> str | None:
+        """The reversal that took the event back in full (or the last of it)."""
+        ...
+
+    def reversals_of(self, event_id: str) -> Sequence[tuple[str, Decimal]]:
+        """The reversals posted of a completion, sale or receipt, with the quantity each
+        took back, in posting order (empty: none, or not an event with a quantity)."""
+        ...
 
     def balance(self, account: str, as_of: date | None = None) -> Decimal: ...
 

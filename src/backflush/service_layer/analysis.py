@@ -36,6 +36,7 @@ from backflush.domain.rules.completion import applied_conversion
 from backflush.domain.rules.context import RuleContext
 from backflush.domain.valuation import Books
 from backflush.service_layer.reports import Window, books_of, family_totals, net_movements
+from backflush.service_layer.reversals import share_taken
 from backflush.service_layer.unit_of_work import UnitOfWork
 from backflush.service_layer.view import StoreView
 
@@ -61,9 +62,11 @@ def _elements(cost: Cost) -> dict[str, Decimal]:
     return {"labor": cost.labor, "overhead": cost.overhead, "conversion": cost.conversion}
 
 
-def _add(into: dict[str, Decimal], more: Mapping[str, Decimal], sign: int = 1) -> None:
+def _add(into: dict[str, Decimal], more: Mapping[str, Decimal], sign: Decimal | int = 1
+         ) -> None:
+    """Add ``more`` times ``sign`` (-1: a reversal; a partial one: minus its share)."""
     for k, v in more.items():
-        into[k] = into.get(k, ZERO) + (v if sign > 0 else -v)
+        into[k] = into.get(k, ZERO) + (v if sign == 1 else -v if sign == -1 else v * sign)
 
 
 def _shares(total: Decimal, weights: Mapping[str, Decimal], minor: int) -> dict[str, Decimal]:
@@ -104,12 +107,14 @@ def variance_analysis(uow: UnitOfWork, window: Window) -> Analysis:
         event: Event = stored.event
         if event.date not in window:
             continue
-        sign, original = 1, event
+        sign: Decimal | int = 1
+        original = event
         if isinstance(event, Reversal):
             found = uow.events.get(event.of)
             if found is None:
                 continue
-            sign, original, version = -1, found.event, found.cost_version
+            sign, original, version = -share_taken(uow, event, found.event), found.event, \
+                found.cost_version
         else:
             version = stored.cost_version
         if isinstance(original, ConversionIncurred) and policy.inventories_conversion:

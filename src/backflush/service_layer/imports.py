@@ -20,6 +20,7 @@ from backflush.domain.bom import Boms, BomVersion
 from backflush.domain.errors import Problem, ValidationError
 from backflush.domain.events import CostChange, RateChange
 from backflush.domain.items import Item
+from backflush.domain.kanban import Supermarket
 from backflush.domain.masterdata import MasterData, check_master_data
 from backflush.domain.rollup import roll_up
 from backflush.domain.routing import Operation, WorkCenter
@@ -43,7 +44,8 @@ class ImportResult:
 def merged(master: MasterData, *, items: Iterable[Item] = (),
            boms: Iterable[BomVersion] = (),
            routings: Mapping[str, tuple[Operation, ...]] | None = None,
-           work_centers: Iterable[WorkCenter] = ()) -> MasterData:
+           work_centers: Iterable[WorkCenter] = (),
+           kanban: Iterable[Supermarket] = ()) -> MasterData:
     """Master data with the given records added or replacing those with the same key."""
     new_items = dict(master.items)
     new_items.update({i.code: i for i in items})
@@ -53,7 +55,9 @@ def merged(master: MasterData, *, items: Iterable[Item] = (),
     new_routings.update(routings or {})
     wcs = dict(master.work_centers)
     wcs.update({w.code: w for w in work_centers})
-    return MasterData(new_items, Boms.of(versions.values()), wcs, new_routings)
+    supermarkets = dict(master.kanban)
+    supermarkets.update({k.place: k for k in kanban})
+    return MasterData(new_items, Boms.of(versions.values()), wcs, new_routings, supermarkets)
 
 
 def frozen_changes(old: MasterData, new: MasterData, last_posted: date | None
@@ -140,7 +144,8 @@ def apply_master(uow: UnitOfWork, master: MasterData, as_of: date, kind: str,
 def import_master(uow: UnitOfWork, kind: str, as_of: date, *, items: Iterable[Item] = (),
                   boms: Iterable[BomVersion] = (),
                   routings: Mapping[str, tuple[Operation, ...]] | None = None,
-                  work_centers: Iterable[WorkCenter] = (), rows: int = 0) -> ImportResult:
+                  work_centers: Iterable[WorkCenter] = (), kanban: Iterable[Supermarket] = (),
+                  rows: int = 0) -> ImportResult:
     """Master data merged into the ledger's. Once anything has posted, a work center whose
     rates differ is not replaced: its new rates are posted as a ``rate_change`` event dated
     ``as_of`` (re-rolling the standards and revaluing the stock)."""
@@ -162,7 +167,7 @@ def import_master(uow: UnitOfWork, kind: str, as_of: date, *, items: Iterable[It
                     kept.append(wc)
             work_centers = kept
         master = merged(current, items=items, boms=boms, routings=routings,
-                        work_centers=work_centers)
+                        work_centers=work_centers, kanban=kanban)
         result = apply_master(uow, master, as_of, kind, rows)
         if changes:
             posted = post_events_in(uow, changes)

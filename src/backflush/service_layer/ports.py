@@ -1,9 +1,10 @@
 """The ports: what the use cases need of a ledger's storage, and nothing backend-specific.
 
-Five narrow stores, all inside one :class:`~backflush.service_layer.unit_of_work.UnitOfWork`
+Six narrow stores, all inside one :class:`~backflush.service_layer.unit_of_work.UnitOfWork`
 (one transaction): the master data and settings, the event log, the journal, the stock
-subledger, and who may use the ledger over HTTP (API tokens, saved responses). Adapters
-implement them in memory and in SQL (SQLite, PostgreSQL).
+subledger, the shop floor (released orders, kanban signals), and who may use the ledger
+over HTTP (API tokens, saved responses). Adapters implement them in memory and in SQL
+(SQLite, PostgreSQL).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Protocol, TypeVar
 from backflush.domain.costs import CostVersion
 from backflush.domain.events import Event
 from backflush.domain.journal import Alert, Finding, JournalEntry, PendingChange, StockMove
+from backflush.domain.kanban import FloorChanges
 from backflush.domain.masterdata import MasterData
 from backflush.domain.policy import Policy
 
@@ -32,6 +34,25 @@ class StoredEvent:
     cost_version: int  # the standards it was posted at
     summary: int | None = None  # posted in a summary: its entry's number (0: none written)
     reversed_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlert:
+    """An alert as the log keeps it: its number, the event that raised it (and that
+    event's date), and who acknowledged it, when (ISO date and time, UTC) and why."""
+
+    id: int
+    event_id: str
+    date: date | None
+    code: str
+    message: str
+    acknowledged_by: str | None = None
+    acknowledged_on: str | None = None
+    note: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.acknowledged_on is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +80,24 @@ class EventRows:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageFlows:
+    """What BOM accuracy reads of the stock subledger, summed by day (all in posting order
+    within a day): counts ``(date, item, location, counted)``; the moves that are neither
+    consumption nor count ``(date, item, location, qty)``: receipts, transfers, scrap,
+    sales, openings, completions; what was backflushed at standard (and parked) for each
+    parent ``(date, component, location, parent, qty)``, positive; and reversal moves
+    ``(date, item, location, qty, the event reversed)``."""
+
+    counts: Sequence[tuple[date, str, str, Decimal]]
+    supply: Sequence[tuple[date, str, str, Decimal]]
+    used: Sequence[tuple[date, str, str, str, Decimal]]
+    reversals: Sequence[tuple[date, str, str, Decimal, str]]
+
+
+SUPPLY_KINDS = ("opening", "receipt", "transfer", "scrap", "sale", "completion")
 
 
 class IdsTaken(Exception):
@@ -140,7 +179,21 @@ class EventLog(Protocol):
         """Log many events at once (all or none: :class:`IdsTaken` when an id was taken)."""
         ...
 
-    def mark_reversed(self, of: str, by: str) -> None: ...
+    def mark_reversed(self, of: str, by: str) -> None:
+        """``of`` is reversed in full (by ``by``, or by the last of its partial reversals)."""
+        ...
+
+    def add_reversal(self, of: str, by: str, qty: Decimal) -> None:
+        """Reversal ``by`` took back ``qty`` of the completion, sale or receipt ``of``."""
+        ...
+
+    def reversals_of(self, of: str) -> list[tuple[str, Decimal]]:
+        """The reversals of ``of`` recorded by :meth:`add_reversal`, in posting order."""
+        ...
+
+    def reversed_quantities(self) -> dict[str, Decimal]:
+        """Every original reversed in part or in whole: the quantity taken back so far."""
+        ...
 
     def count(self) -> int: ...
 
@@ -164,6 +217,18 @@ class EventLog(Protocol):
 
     def latest_alerts(self, limit: int) -> list[Alert]:
         """The latest ``limit`` alerts, oldest first."""
+        ...
+
+    def stored_alerts(self, *, open_only: bool = False, event_id: str | None = None,
+                      ids: Sequence[int] | None = None, latest: int | None = None
+                      ) -> list[StoredAlert]:
+        """Alerts with their numbers and acknowledgements, oldest first: the open ones
+        only, one event's, those numbered ``ids``, or the ``latest`` few."""
+        ...
+
+    def acknowledge(self, ids: Sequence[int], by: str, on: str, note: str | None) -> None:
+        """Mark the alerts numbered ``ids`` acknowledged (those acknowledged already keep
+        their first acknowledgement)."""
         ...
 
     def add_findings(self, event_seq: int, findings: Sequence[Finding]) -> None: ...
@@ -245,6 +310,10 @@ class Stock(Protocol):
         moves (which name their parent)."""
         ...
 
+    def usage_flows(self, start: date | None, end: date | None) -> UsageFlows:
+        """Counts and moves dated in [start, end] (None: open), summed by day in SQL."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Token:
@@ -289,3 +358,24 @@ class AccessStore(Protocol):
     def saved(self, key: str) -> SavedResponse | None: ...
 
     def save(self, response: SavedResponse) -> None: ...
+
+
+class Floor(Protocol):
+    """The shop floor: released orders' open quantities and replenishment signals
+    (domain.kanban), changed only through :meth:`apply`, with what each event changed."""
+
+    def order(self, order_id: str) -> tuple[str, Decimal] | None: ...
+
+    def signals_at(self, item: str, location: str) -> Sequence[tuple[str, Decimal]]: ...
+
+    def changes_of(self, event_id: str) -> FloorChanges: ...
+
+    def apply(self, event_id: str, day: date, changes: FloorChanges) -> None: ...
+
+    def open_totals(self, items: Sequence[str] | None = None) -> dict[str, Decimal]:
+        """Open released quantity by made item (of ``items``, or every item with any)."""
+        ...
+
+    def open_signals(self) -> dict[tuple[str, str], Decimal]:
+        """Open signal quantity by (item, location); places with none are left out."""
+        ...

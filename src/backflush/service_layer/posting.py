@@ -23,9 +23,11 @@ from backflush.domain.numbers import MONEY, STOCK, ZERO, fmt_qty
 from backflush.domain.policy import Journal, Method
 from backflush.domain.rules.context import RuleContext, check_open
 from backflush.domain.valuation import Books
+from backflush.service_layer import kanban
 from backflush.service_layer.batch import BatchResult, Flows, Item, Located
 from backflush.service_layer.duplicates import refuse_changed, same
 from backflush.service_layer.ports import StoredEntry, StoredEvent
+from backflush.service_layer.reversals import record_reversal
 from backflush.service_layer.shapes import Drafts
 from backflush.service_layer.summarising import Summariser
 from backflush.service_layer.unit_of_work import UnitOfWork
@@ -131,12 +133,13 @@ class Session:
         seq = uow.events.append(event, posting.cost_version)
         uow.journal.append(seq, posting.entries)
         uow.stock.apply(seq, event.date, posting.moves, posting.pending)
+        kanban.track(uow, event)
         if posting.alerts:
             uow.events.add_alerts(seq, posting.alerts)
         if posting.findings:
             uow.events.add_findings(seq, posting.findings)
         if isinstance(event, Reversal):
-            uow.events.mark_reversed(event.of, event.id)
+            record_reversal(uow, event)
         if posting.new_cost_version is not None:
             assert posting.new_master is not None
             uow.master.add_cost_version(posting.new_cost_version, posting.new_master, event.id)

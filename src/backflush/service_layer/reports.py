@@ -223,6 +223,7 @@ class Explanation:
     pending: list[PendingChange]
     reversed_by: str | None
     summary: int | None = None
+    reversals: tuple[tuple[str, Decimal], ...] = ()  # (partial) reversals: id, qty taken back
 
 
 def explain(uow: UnitOfWork, key: str) -> Explanation | None:
@@ -237,10 +238,11 @@ def explain(uow: UnitOfWork, key: str) -> Explanation | None:
             stored = uow.events.get(entry.entry.event_id)
     if stored is None:
         return None
+    reversals = tuple(uow.events.reversals_of(stored.event.id))
     if stored.summary is not None:
         share = view.share(stored)
         return Explanation(stored.event, [(stored.summary, e) for e in share.entries],
-                           list(share.moves), [], stored.reversed_by, stored.summary)
+                           list(share.moves), [], stored.reversed_by, stored.summary, reversals)
     entries = [(s.seq, s.entry) for s in uow.journal.entries_of(stored.event.id)]
     return Explanation(stored.event, entries, uow.stock.moves_of(stored.seq),
-                       uow.stock.pending_of(stored.seq), stored.reversed_by)
+                       uow.stock.pending_of(stored.seq), stored.reversed_by, None, reversals)

@@ -24,9 +24,11 @@ from itertools import repeat
 from operator import add, mul
 from typing import Protocol
 
+from backflush.domain.alerts import QueueAges
 from backflush.domain.drafts import settle
 from backflush.domain.errors import BackflushError, PostingError
 from backflush.domain.events import Event
+from backflush.domain.inprocess import is_in_process
 from backflush.domain.journal import Alert, Posting
 from backflush.domain.numbers import EXACT, ZERO
 from backflush.domain.policy import NegativeStock
@@ -34,6 +36,7 @@ from backflush.domain.rules import stock
 from backflush.domain.rules.context import RuleContext, check_open
 from backflush.domain.summary import Shape, aggregate
 from backflush.domain.valuation import Books
+from backflush.service_layer import kanban
 from backflush.service_layer.batch import BatchResult, Flows, Located
 from backflush.service_layer.duplicates import refuse_changed, refuse_repeated
 from backflush.service_layer.ports import EventRows, IdsTaken
@@ -267,10 +270,13 @@ class Summariser:
         session.uow.stock.prefetch(sorted(items))
         short = {place for place, lost in losses.items() if view.on_hand(*place) + lost < 0}
         master = session.books.master
-        if any(stock.item_rule(master, policy, item) is not NegativeStock.ALLOW
-               for item, _ in short):
-            raise NotSummarisable("stock may go short")
-        if not short and not any(s.draft.alerts for s in shapes):
+        if any(stock.item_rule(master, policy, *place) is not NegativeStock.ALLOW
+               or is_in_process(place[1]) for place in short):  # (a short issue by hand:
+            raise NotSummarisable("stock may go short")         # a usage variance, by event)
+        queue = view.pending_issues() if policy.alerts.pending_age_days is not None else ()
+        ages = QueueAges(policy.alerts, [(i, loc, src, since) for i, loc, src, since, _ in queue],
+                         view.last_date()) if queue else None
+        if not short and ages is None and not any(s.draft.alerts for s in shapes):
             return []
         running = {place: view.on_hand(*place) for place in short}
         watched = [tuple(m for m in s.draft.moves if (m.item, m.location) in short)
@@ -280,10 +286,13 @@ class Summariser:
             for event_id, t in zip(run.ids, run.index, strict=True):
                 if short and watched[t]:
                     shorts = stock.shortages(watched[t], view.on_hand, running)
-                    if shorts:
-                        out.append(Alert(event_id, *stock.shortage_alert(shorts)))
+                    out.extend(Alert(event_id, code, message)
+                               for code, message in stock.shortage_alert(policy, shorts))
                 out.extend(Alert(event_id, code, message)
                            for code, message in shapes[t].draft.alerts)
+                if ages is not None:  # as the posting rules add it, after the event's own
+                    out.extend(Alert(event_id, code, message)
+                               for code, message in ages.step(run.dates[t]))
         return out
 
     def _write(self, run: _Run, shapes: list[Shape], alerts: list[Alert],
@@ -315,6 +324,9 @@ class Summariser:
                                books.costs.number)
         for day, posting in postings:
             uow.stock.apply(None, day, posting.moves)
+        ordered = {t for t, tpl in enumerate(run.templates) if getattr(tpl, "order", "")}
+        for position in (i for i, t in enumerate(run.index) if t in ordered) if ordered else ():
+            kanban.track(uow, run.event(position))  # completions that name their order
         if alerts:
             uow.events.add_alerts(None, alerts)
         first = run.located(0).event.id

@@ -11,19 +11,27 @@ from types import TracebackType
 from typing import TypeVar
 
 from backflush.domain.errors import ConcurrencyError
-from backflush.service_layer.ports import AccessStore, EventLog, Journal, MasterStore, Stock
+from backflush.service_layer.ports import (
+    AccessStore,
+    EventLog,
+    Floor,
+    Journal,
+    MasterStore,
+    Stock,
+)
 
 T = TypeVar("T")
 
 
 class UnitOfWork(abc.ABC):
-    """The five stores of one ledger, in one transaction. ``with uow: ... uow.commit()``;
+    """The six stores of one ledger, in one transaction. ``with uow: ... uow.commit()``;
     leaving the block without a commit rolls everything back."""
 
     master: MasterStore
     events: EventLog
     journal: Journal
     stock: Stock
+    floor: Floor
     access: AccessStore
 
     def __enter__(self) -> UnitOfWork:

@@ -57,6 +57,17 @@ class StoreView:
     def pending_totals(self) -> Mapping[str, Decimal]:
         return self.uow.stock.pending_totals()
 
+    def pending_issues(self) -> Sequence[tuple[str, str, str, date, Decimal]]:
+        out = []
+        for item, location, source, qty in self.uow.stock.pending_queue():
+            stored = self.uow.events.get(source)
+            if stored is not None:
+                out.append((item, location, source, stored.event.date, qty))
+        return out
+
+    def last_date(self) -> date | None:
+        return self.uow.events.last_date()
+
     def posted(self, event_id: str) -> PostedEvent | None:
         stored = self.uow.events.get(event_id)
         return None if stored is None else self.what_it_posted(stored)
@@ -78,6 +89,9 @@ class StoreView:
     def reversed_by(self, event_id: str) -> str | None:
         stored = self.uow.events.get(event_id)
         return None if stored is None else stored.reversed_by
+
+    def reversals_of(self, event_id: str) -> Sequence[tuple[str, Decimal]]:
+        return self.uow.events.reversals_of(event_id)
 
     def balance(self, account: str, as_of: date | None = None) -> Decimal:
         return self.uow.journal.balance(account, as_of)

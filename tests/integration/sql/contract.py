@@ -95,7 +95,8 @@ POLICY = Policy(triggers=frozenset({Stage.PURCHASE, Stage.COMPLETION}),
                 conversion=ConversionMode.EXPENSED,
                 disposition={"usage": Disposition.PRORATE, "scrap": Disposition.KEEP},
                 negative_stock=NegativeStock.QUEUE, accounts={Role.SALES: "Revenue – Stools"},
-                minor_unit=3, currency="BHD", count_tolerance=D("0.050"))
+                minor_unit=3, currency="BHD", count_tolerance=D("0.050"),
+                negative_stock_at={"line": NegativeStock.REJECT})
 
 # The events posted one by one, in order.
 EVENTS: tuple[Event, ...] = (

@@ -23,7 +23,7 @@ from backflush.adapters.sql.codec import (
     policy_from_json,
     policy_to_json,
 )
-from backflush.domain.events import EVENT_TYPES, Close, RateChange, Reopen, Scrap
+from backflush.domain.events import EVENT_TYPES, Close, Issue, RateChange, Reopen, Scrap, Signal
 from backflush.domain.journal import JournalEntry, JournalLine, StockMove
 from backflush.domain.numbers import ZERO
 from backflush.domain.numbers import total as exact_total
@@ -112,7 +112,11 @@ ALSO = (Reopen(id="reopen-2026-11", date=date(2026, 12, 1), period="2026-11",
         RateChange(id="RC-1", date=date(2026, 11, 27), work_center="ASSY",
                    labor_rate=Decimal("22.125"), rate=Decimal("0.0000000001")),
         Scrap(id="SC-9", date=date(2026, 11, 27), item="SEAT", qty=Decimal("1"),
-              abnormal=True))
+              abnormal=True),
+        Signal(id="KB-1", date=date(2026, 11, 27), item="SEAT", location="line-1",
+               qty=Decimal("25.5")),
+        Issue(id="IS-1", date=date(2026, 11, 27), item="SEAT", qty=Decimal("2"),
+              parent="STOOL", location="line-1", order="WO-7"))
 
 
 def test_every_event_type_round_trips() -> None:

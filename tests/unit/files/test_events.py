@@ -202,7 +202,7 @@ CSV_HEAD = "id,date,type,item,qty,unit_price,hours\n"
     ("W1,2026-11-02,shipment,STOOL,1,,\n",
      "e.csv:2, events[0] (W1), field 'type': unknown event type 'shipment'; expected one of "
      "receipt, conversion_incurred, completion, scrap, sale, transfer, count, release, "
-     "reversal, cost_change, rate_change, close, reopen"),
+     "signal, reversal, cost_change, rate_change, close, reopen, issue"),
 ])
 def test_each_bad_row_names_file_line_entry_and_field(tmp_path: Path, rows: str,
                                                       expected: str) -> None:

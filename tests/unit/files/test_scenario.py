@@ -76,7 +76,7 @@ def test_the_demo_reads_without_problems() -> None:
     if demo is None:
         pytest.skip("no demo.yaml in this tree")
     s = load_scenario(demo)
-    assert len(s.events) == 631 and len(s.master.items) == 39
+    assert len(s.events) == 803 and len(s.master.items) == 39
     assert isinstance(s.opening, Opening) and s.opening.date == date(2026, 10, 31)
     assert s.master.items["BASE-KIT"].phantom and s.master.work_centers["SEW"].labor_rate
 
@@ -155,7 +155,7 @@ def test_an_id_repeated_with_the_same_content_is_kept_for_posting_to_report() ->
     ("{type: receipt,", "{type: recept,",
      "plant.yaml:10, events[0] (PO-1), field 'type': unknown event type 'recept'; expected "
      "one of receipt, conversion_incurred, completion, scrap, sale, transfer, count, release, "
-     "reversal, cost_change, rate_change, close, reopen"),
+     "signal, reversal, cost_change, rate_change, close, reopen, issue"),
     ("id: WO-1}", "id: WO-1, colour: red}",
      "plant.yaml:11, events[1] (WO-1), field 'colour': unknown field; expected one of date, "
      "hours, id, item, location, order, output_location, qty, scrap_qty, type"),
@@ -177,8 +177,8 @@ def test_an_id_repeated_with_the_same_content_is_kept_for_posting_to_report() ->
     ("format: 1", "format: 1\npolicy: {disposition: {usage: keep-it}}", "plant.yaml:2, policy, "
      "field 'disposition.usage': 'keep-it' is not one of write_off, prorate, keep"),
     ("format: 1", "format: 1\ncolour: red", "plant.yaml:2, document, field 'colour': unknown "
-     "field; expected one of boms, currency, description, events, format, items, minor_unit, "
-     "name, opening, policy, routings, work_centers"),
+     "field; expected one of boms, currency, description, events, format, items, kanban, "
+     "minor_unit, name, opening, policy, routings, work_centers"),
     ("work_centers: [{code: WELD, rate: 90}]", "work_centers: {WELD: 90}", "plant.yaml:8, "
      "document, field 'work_centers': expected a list of work centers, got a mapping"),
 ])

@@ -119,15 +119,15 @@ def test_null_means_not_given() -> None:
 def test_the_event_type_picks_the_model() -> None:
     assert issues(s.EVENTS, {"type": "recept", "date": "2026-11-02"}) == [
         ("type", "unknown event type 'recept'; expected one of receipt, conversion_incurred, "
-                 "completion, scrap, sale, transfer, count, release, reversal, cost_change, "
-                 "rate_change, close, reopen")]
+                 "completion, scrap, sale, transfer, count, release, signal, reversal, "
+                 "cost_change, rate_change, close, reopen, issue")]
     assert issues(s.EVENTS, {"date": "2026-11-02"}) == [("type", "is required")]
     assert issues(s.EVENTS, ["receipt"]) == [(None, "expected a mapping, got a list")]
     assert issues(s.EVENTS, {"type": "receipt", "id": "PO-1", "colour": "red"}) == [
         ("date", "is required"), ("item", "is required"), ("qty", "is required"),
         ("unit_price", "is required"),
-        ("colour", "unknown field; expected one of date, id, item, location, qty, supplier, "
-                   "type, unit_price")]
+        ("colour", "unknown field; expected one of date, due, id, item, location, qty, "
+                   "supplier, type, unit_price")]
 
 
 def test_to_domain_runs_the_domain_checks_and_names_the_field() -> None:
@@ -198,8 +198,8 @@ def test_the_whole_document_model_takes_a_scenario_as_an_api_would() -> None:
     bad = {**data, "events": [{"type": "receipt", "zz": 1}], "format": 2}
     found = issues(ScenarioDocument, bad)
     assert ("format", "expected format: 1, got 2") in found
-    assert ("events[0].zz", "unknown field; expected one of date, id, item, location, qty, "
-                            "supplier, type, unit_price") in found
+    assert ("events[0].zz", "unknown field; expected one of date, due, id, item, location, "
+                            "qty, supplier, type, unit_price") in found
 
 
 def test_dotted_fields() -> None:

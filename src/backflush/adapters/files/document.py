@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field
 
+from backflush.adapters.files.kanban_rows import KanbanRow
 from backflush.adapters.files.limits import Code, Format, Free, Whole
 from backflush.adapters.files.schemas import (
     AnyEvent,
@@ -38,5 +39,6 @@ class ScenarioDocument(DocumentHead):
     work_centers: list[WorkCenterRow] = Field(default_factory=list)
     routings: Annotated[dict[Code, list[OperationRow]], BeforeValidator(mapping)] = \
         Field(default_factory=dict)
+    kanban: list[KanbanRow] = Field(default_factory=list)
     opening: OpeningRow | None = None
     events: list[AnyEvent] = Field(default_factory=list)

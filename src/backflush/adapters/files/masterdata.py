@@ -9,13 +9,14 @@ a made item may still wait for its BOM).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from backflush.adapters.files import tables
+from backflush.adapters.files.kanban_rows import KanbanRow
 from backflush.adapters.files.limits import (
     MAX_TABLE_BYTES,
     Invalid,
@@ -40,6 +41,7 @@ from backflush.domain.bom import BomLine, BomVersion
 from backflush.domain.errors import NumberError, Problem
 from backflush.domain.events import CostChange
 from backflush.domain.items import Item
+from backflush.domain.kanban import Supermarket
 from backflush.domain.masterdata import MasterData, validate_master_data
 from backflush.domain.routing import Operation, WorkCenter
 
@@ -50,6 +52,7 @@ COLUMNS: dict[str, tuple[tuple[str, ...], list[str]]] = {  # kind -> (required, 
     "routings": (("item", "operation", "work_center"), RoutingTableRow.accepted()),
     "work-centers": (("code",), ["code", "description", "labor_rate", "overhead_rate",
                                  "rate"]),
+    "kanban": (("item", "location", "container_qty"), KanbanRow.accepted()),
     "costs": (("item",), CostRow.accepted()),
 }
 BOOLEANS = frozenset({"phantom", "finished"})
@@ -167,8 +170,8 @@ def read_boms(path: Path) -> list[BomVersion]:
             imp.add(entry, "effective", f"differs from the version's first row (line "
                     f"{first[2]}: {first[0]})", line)
         try:
-            first[1].append(BomLineRow(item=row.component, qty=row.qty, scrap=row.scrap)
-                            .to_domain())
+            first[1].append(BomLineRow(item=row.component, qty=row.qty, scrap=row.scrap,
+                                       flush=row.flush).to_domain())
         except Invalid as exc:
             imp.place(exc.issues, entry, line, {"item": "component"})
     out = []
@@ -203,26 +206,42 @@ def read_routings(path: Path) -> dict[str, tuple[Operation, ...]]:
     return {item: tuple(ops) for item, ops in out.items()}
 
 
-def read_work_centers(path: Path) -> list[WorkCenter]:
-    """Work centers from a table (code, rate or labor_rate and overhead_rate)."""
-    imp = _Import(Path(path), "work-centers")
-    out: dict[str, tuple[WorkCenter, int]] = {}
+def _read_keyed(path: Path, kind: str, model: Any, key: str, label: str,
+                keyed: Callable[[Any], Hashable], field: str) -> list[Any]:
+    """The records of a table of ``model`` rows, each once by ``keyed`` (a row repeating
+    one is a problem on its ``field``)."""
+    imp = _Import(Path(path), kind)
+    out: dict[Hashable, tuple[Any, int]] = {}
     for line, raw, issues in imp.rows():
-        entry = _entry(raw, "code", "work center", line)
-        row = imp.parse(WorkCenterRow, raw, entry, line, issues)
+        entry = _entry(raw, key, label, line)
+        row = imp.parse(model, raw, entry, line, issues)
         if row is None:
             continue
         try:
-            wc = row.to_domain()
+            made = row.to_domain()
         except Invalid as exc:
             imp.place(exc.issues, entry, line)
             continue
-        if wc.code in out:
-            imp.add(entry, "code", f"appears twice (first on line {out[wc.code][1]})", line)
+        if keyed(made) in out:
+            imp.add(entry, field, f"appears twice (first on line {out[keyed(made)][1]})",
+                    line)
             continue
-        out[wc.code] = (wc, line)
+        out[keyed(made)] = (made, line)
     imp.problems.raise_if_any()
-    return [wc for wc, _ in out.values()]
+    return [made for made, _ in out.values()]
+
+
+def read_kanban(path: Path) -> list[Supermarket]:
+    """Supermarket items from a table (item, location, container_qty, lead_time_days,
+    safety)."""
+    return _read_keyed(path, "kanban", KanbanRow, "item", "kanban",
+                       lambda sm: sm.place, "location")
+
+
+def read_work_centers(path: Path) -> list[WorkCenter]:
+    """Work centers from a table (code, rate or labor_rate and overhead_rate)."""
+    return _read_keyed(path, "work-centers", WorkCenterRow, "code", "work center",
+                       lambda wc: wc.code, "code")
 
 
 def read_costs(path: Path, master: MasterData, when: date, tag: str) -> list[CostChange]:
@@ -278,10 +297,12 @@ def reference_issues(event: ev.Event, master: MasterData) -> list[Issue]:
         for wc, _ in event.hours:
             if wc not in master.work_centers:
                 out.append(Issue((f"hours.{wc}",), f"unknown work center '{wc}'"))
+    if isinstance(event, ev.Issue) and event.parent not in master.items:  # ``for``
+        out.append(Issue(("for",), f"unknown item '{event.parent}'"))
     return out
 
 
-IMPORT_KINDS = ("items", "boms", "routings", "work-centers", "costs")
+IMPORT_KINDS = ("items", "boms", "routings", "work-centers", "kanban", "costs")
 
 
 def read_import(kind: str, path: Path, master: MasterData, when: date
@@ -296,5 +317,7 @@ def read_import(kind: str, path: Path, master: MasterData, when: date
         return {"routings": read_routings(path)}, []
     if kind == "work-centers":
         return {"work_centers": read_work_centers(path)}, []
+    if kind == "kanban":
+        return {"kanban": read_kanban(path)}, []
     return {}, read_costs(path, master, when, f"costs:{path.name}")
 

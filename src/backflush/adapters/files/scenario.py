@@ -29,7 +29,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from backflush.adapters.files.bom_places import bom_entry, bom_version
+from backflush.adapters.files.defaults import Defaults
 from backflush.adapters.files.document import DocumentHead, ScenarioDocument
+from backflush.adapters.files.kanban_rows import KanbanRow
 from backflush.adapters.files.limits import (
     MAX_JSON_BYTES,
     MAX_YAML_BYTES,
@@ -79,6 +82,7 @@ from backflush.domain.events import (
     period_bounds,
 )
 from backflush.domain.items import Item
+from backflush.domain.kanban import Supermarket
 from backflush.domain.masterdata import MasterData, check_master_data
 from backflush.domain.numbers import MINOR_UNITS
 from backflush.domain.policy import Journal, Method, Policy
@@ -247,7 +251,8 @@ class _Reader:
         work_centers = self.work_centers(self.section(doc, "work_centers", list,
                                                       "a list of work centers"))
         routings = self.routings(routings_raw)
-        master = MasterData(items, Boms.of(boms), work_centers, routings)
+        kanban = self.kanban(self.section(doc, "kanban", list, "a list of supermarket items"))
+        master = MasterData(items, Boms.of(boms), work_centers, routings, kanban)
         if len(self.problems) == before:
             self.check_master(master)
         events = self.events(self.section(doc, "events", list, "a list of events"), master)
@@ -331,10 +336,10 @@ class _Reader:
             try:
                 found = validate(BomRow, bom_spec(spec)).to_domain(code)
             except Invalid as exc:
-                self.place(exc.issues, partial(_bom_entry, code, spec, line), line)
+                self.place(exc.issues, partial(bom_entry, code, spec, line), line)
                 continue
             for j, v in enumerate(found):
-                node = _bom_version(spec, line, j)[1]
+                node = bom_version(spec, line, j)[1]
                 self.lines[f"bom {v.key}"] = line_of(node) or line
                 lines = node.get("lines") if isinstance(node, Mapping) else None
                 for k in range(len(v.lines)):
@@ -356,6 +361,18 @@ class _Reader:
             if wc.code in out:
                 self.add(entry, "code", "appears twice", line_at(row, ("code",), None))
             out[wc.code] = wc
+        return out
+
+    def kanban(self, raw: list[Any]) -> dict[tuple[str, str], Supermarket]:
+        out: dict[tuple[str, str], Supermarket] = {}
+        for i, row in enumerate(raw):
+            try:
+                sm = validate(KanbanRow, row).to_domain()
+            except Invalid as exc:
+                self.place(exc.issues, _under(f"kanban[{i}]", row))
+                continue
+            if out.setdefault(sm.place, sm) is not sm:
+                self.at(f"kanban[{i}]", row, "item", f"{sm.item} at {sm.location} appears twice")
         return out
 
     def routings(self, raw: Mapping[str, Any]) -> dict[str, tuple[Operation, ...]]:
@@ -400,11 +417,14 @@ class _Reader:
         out: list[Located] = []
         seen: dict[str, tuple[str, str]] = {}  # id -> (content hash, entry)
         closed: list[tuple[date, str]] = []
-        for i, row in enumerate(raw):
+        defaults = Defaults()
+        for i, given in enumerate(raw):
+            row = defaults.of(given)
             located = reader.read(row, i, line_of(row) or line_of(raw))
             if located is None:
                 continue
             event, entry = located.event, located.entry or f"events[{i}]"
+            defaults.read(event.date)
             before = len(self.problems)
 
             if event.type not in ("close", "reopen"):  # (a reopen is dated after its period)
@@ -459,33 +479,6 @@ def _under(entry: str, raw: Any) -> Name:
     def name(loc: tuple[str | int, ...]) -> tuple[str, tuple[str | int, ...], Any]:
         return entry, loc, raw
     return name
-
-
-def _bom_version(spec: Any, line: int | None, j: int) -> tuple[int, Any]:
-    """The number (as given, else ``j + 1``) and the data of a BOM's ``j``-th version."""
-    if isinstance(spec, list):  # a plain list of lines: version 1
-        return 1, LineDict({"lines": spec}, line=line_of(spec) or line)
-    versions = spec.get("versions") if isinstance(spec, Mapping) else None
-    node = versions[j] if isinstance(versions, list) and j < len(versions) else None
-    number = node.get("version") if isinstance(node, Mapping) else None
-    if isinstance(number, str) and number.isascii() and number.isdigit():
-        number = int(number)
-    return (number if isinstance(number, int) and not isinstance(number, bool)
-            else j + 1), node
-
-
-def _bom_entry(code: str, spec: Any, line: int | None, loc: tuple[str | int, ...]
-               ) -> tuple[str, tuple[str | int, ...], Any]:
-    """``bom STOOL@v1 line 2`` (and the data there) for a location inside a BOM."""
-    if len(loc) >= 2 and loc[0] == "versions" and isinstance(loc[1], int):
-        number, node = _bom_version(spec, line, loc[1])
-        if len(loc) >= 4 and loc[2] == "lines" and isinstance(loc[3], int):
-            lines = node.get("lines") if isinstance(node, Mapping) else None
-            there = lines[loc[3]] if isinstance(lines, list) and loc[3] < len(lines) else node
-            return f"bom {code}@v{number} line {loc[3] + 1}", loc[4:], there
-        where = f"bom {code}@v1" if isinstance(spec, list) else f"bom {code} versions[{loc[1]}]"
-        return where, loc[2:], node
-    return f"bom {code}", loc, spec
 
 
 def _key_line(mapping: object, key: object) -> int | None:

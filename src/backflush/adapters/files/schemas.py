@@ -8,15 +8,79 @@ as an :class:`Issue` naming the field. Readers place issues in their files (entr
 
 from __future__ import annotations
 
-import typing
-from collections.abc import Callable, Mapping
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
-from functools import cache, partial
-from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union
+from functools import partial
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import BeforeValidator, Field
 
+from backflush.adapters.files.alert_schema import AlertsRow
+from backflush.adapters.files.event_rows import (
+    EVENT_KEYS as EVENT_KEYS,
+)
+from backflush.adapters.files.event_rows import (
+    EVENT_ROWS as EVENT_ROWS,
+)
+from backflush.adapters.files.event_rows import (
+    EVENT_TYPES as EVENT_TYPES,
+)
+from backflush.adapters.files.event_rows import (
+    EVENTS as EVENTS,
+)
+from backflush.adapters.files.event_rows import (  # (the event models, re-exported)
+    AnyEvent as AnyEvent,
+)
+from backflush.adapters.files.event_rows import (
+    CloseRow as CloseRow,
+)
+from backflush.adapters.files.event_rows import (
+    CompletionRow as CompletionRow,
+)
+from backflush.adapters.files.event_rows import (
+    ConversionIncurredRow as ConversionIncurredRow,
+)
+from backflush.adapters.files.event_rows import (
+    CostChangeRow as CostChangeRow,
+)
+from backflush.adapters.files.event_rows import (
+    CountRow as CountRow,
+)
+from backflush.adapters.files.event_rows import (
+    EventRow as EventRow,
+)
+from backflush.adapters.files.event_rows import (
+    IssueRow as IssueRow,
+)
+from backflush.adapters.files.event_rows import (
+    RateChangeRow as RateChangeRow,
+)
+from backflush.adapters.files.event_rows import (
+    ReceiptRow as ReceiptRow,
+)
+from backflush.adapters.files.event_rows import (
+    ReleaseRow as ReleaseRow,
+)
+from backflush.adapters.files.event_rows import (
+    ReopenRow as ReopenRow,
+)
+from backflush.adapters.files.event_rows import (
+    ReversalRow as ReversalRow,
+)
+from backflush.adapters.files.event_rows import (
+    SaleRow as SaleRow,
+)
+from backflush.adapters.files.event_rows import (
+    ScrapRow as ScrapRow,
+)
+from backflush.adapters.files.event_rows import (
+    SignalRow as SignalRow,
+)
+from backflush.adapters.files.event_rows import (
+    TransferRow as TransferRow,
+)
+from backflush.adapters.files.issue_rows import FlushField
 from backflush.adapters.files.limits import (  # the field types the models are made of
     Amount,
     Code,
@@ -25,7 +89,6 @@ from backflush.adapters.files.limits import (  # the field types the models are 
     Flag,
     Free,
     Hours,
-    Ident,
     Invalid,
     Issue,
     Price,
@@ -37,6 +100,11 @@ from backflush.adapters.files.limits import (  # the field types the models are 
     fail,
     validated,
 )
+from backflush.adapters.files.rows import FIRST_DAY as FIRST_DAY
+from backflush.adapters.files.rows import PLACEHOLDER_ID as PLACEHOLDER_ID
+from backflush.adapters.files.rows import Row as Row
+from backflush.adapters.files.rows import T as T
+from backflush.adapters.files.rows import mapping as mapping
 from backflush.domain import events as ev
 from backflush.domain import text
 from backflush.domain.bom import BomLine, BomVersion
@@ -58,35 +126,6 @@ from backflush.domain.policy import (
     validate_policy,
 )
 from backflush.domain.routing import Operation, WorkCenter, predetermined_rate
-
-T = TypeVar("T")  # what a to_domain() builds
-FIRST_DAY = date(1900, 1, 1)  # the effective date of a BOM given without versions
-PLACEHOLDER_ID = "template"  # the id of a bulk reader's template event (replaced per row)
-
-
-class Row(BaseModel):
-    """Strict, closed, immutable; ``null`` values are taken as not given."""
-
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _given(cls, data: Any) -> Any:  # None: not given
-        if isinstance(data, Mapping) and None in data.values():
-            return {k: v for k, v in data.items() if v is not None}
-        return data
-
-    @classmethod
-    def accepted(cls) -> list[str]:
-        """The keys (columns) the model accepts, as written in a file."""
-        return sorted(f.alias or name for name, f in cls.model_fields.items())
-
-    def _domain(self, build: Callable[[], T], rename: Mapping[str, str] = {},
-                prefix: tuple[str | int, ...] = ()) -> T:
-        try:
-            return build()
-        except NumberError as exc:
-            raise Invalid([domain_issue(exc, self.accepted(), rename, prefix)]) from None
 
 
 class ItemRow(Row):
@@ -111,13 +150,13 @@ class ItemRow(Row):
             {"item code": "code"})
 
 
-class BomLineRow(Row):
+class BomLineRow(FlushField, Row):  # flush: backflush | manual (issued by hand)
     item: Code
     qty: Quantity
     scrap: Factor = Field(default_factory=lambda: ZERO)  # not deep-copied per row
 
     def to_domain(self, prefix: tuple[str | int, ...] = ()) -> BomLine:
-        return self._domain(lambda: BomLine(self.item, self.qty, self.scrap),
+        return self._domain(lambda: BomLine(self.item, self.qty, self.scrap, self.flush),
                             {"component": "item"}, prefix)
 
 
@@ -240,24 +279,22 @@ def _disposition(value: Any) -> Any:
     return dict(value) if isinstance(value, Mapping) else value
 
 
-def mapping(value: Any) -> Any:
-    """A mapping as a plain dict (pydantic's strict dict wants exactly that)."""
-    return dict(value) if isinstance(value, Mapping) else value
-
-
 class PolicyRow(Row):
-    trigger_points: list[Annotated[str, choice(s.value for s in Stage)]] = \
-        [s.value for s in Stage]
+    trigger_points: list[Annotated[str, choice(s.value for s in Stage)]] = Field(
+        default_factory=lambda: [s.value for s in Stage])
     conversion: Annotated[str, choice(m.value for m in ConversionMode)] = "inventoried"
     disposition: Annotated[dict[Annotated[str, choice(FAMILIES, "variance family")],
                                 Annotated[str, choice(_DISPOSITIONS)]],
                            BeforeValidator(_disposition)] = Field(default_factory=dict)
     negative_stock: Annotated[str, choice(n.value for n in NegativeStock)] = "allow"
+    negative_stock_at: Annotated[dict[Code, Annotated[str, choice(n.value for n in NegativeStock)]],
+                                 BeforeValidator(mapping)] = Field(default_factory=dict)
     accounts: Annotated[dict[Annotated[str, choice(_ROLES, "account role")], Code],
                         BeforeValidator(mapping)] = Field(default_factory=dict)
     journal: Annotated[str, choice(j.value for j in Journal)] = "auto"
     count_tolerance: Annotated[Decimal, decimal_field(LIMITS["count_tolerance"])] | None = None
     payables: Annotated[str, choice(p.value for p in Payables)] = "consumed"
+    alerts: AlertsRow = Field(default_factory=AlertsRow)
 
     def to_domain(self, currency: str = "USD", minor_unit: int = 2,
                   method: Method = Method.BACKFLUSH) -> Policy:
@@ -269,7 +306,10 @@ class PolicyRow(Row):
                         NegativeStock(self.negative_stock),
                         {Role(r): name for r, name in self.accounts.items()}, method,
                         minor_unit, currency, journal=Journal(self.journal),
-                        payables=Payables(self.payables), **extra)
+                        payables=Payables(self.payables), alerts=self.alerts.to_domain(),
+                        negative_stock_at={loc: NegativeStock(r)
+                                           for loc, r in self.negative_stock_at.items()},
+                        **extra)
         problems = validate_policy(policy)
         if problems:
             raise Invalid(Issue((p.field,) if p.field else (), p.message) for p in problems)
@@ -283,7 +323,7 @@ class OpeningStockRow(Row):
 
 
 class OpeningRow(Row):
-    stock: list[OpeningStockRow] = []
+    stock: list[OpeningStockRow] = Field(default_factory=list)
     balances: Annotated[dict[Code, Amount], BeforeValidator(mapping)] = Field(default_factory=dict)
 
     def to_domain(self, when: date) -> ev.Opening:
@@ -299,185 +339,6 @@ class OpeningRow(Row):
             raise Invalid(issues)
         return self._domain(lambda: ev.Opening(id="opening", date=when, stock=tuple(stock),
                                                balances=dict(self.balances)))
-
-
-# ------------------------------------------------------------------------ events
-
-
-class EventRow(Row):
-    """``id`` (the idempotency key; a reader supplies a default where the format allows one)
-    and ``date``; ``to_domain`` builds :attr:`DOMAIN` of the fields, which checks itself."""
-
-    DOMAIN: ClassVar[type[ev.Event]]
-    id: Ident | None = None
-    date: Day
-
-    def to_domain(self, default_id: str) -> ev.Event:
-        fields: dict[str, Any] = {d: getattr(self, m) for m, d in _domain_fields(type(self))}
-        if "hours" in fields:
-            fields["hours"] = tuple(fields["hours"].items())
-        if "order" in fields:
-            fields["order"] = fields["order"] or ""
-        ident = self.id if self.id is not None else default_id
-
-        def build() -> ev.Event:
-            return self.DOMAIN(id=ident, date=self.date, **fields)
-
-        return self._domain(build, {"from_location": "from", "to_location": "to"})
-
-
-@cache
-def _domain_fields(model: type[EventRow]) -> tuple[tuple[str, str], ...]:
-    """(model field, domain field) of an event model, worked out once."""
-    names = {"from_": "from_location", "to": "to_location", "type": "", "id": "", "date": ""}
-    return tuple((k, names.get(k, k)) for k in model.model_fields if names.get(k) != "")
-
-
-class ReceiptRow(EventRow):
-    DOMAIN = ev.Receipt
-    type: Literal["receipt"]
-    item: Code
-    qty: Quantity
-    unit_price: Price
-    supplier: Free = ""
-    location: Code = ev.DEFAULT_LOCATION
-
-
-class ConversionIncurredRow(EventRow):
-    DOMAIN = ev.ConversionIncurred
-    type: Literal["conversion_incurred"]
-    amount: Amount
-    element: Annotated[str, choice(ev.ELEMENTS_INCURRED)] = "conversion"
-    credit: Code | None = None
-
-
-class CompletionRow(EventRow):
-    DOMAIN = ev.Completion
-    type: Literal["completion"]
-    item: Code
-    qty: Quantity
-    scrap_qty: Quantity = Field(default_factory=lambda: ZERO)
-    hours: Annotated[dict[Code, Hours], BeforeValidator(mapping)] = Field(default_factory=dict)
-    location: Code = ev.DEFAULT_LOCATION
-    output_location: Code | None = None
-    order: Ident | None = None
-
-
-class ScrapRow(EventRow):
-    DOMAIN = ev.Scrap
-    type: Literal["scrap"]
-    item: Code
-    qty: Quantity
-    reason: Free = ""
-    location: Code = ev.DEFAULT_LOCATION
-    abnormal: Flag = False
-
-
-class SaleRow(EventRow):
-    DOMAIN = ev.Sale
-    type: Literal["sale"]
-    item: Code
-    qty: Quantity
-    unit_price: Price | None = None
-    customer: Free = ""
-    location: Code = ev.DEFAULT_LOCATION
-
-
-class TransferRow(EventRow):
-    DOMAIN = ev.Transfer
-    type: Literal["transfer"]
-    item: Code
-    qty: Quantity
-    from_: Code = Field(alias="from")
-    to: Code
-
-
-class CountRow(EventRow):
-    DOMAIN = ev.Count
-    type: Literal["count"]
-    item: Code
-    qty: Quantity
-    location: Code = ev.DEFAULT_LOCATION
-
-
-class ReleaseRow(EventRow):
-    DOMAIN = ev.Release
-    type: Literal["release"]
-    item: Code
-    qty: Quantity
-    due: Day | None = None
-
-
-class ReversalRow(EventRow):
-    DOMAIN = ev.Reversal
-    type: Literal["reversal"]
-    of: Ident
-    reason: Free = ""
-
-
-class CostChangeRow(EventRow):
-    DOMAIN = ev.CostChange
-    type: Literal["cost_change"]
-    item: Code
-    standard_cost: Price | None = None
-    conversion_cost: Price | None = None
-
-
-class RateChangeRow(EventRow):
-    DOMAIN = ev.RateChange
-    type: Literal["rate_change"]
-    work_center: Code
-    rate: Price | None = None
-    labor_rate: Price | None = None
-    overhead_rate: Price | None = None
-
-
-class CloseRow(EventRow):
-    """A period's close: dated its last day (given or not), id ``close-YYYY-MM`` by default."""
-
-    DOMAIN = ev.Close
-    type: Literal["close"]
-    period: Code
-    date: Day | None = None  # type: ignore[assignment]
-    force: Flag = False
-    gaap_bridge: Flag = False
-    nrv: Annotated[dict[Code, Price], BeforeValidator(mapping)] = Field(default_factory=dict)
-
-    def to_domain(self, default_id: str) -> ev.Event:
-        def build() -> ev.Event:
-            _, end = ev.period_bounds(self.period)
-            return ev.Close(id=self.id if self.id is not None else f"close-{self.period}",
-                            date=self.date or end, period=self.period, force=self.force,
-                            gaap_bridge=self.gaap_bridge, nrv=tuple(self.nrv.items()))
-        return self._domain(build)
-
-
-class ReopenRow(EventRow):
-    """A closed period reopened: dated the day after it ends unless given."""
-
-    DOMAIN = ev.Reopen
-    type: Literal["reopen"]
-    period: Code
-    reason: Free
-    by: Free = ""
-    date: Day | None = None  # type: ignore[assignment]
-
-    def to_domain(self, default_id: str) -> ev.Event:
-        def build() -> ev.Event:
-            _, end = ev.period_bounds(self.period)
-            return ev.Reopen(id=self.id if self.id is not None else f"reopen-{self.period}",
-                             date=self.date or end + timedelta(days=1), period=self.period,
-                             reason=self.reason, by=self.by)
-        return self._domain(build)
-
-
-EVENT_ROWS: tuple[type[EventRow], ...] = (
-    ReceiptRow, ConversionIncurredRow, CompletionRow, ScrapRow, SaleRow, TransferRow,
-    CountRow, ReleaseRow, ReversalRow, CostChangeRow, RateChangeRow, CloseRow, ReopenRow)
-EVENT_TYPES = tuple(typing.get_args(m.model_fields["type"].annotation)[0] for m in EVENT_ROWS)
-AnyEvent = Annotated[Union[EVENT_ROWS], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
-EVENTS: TypeAdapter[EventRow] = TypeAdapter(AnyEvent)
-EVENT_KEYS = sorted({key for m in EVENT_ROWS for key in m.accepted()})  # every event field
 
 
 # ------------------------------------------------------------------------ documents and tables

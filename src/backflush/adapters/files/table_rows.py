@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
+from backflush.adapters.files.issue_rows import FlushField
 from backflush.adapters.files.limits import (
     Code,
     Day,
@@ -23,7 +24,7 @@ from backflush.adapters.files.schemas import Row
 from backflush.domain.numbers import ZERO
 
 
-class BomTableRow(Row):
+class BomTableRow(FlushField, Row):  # flush: backflush (the default) | manual
     parent: Code
     version: Whole | None = None
     effective: Day | None = None

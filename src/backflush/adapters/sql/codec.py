@@ -31,6 +31,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from backflush.domain.alerts import AlertThresholds
 from backflush.domain.costs import Cost, StandardCost
 from backflush.domain.events import EVENT_TYPES, Event, OpeningStock
 from backflush.domain.journal import Derivation
@@ -368,6 +369,8 @@ def policy_to_json(policy: Policy) -> str:
         "count_tolerance": decimal_text(policy.count_tolerance),
         "journal": policy.journal.value,
         "payables": policy.payables.value,
+        "alerts": policy.alerts.settings(),
+        "negative_stock_at": {loc: r.value for loc, r in policy.negative_stock_at.items()},
     })
 
 
@@ -381,7 +384,10 @@ def policy_from_json(text: str) -> Policy:
                   method=Method(d["method"]), minor_unit=int(d["minor_unit"]),
                   currency=d["currency"], count_tolerance=Decimal(d["count_tolerance"]),
                   journal=Journal(d["journal"]),
-                  payables=Payables(d.get("payables", Payables.CONSUMED.value)))
+                  payables=Payables(d.get("payables", Payables.CONSUMED.value)),
+                  alerts=AlertThresholds.from_settings(d.get("alerts", {})),
+                  negative_stock_at={loc: NegativeStock(r) for loc, r
+                                     in d.get("negative_stock_at", {}).items()})
 
 
 # ---------------------------------------------------------------------------- audit trail

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -34,6 +35,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from backflush.adapters.sql import bulk
 from backflush.adapters.sql import schema as t
+from backflush.adapters.sql.alert_store import SqlAlerts
 from backflush.adapters.sql.codec import (
     EventDecoder,
     date_text,
@@ -46,6 +48,7 @@ from backflush.adapters.sql.engine import Tx, is_unique_violation, translate
 from backflush.domain.errors import ConcurrencyError
 from backflush.domain.events import Event
 from backflush.domain.journal import Alert, Finding
+from backflush.domain.numbers import ZERO
 from backflush.service_layer.ports import EventRows, IdsTaken, StoredEvent
 
 PAGE = 5_000  # rows read per query when the whole log is read
@@ -66,7 +69,7 @@ _BY_IDS = {
 _PAGE = _EVENTS.where(e.seq > bindparam("after")).order_by(e.seq).limit(PAGE)
 _LAST = select(func.max(e.seq))
 _LAST_BODY = select(func.max(b.n))
-# (no index on the date: imports ask, rarely; every bulk insert would pay for one)
+# (indexed: the pending-age alert asks whenever issues are parked; bulk rows share bodies)
 _LAST_DATE = select(func.max(b.date))
 _SUMMARISED_REVERSED = _EVENTS.where(and_(
     e.reversed_by.is_not(None), b.entry_seq.is_not(None), b.type == bindparam("kind"),
@@ -74,6 +77,9 @@ _SUMMARISED_REVERSED = _EVENTS.where(and_(
 _BODY = insert(t.event_bodies)
 _DROP_BODY = delete(t.event_bodies).where(b.n == bindparam("n"))
 _MARK = update(t.events).where(e.id == bindparam("of")).values(reversed_by=bindparam("by"))
+rv = t.reversals.c
+_ADD_REVERSAL = insert(t.reversals)
+_REVERSALS_OF = select(rv.reversal, rv.qty).where(rv.original == bindparam("of")).order_by(rv.id)
 _ALERTS = select(t.alerts.c.event_id, t.alerts.c.code, t.alerts.c.message).order_by(
     t.alerts.c.id)
 _ALERTS_OF = _ALERTS.where(t.alerts.c.event_id == bindparam("id"))
@@ -103,7 +109,7 @@ def _stored(row: Any, decode: Any = event_from_columns) -> StoredEvent:
                        entry, reversed_by)
 
 
-class SqlEventLog:
+class SqlEventLog(SqlAlerts):
     """Implements :class:`~backflush.service_layer.ports.EventLog` in one transaction."""
 
     def __init__(self, tx: Tx) -> None:
@@ -254,6 +260,18 @@ class SqlEventLog:
     def mark_reversed(self, of: str, by: str) -> None:
         if self._tx.run(_MARK, {"of": of, "by": by}).rowcount != 1:
             raise KeyError(of)
+
+    def add_reversal(self, of: str, by: str, qty: Decimal) -> None:
+        self._tx.run(_ADD_REVERSAL, {"original": of, "reversal": by, "qty": qty})
+
+    def reversals_of(self, of: str) -> list[tuple[str, Decimal]]:
+        return [(by, qty) for by, qty in self._tx.rows(_REVERSALS_OF, {"of": of})]
+
+    def reversed_quantities(self) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for of, qty in self._tx.rows(select(rv.original, rv.qty)):  # (summed exactly here)
+            out[of] = out.get(of, ZERO) + qty
+        return out
 
     def add_alerts(self, event_seq: int | None, alerts: Sequence[Alert]) -> None:
         with self._tx.guard() as conn:

@@ -37,6 +37,7 @@ from backflush.domain.bom import BomLine, Boms, BomVersion
 from backflush.domain.costs import CostVersion
 from backflush.domain.errors import LedgerError
 from backflush.domain.items import Item
+from backflush.domain.kanban import Supermarket
 from backflush.domain.masterdata import MasterData
 from backflush.domain.numbers import ZERO
 from backflush.domain.policy import Policy
@@ -106,6 +107,7 @@ _MASTER_TABLES: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (t.bom_lines, ("parent", "version", "line_no")),
     (t.work_centers, ("code",)),
     (t.routings, ("item", "n")),
+    (t.kanban_items, ("item", "location")),
 )
 
 
@@ -121,7 +123,8 @@ def master_rows(master: MasterData) -> dict[str, list[dict[str, Any]]]:
         versions.append({"parent": v.parent, "version": v.version, "ord": n,
                          "effective_from": v.effective_from})
         lines += [{"parent": v.parent, "version": v.version, "line_no": k,
-                   "component": ln.component, "qty": ln.qty, "scrap": ln.scrap}
+                   "component": ln.component, "qty": ln.qty, "scrap": ln.scrap,
+                   "flush": ln.flush}
                   for k, ln in enumerate(v.lines, 1)]
     centers = [{"code": w.code, "ord": n, "labor_rate": w.labor_rate,
                 "overhead_rate": w.overhead_rate, "conversion_rate": w.conversion_rate,
@@ -135,8 +138,11 @@ def master_rows(master: MasterData) -> dict[str, list[dict[str, Any]]]:
                  "work_center": op.work_center, "run_hours": op.run_hours,
                  "setup_hours": op.setup_hours, "lot_size": op.lot_size}
                 for k, op in enumerate(operations)]
+    kanban = [{"item": k.item, "location": k.location, "ord": n,
+               "container_qty": k.container_qty, "lead_time_days": k.lead_time_days,
+               "safety": k.safety} for n, k in enumerate(master.kanban.values())]
     return {"items": items, "bom_versions": versions, "bom_lines": lines,
-            "work_centers": centers, "routings": ops}
+            "work_centers": centers, "routings": ops, "kanban_items": kanban}
 
 
 def _same_text(row: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -371,7 +377,7 @@ class SqlMasterStore:
         bl = t.bom_lines.c
         for r in tx.rows(select(t.bom_lines).order_by(bl.parent, bl.version, bl.line_no)):
             lines.setdefault((r.parent, r.version), []).append(
-                BomLine(r.component, r.qty, r.scrap))
+                BomLine(r.component, r.qty, r.scrap, r.flush))
         versions = [BomVersion(r.parent, r.version, r.effective_from,
                                tuple(lines.get((r.parent, r.version), ())))
                     for r in tx.rows(select(t.bom_versions).order_by(t.bom_versions.c.ord))]
@@ -385,8 +391,11 @@ class SqlMasterStore:
         for r in tx.rows(select(t.routings).order_by(t.routings.c.ord)):
             routings.setdefault(r.item, []).append(
                 Operation(r.operation, r.work_center, r.run_hours, r.setup_hours, r.lot_size))
+        kanban = {(r.item, r.location): Supermarket(r.item, r.location, r.container_qty,
+                                                    r.lead_time_days, r.safety)
+                  for r in tx.rows(select(t.kanban_items).order_by(t.kanban_items.c.ord))}
         return MasterData(items, Boms.of(versions), centers,
-                          {k: tuple(v) for k, v in routings.items()})
+                          {k: tuple(v) for k, v in routings.items()}, kanban)
 
     def _load_costs(self, number: int) -> CostVersion:
         effective = self._tx.scalar(_VERSION, {"number": number})

@@ -92,6 +92,7 @@ bom_lines = Table(
     Column("component", String(CODE), nullable=False),
     Column("qty", D, nullable=False),
     Column("scrap", D, nullable=False),
+    Column("flush", String(CODE), nullable=False, server_default="backflush"),  # or manual
     ForeignKeyConstraint(["parent", "version"], ["bom_versions.parent", "bom_versions.version"],
                          name="fk_bom_lines_version"),
 )
@@ -166,6 +167,8 @@ event_bodies = Table(
     Column("cost_version", Integer, nullable=False),  # the standards it was posted at
     Column("entry_seq", Integer, nullable=True),  # its summary entry (0: none; NULL: its own)
 )
+# The ledger's latest date (the pending-age alert's clock), read without a scan.
+Index("ix_event_bodies_date", event_bodies.c.date)
 
 events = Table(
     "events", metadata,
@@ -280,6 +283,9 @@ alerts = Table(
     Column("event_id", String(IDENT), nullable=False),
     Column("code", String(60), nullable=False),
     Column("message", Text, nullable=False),
+    Column("acknowledged_by", String(500), nullable=True),  # who, when (ISO, UTC) and why
+    Column("acknowledged_on", String(32), nullable=True),  # NULL: the alert is open
+    Column("note", Text, nullable=True),
 )
 
 findings = Table(
@@ -315,5 +321,74 @@ saved_responses = Table(
     Column("status", Integer, nullable=False),
     Column("body", Text, nullable=False),
 )
+
+# The shop floor (domain.kanban): supermarket items are master data; orders and signals are
+# kept with the changes each event made (what a reversal takes back).
+kanban_items = Table(
+    "kanban_items", metadata,
+    Column("item", String(CODE), primary_key=True),
+    Column("location", String(CODE), primary_key=True),
+    Column("ord", Integer, nullable=False),
+    Column("container_qty", D, nullable=False),
+    Column("lead_time_days", D, nullable=False),
+    Column("safety", D, nullable=False),
+)
+
+orders = Table(
+    "orders", metadata,
+    Column("order_id", String(IDENT), primary_key=True),
+    Column("item", String(CODE), nullable=False),
+    Column("open_qty", D, nullable=False),
+)
+Index("ix_orders_item", orders.c.item)
+
+# Open released quantity by made item (the sum of its orders'); items at zero have no row.
+order_totals = Table(
+    "order_totals", metadata,
+    Column("item", String(CODE), primary_key=True),
+    Column("open_qty", D, nullable=False),
+)
+
+order_moves = Table(
+    "order_moves", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(IDENT), nullable=False),
+    Column("order_id", String(IDENT), nullable=False),
+    Column("item", String(CODE), nullable=False),
+    Column("qty", D, nullable=False),
+)
+Index("ix_order_moves_event", order_moves.c.event_id)
+
+signals = Table(
+    "signals", metadata,
+    Column("source", String(IDENT), primary_key=True),
+    Column("item", String(CODE), nullable=False),
+    Column("location", String(CODE), nullable=False),
+    Column("opened_on", Date, nullable=False),
+    Column("qty", D, nullable=False),  # still open
+)
+Index("ix_signals_place", signals.c.item, signals.c.location)
+
+signal_moves = Table(
+    "signal_moves", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(IDENT), nullable=False),
+    Column("source", String(IDENT), nullable=False),
+    Column("item", String(CODE), nullable=False),
+    Column("location", String(CODE), nullable=False),
+    Column("qty", D, nullable=False),
+)
+Index("ix_signal_moves_event", signal_moves.c.event_id)
+
+# Partial reversals: what each reversal of a completion, sale or receipt took back of it
+# (``events.reversed_by`` is set once nothing of the original is left).
+reversals = Table(
+    "reversals", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("original", String(IDENT), nullable=False),
+    Column("reversal", String(IDENT), nullable=False),
+    Column("qty", D, nullable=False),
+)
+Index("ix_reversals_original", reversals.c.original)
 
 LEDGER_TABLES = tuple(metadata.tables)  # every table of a ledger (the version table aside)

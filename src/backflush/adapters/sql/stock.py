@@ -31,6 +31,7 @@ from backflush.adapters.sql.codec import date_text, decimal_text, exact_sum
 from backflush.adapters.sql.engine import Tx
 from backflush.domain.journal import PendingChange, StockMove, queue_after
 from backflush.domain.numbers import ZERO, add
+from backflush.service_layer.ports import UsageFlows
 
 PAGE = 10_000  # moves read per query when every move is read
 ITEMS_PER_QUERY = 50_000  # items prefetched per query (one parameter: no bind limit)
@@ -261,6 +262,12 @@ class SqlStock:
     def pending_queue(self) -> list[tuple[str, str, str, Decimal]]:
         return [(str(item), str(location), str(source), qty)
                 for item, location, source, qty in self._tx.rows(_ALL_QUEUED)]
+
+    def usage_flows(self, start: date | None, end: date | None) -> UsageFlows:
+        from backflush.adapters.sql.accuracy import usage_flows
+
+        self.flush()
+        return usage_flows(self._tx, start, end)
 
     def backflushed(self, component: str, start: date, end: date) -> Mapping[str, Decimal]:
         out: dict[str, Decimal] = {}

@@ -33,6 +33,7 @@ from backflush.adapters.sql.engine import (
     where,
 )
 from backflush.adapters.sql.event_log import SqlEventLog
+from backflush.adapters.sql.floor import SqlFloor
 from backflush.adapters.sql.journal import SqlJournal
 from backflush.adapters.sql.master_store import MasterCache, SqlMasterStore
 from backflush.adapters.sql.stock import SqlStock
@@ -125,6 +126,7 @@ class SqlUnitOfWork(UnitOfWork):
     events: SqlEventLog
     journal: SqlJournal
     stock: SqlStock
+    floor: SqlFloor
     access: SqlAccess
 
     def __init__(self, ledger: SqlLedger, *, read_only: bool = False) -> None:
@@ -149,9 +151,10 @@ class SqlUnitOfWork(UnitOfWork):
         self.journal = SqlJournal(tx)
         self.stock = SqlStock(tx)
         self.access = SqlAccess(tx)
+        self.floor = SqlFloor(tx)
 
     def _stores(self) -> tuple[_Kept, ...]:
-        return self.master, self.events, self.journal, self.stock
+        return self.master, self.events, self.journal, self.stock, self.floor
 
     def _commit(self) -> None:
         if self._conn is None:
@@ -159,6 +162,7 @@ class SqlUnitOfWork(UnitOfWork):
         with translated(self.ledger.engine):
             self.journal.flush()  # (balances are written once, at the end)
             self.stock.flush()
+            self.floor.flush()
             self._conn.commit()
         self.master.committed()
 

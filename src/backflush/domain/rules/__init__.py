@@ -23,6 +23,7 @@ from backflush.domain.events import (
     CostChange,
     Count,
     Event,
+    Issue,
     Opening,
     RateChange,
     Receipt,
@@ -31,17 +32,26 @@ from backflush.domain.events import (
     Reversal,
     Sale,
     Scrap,
+    Signal,
     Transfer,
 )
 from backflush.domain.journal import Posting
 from backflush.domain.numbers import EXACT
 from backflush.domain.rules import stock
+from backflush.domain.rules.aging import with_queue_age
 from backflush.domain.rules.close import close
 from backflush.domain.rules.completion import completion
 from backflush.domain.rules.context import RuleContext, check_open
 from backflush.domain.rules.count import count
 from backflush.domain.rules.flows import receipt, sale
-from backflush.domain.rules.movements import conversion_incurred, release, scrap, transfer
+from backflush.domain.rules.issue import consume_in_process, issue
+from backflush.domain.rules.movements import (
+    conversion_incurred,
+    release,
+    scrap,
+    signal,
+    transfer,
+)
 from backflush.domain.rules.opening import opening
 from backflush.domain.rules.reopen import reopen
 from backflush.domain.rules.reversal import reversal
@@ -53,7 +63,7 @@ RULES: dict[type[Event], Callable[[RuleContext, Any], Draft]] = {
     Receipt: receipt, ConversionIncurred: conversion_incurred, Completion: completion,
     Sale: sale, Scrap: scrap, Transfer: transfer, Count: count, Release: release,
     CostChange: cost_change, RateChange: rate_change, Reversal: reversal, Close: close,
-    Opening: opening, Reopen: reopen,
+    Opening: opening, Reopen: reopen, Signal: signal, Issue: issue,
 }
 
 
@@ -84,7 +94,8 @@ def post(books: Books, view: LedgerView, event: Event, *, detail: bool = True,
     try:
         with localcontext(EXACT):
             check_open(ctx, event)
-            planned = stock.apply_policy(ctx, event, drafted(ctx, event))
+            planned = with_queue_age(ctx, event, stock.apply_policy(
+                ctx, event, consume_in_process(ctx, event, drafted(ctx, event))))
             return settle(books, planned, event.id, event.date, view.on_hand_total,
                           view.pending_total, detail=detail)
     except ArithmeticError as exc:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from backflush.domain import alerts
 from backflush.domain.drafts import Draft, DraftMaker
 from backflush.domain.errors import PostingError
 from backflush.domain.events import Close, period_bounds
@@ -87,6 +88,11 @@ def close(ctx: RuleContext, ev: Close) -> Draft:
                            "backflush close --force)", "period")
     if left:
         d.alert("close_forced", f"{ev.period} closed by force with {left}")
+    control, applied = (policy.name(Role.CONVERSION_CONTROL),
+                        policy.name(Role.CONVERSION_APPLIED))
+    if control != applied:  # one account for both: Applied alone is not known
+        d.alerts.extend(alerts.under_over_applied(policy.alerts, ev.period, view.balance(
+            control, end), -view.balance(applied, end)))
     e = d.entry("close", f"Close of period {ev.period}", when=end)
     written_off: dict[str, Decimal] = {}
     claimed: set[str] = set()  # an account two families share goes with the first of them

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from backflush.domain import alerts, inprocess
 from backflush.domain.bom import Requirement, explode
 from backflush.domain.costs import Cost
 from backflush.domain.drafts import Draft, DraftMaker, EntryMaker
@@ -59,10 +60,7 @@ def completion(ctx: RuleContext, ev: Completion) -> Draft:
                    f"{ev.item}: reported hours vs standard hours")
         routed = {wc for wc, _ in ctx.costs[ev.item].hours}
         off = [f"{wc} ({fmt_qty(h)} h)" for wc, h in ev.hours if wc not in routed]
-        if off:
-            d.alert("hours_off_routing", f"{ev.item}'s routing does not use "
-                    f"{', '.join(off)}: applied at the work center's rates against no "
-                    "standard hours (an efficiency variance of their full amount)")
+        d.alerts.extend(alerts.hours_off_routing(policy.alerts, ev.item, off))
     elif ev.hours and not c_trigger:
         d.alert("hours_not_used", "completion is not a trigger point under "
                 f"{policy.variant}: reported hours are recorded but not applied")
@@ -84,7 +82,9 @@ def completion(ctx: RuleContext, ev: Completion) -> Draft:
     if on_books and expected != actual:
         output.add(Role.MATERIAL_USAGE_VARIANCE,
                    _money(ctx, actual) - _money(ctx, expected),
-                   f"BOM {bom} differs from the BOM costed ({std_x.bom})")
+                   f"BOM {bom} differs from the BOM costed ({std_x.bom})", item=ev.item,
+                   qty=total_qty, basis=f"BOM {bom} x {fmt_qty(total_qty)} vs the BOM costed "
+                   f"({std_x.bom})" if ctx.detail else "", bom=bom)
     return d.draft()
 
 
@@ -98,31 +98,37 @@ def _components(ctx: RuleContext, ev: Completion, d: DraftMaker, issue: EntryMak
     """Relieve each component (summed over the BOM lines that need it); credit Accounts
     Payable at standard for those off the books. Returns Σ need × the components' value."""
     books, detail = ctx.books, ctx.detail
-    needs: dict[str, list[Requirement]] = {}
-    for r in requirements:
-        needs.setdefault(r.component, []).append(r)
+    needs: dict[tuple[str, bool], list[Requirement]] = {}
+    for r in requirements:  # a manual line's part comes from the parent's in-process stock
+        needs.setdefault((r.component, r.manual), []).append(r)
     qty_text = fmt_qty(total_qty)
     actual = ZERO
-    for comp in sorted(needs):
-        lines = needs[comp]
+    unbooked: dict[str, Decimal] = {}  # payable per component, whichever way it is relieved
+    for comp, manual in sorted(needs):
+        lines = needs[(comp, manual)]
         need = sum((r.qty for r in lines), ZERO)
         memo = basis = ""
         if detail:
             via = [v for r in lines for v in r.via]
-            memo = f"{comp} backflushed for {ev.item}" + (
+            memo = f"{comp} " + (f"issued by hand, consumed for {ev.item}" if manual else
+                                 f"backflushed for {ev.item}") + (
                 f" via {', '.join(dict.fromkeys(via))}" if via else "")
             basis = " + ".join(f"{fmt_qty(r.per)} per ({r.bom})" for r in lines) \
                 + f" x {qty_text}"
         value = books.std_value(comp)
         actual += mul(need, value)
-        d.move(comp, books.master.items[comp].backflush_from or ev.location, -need,
-               "backflush", issue, memo, basis, bom)
+        place = inprocess.location(ev.item) if manual else \
+            books.master.items[comp].backflush_from or ev.location
+        d.move(comp, place, -need, "backflush", issue, memo, basis, bom)
         if c_trigger and books.role(comp) is None:
-            issue.add(books.policy.unbooked_materials_role, -mul(need, value),
-                      f"{comp} at standard, not yet on the books" if detail else "",
-                      item=comp, qty=-need,
-                      basis=f"{fmt_qty(need)} x standard {fmt_unit(value)}" if detail else "",
-                      bom=bom)
+            unbooked[comp] = unbooked.get(comp, ZERO) + need
+    for comp, need in unbooked.items():
+        value = books.std_value(comp)
+        issue.add(books.policy.unbooked_materials_role, -mul(need, value),
+                  f"{comp} at standard, not yet on the books" if detail else "",
+                  item=comp, qty=-need,
+                  basis=f"{fmt_qty(need)} x standard {fmt_unit(value)}" if detail else "",
+                  bom=bom)
     return actual
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from backflush.domain import alerts
 from backflush.domain.bom import BomLine, BomVersion, lines_feeding
 from backflush.domain.drafts import Draft, DraftMaker
 from backflush.domain.events import Count, period_bounds, period_of
@@ -32,6 +33,8 @@ def count(ctx: RuleContext, ev: Count) -> Draft:
     d.move(ev.item, ev.location, diff, "count", e, what)
     if diff > 0:
         clear_pending(ctx, d, ev.item, ev.location, ev.qty)
+    d.alerts.extend(alerts.count_difference(ctx.policy.alerts, ev.item, ev.location, ev.qty,
+                                            book))
     findings = diagnose(ctx, ev, diff)
     for f in findings:
         d.alert("wrong_bom_line", f.message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from backflush.domain import alerts
 from backflush.domain.drafts import Draft, DraftMaker
 from backflush.domain.events import Receipt, Sale
 from backflush.domain.numbers import fmt_qty, fmt_unit, mul
@@ -39,12 +40,9 @@ def receipt(ctx: RuleContext, ev: Receipt) -> Draft:
               basis=f"{fmt_qty(ev.qty)} x ({ev.unit_price:f} - standard {fmt_unit(std)})")
     else:
         d.move(ev.item, ev.location, ev.qty, "receipt", None)
-        if ev.unit_price != std:
-            d.alert("price_variance_not_recorded",
-                    f"{ev.item} received at {ev.unit_price:f} against standard "
-                    f"{fmt_unit(std)}: purchase "
-                    f"is not a trigger point under {ctx.policy.variant}, so the price "
-                    "variance is not recorded")
+    d.alerts.extend(alerts.receipt_price(
+        ctx.policy.alerts, ev.item, ev.qty, ev.unit_price, std, variant=ctx.policy.variant,
+        recorded=ctx.policy.triggered(Stage.PURCHASE) or ctx.policy.clears_receipts))
     clear_pending(ctx, d, ev.item, ev.location,
                   ctx.view.on_hand(ev.item, ev.location) + ev.qty)
     return d.draft()

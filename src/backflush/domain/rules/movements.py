@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from backflush.domain.drafts import Draft, DraftMaker
-from backflush.domain.events import ConversionIncurred, Release, Scrap, Transfer
+from backflush.domain.errors import PostingError
+from backflush.domain.events import ConversionIncurred, Release, Scrap, Signal, Transfer
 from backflush.domain.numbers import fmt_qty
 from backflush.domain.policy import ConversionMode, Role
 from backflush.domain.rules.context import RuleContext, check_item
@@ -37,6 +38,15 @@ def transfer(ctx: RuleContext, ev: Transfer) -> Draft:
 def release(ctx: RuleContext, ev: Release) -> Draft:
     """Recorded; production start (stage B) is never a trigger point."""
     check_item(ctx, ev, ev.item, made=True)
+    return Draft()
+
+
+def signal(ctx: RuleContext, ev: Signal) -> Draft:
+    """A kanban card: recorded on the shop floor (domain.kanban); no entry."""
+    check_item(ctx, ev, ev.item)
+    if (ev.item, ev.location) not in ctx.master.kanban:
+        raise PostingError(ev.id, f"{ev.item} has no supermarket at {ev.location} (kanban "
+                           "master data)", "location")
     return Draft()
 
 

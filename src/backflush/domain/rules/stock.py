@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import Decimal
 
+from backflush.domain import alerts
 from backflush.domain.drafts import Draft, Move, Park
 from backflush.domain.errors import NegativeStockError
 from backflush.domain.events import Event
@@ -43,19 +44,22 @@ def words(shorts: Iterable[Short]) -> str:
                      for item, loc, need, have in shorts)
 
 
-def shortage_alert(shorts: list[Short]) -> tuple[str, str]:
-    return "negative_stock", "stock went below zero: " + words(shorts)
+def shortage_alert(policy: Policy, shorts: list[Short]) -> list[tuple[str, str]]:
+    """The negative-stock alert of ``shorts`` (none when the policy switches it off)."""
+    return alerts.negative_stock(policy.alerts, words(shorts)) if shorts else []
 
 
-def rule_of(ctx: RuleContext, item: str) -> NegativeStock:
-    return item_rule(ctx.master, ctx.policy, item)
+def rule_of(ctx: RuleContext, item: str, location: str) -> NegativeStock:
+    return item_rule(ctx.master, ctx.policy, item, location)
 
 
-def item_rule(master: MasterData, policy: Policy, item: str) -> NegativeStock:
-    """The item's own negative-stock rule, else the policy's."""
+def item_rule(master: MasterData, policy: Policy, item: str, location: str) -> NegativeStock:
+    """The item's own negative-stock rule, else its location's, else the policy's."""
     found = master.items.get(item)
     own = found.negative_stock if found is not None else None
-    return NegativeStock(own) if own is not None else policy.negative_stock
+    if own is not None:
+        return NegativeStock(own)
+    return policy.negative_stock_at.get(location, policy.negative_stock)
 
 
 def apply_policy(ctx: RuleContext, event: Event, draft: Draft) -> Draft:
@@ -73,7 +77,7 @@ def apply_policy(ctx: RuleContext, event: Event, draft: Draft) -> Draft:
         on_hand = running[key] if key in running else have(*key)
         if m.qty < 0 and -m.qty > on_hand:
             if completion and m.kind == "backflush" \
-                    and rule_of(ctx, m.item) is NegativeStock.QUEUE:
+                    and rule_of(ctx, m.item, m.location) is NegativeStock.QUEUE:
                 take = max(min(-m.qty, on_hand), ZERO)
                 park = -m.qty - take
                 if take:
@@ -89,10 +93,10 @@ def apply_policy(ctx: RuleContext, event: Event, draft: Draft) -> Draft:
         moves.append(m)
     if not shorts and not queued:
         return draft
-    rejected = [s for s in shorts if rule_of(ctx, s[0]) is NegativeStock.REJECT]
+    rejected = [s for s in shorts if rule_of(ctx, s[0], s[1]) is NegativeStock.REJECT]
     if rejected:
         raise NegativeStockError(event.id, "stock would go below zero: " + words(rejected),
                                  "qty")
-    alerts = ([shortage_alert(shorts)] if shorts else []) + queued
+    raised = shortage_alert(ctx.policy, shorts) + queued
     return replace(draft, moves=tuple(moves), parks=(*draft.parks, *parks),
-                   alerts=(*alerts, *draft.alerts))
+                   alerts=(*raised, *draft.alerts))

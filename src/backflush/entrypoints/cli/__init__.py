@@ -32,7 +32,16 @@ from backflush.domain.errors import (
     StorageError,
     ValidationError,
 )
-from backflush.entrypoints.cli import common, generating, ledger, reading, scenarios, serving
+from backflush.entrypoints.cli import (
+    alerting,
+    common,
+    generating,
+    ledger,
+    reading,
+    scenarios,
+    serving,
+    shopfloor,
+)
 from backflush.entrypoints.cli.common import GaveUp, OptionError, PartlyPosted
 from backflush.entrypoints.output.safety import shown
 
@@ -171,6 +180,8 @@ for _name, _command in (
         ("generate", generating.generate), ("serve", serving.serve)):
     app.command(_name, epilog=common.EXIT_CODES)(_command)
 app.add_typer(serving.token_app, name="token")
+app.add_typer(alerting.alerts_app, name="alerts")
+app.add_typer(shopfloor.kanban_app, name="kanban")
 
 
 def _silence_stdout() -> None:

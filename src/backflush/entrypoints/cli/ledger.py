@@ -34,6 +34,7 @@ class ImportKind(StrEnum):
     BOMS = "boms"
     ROUTINGS = "routings"
     WORK_CENTERS = "work-centers"
+    KANBAN = "kanban"
     COSTS = "costs"
 
 
@@ -130,7 +131,8 @@ def init(
 
 def import_(
     kind: Annotated[ImportKind, typer.Argument(
-        metavar="KIND", help="What the file holds: items|boms|routings|work-centers|costs.")],
+        metavar="KIND", help="What the file holds: items|boms|routings|work-centers|kanban|"
+        "costs.")],
     file: Annotated[Path, typer.Argument(
         metavar="FILE", help="A .csv or .xlsx file, header on line 1 (columns: README).")],
     db: DbOption = None,

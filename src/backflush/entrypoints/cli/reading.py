@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from backflush.entrypoints.cli import accuracy as acc
 from backflush.entrypoints.cli import common
+from backflush.entrypoints.cli import suitability as suit
 from backflush.entrypoints.cli.common import DbOption, OptionError
 from backflush.entrypoints.output.safety import shown
 
@@ -33,6 +35,10 @@ class ReportName(StrEnum):
     COST_SHEET = "cost-sheet"
     QUEUE = "queue"
     KPIS = "kpis"
+    BOM_ACCURACY = "bom-accuracy"
+    SUITABILITY = "suitability"
+    KANBAN = "kanban"
+    KANBAN_SIZING = "kanban-sizing"
 
 
 class By(StrEnum):
@@ -82,7 +88,8 @@ def window_of(period: str | None, start: str | None, end: str | None,
                         common.day_option(end, "--to") if end is not None else None)
     if window.start and window.end and window.start > window.end:
         raise OptionError("--from", f"{window.start} is after --to {window.end}")
-    if name in (ReportName.COST_SHEET, ReportName.QUEUE) and not window.whole:
+    if name in (ReportName.COST_SHEET, ReportName.QUEUE, ReportName.KANBAN) \
+            and not window.whole:
         raise OptionError("--period" if period else "--from" if start else "--to",
                           f"the {name.value} report shows what stands now")
     if name is ReportName.STOCK and not window.whole:
@@ -98,7 +105,8 @@ def report(
     name: Annotated[ReportName, typer.Argument(
         metavar="NAME", help="Which report: trial-balance|stock|variances|journal; of a "
         "month (--period, else the latest closed): income|gaap|analysis; now: cost-sheet "
-        "(the standards in force)|queue (the pending issues); any range: kpis.")],
+        "(the standards in force)|queue (the pending issues)|kanban; any range: kpis|"
+        "kanban-sizing|suitability|bom-accuracy (BOM lines by least squares over the counts).")],
     db: DbOption = None,
     fmt: Annotated[Format, typer.Option("--format", help="How to print or write it.")]
         = Format.TABLE,
@@ -111,6 +119,11 @@ def report(
     by: Annotated[By | None, typer.Option(
         "--by", help="variances only: by the item, the supplier (receipts) or the work "
         "centers (reported hours) of the events behind them, or event by event.")] = None,
+    min_turnover: suit.MinTurnover = None, max_cycle_days: suit.MaxCycleDays = None,
+    min_completions: suit.MinCompletions = None, max_bom_versions: suit.MaxBomVersions = None,
+    max_count_difference: suit.MaxCountDifference = None,
+    max_scrap_rate: suit.MaxScrapRate = None,
+    tolerance: acc.Tolerance = None,
 ) -> None:
     """Print (or write) a report of the ledger, for all of it, a month or a range of days.
 
@@ -121,15 +134,26 @@ def report(
       backflush report variances --by supplier --format xlsx --output ppv.xlsx
       backflush report income --period 2026-11
       backflush report analysis --period 2026-11
+      backflush report suitability --period 2026-11 --max-cycle-days 3
     """
     from backflush.entrypoints.output import console as console_
     from backflush.entrypoints.output import reports as built
     from backflush.entrypoints.output import tables
+    from backflush.entrypoints.output.suitability import print_suitability, suitability_report
 
     window = window_of(period, start, end, name)
     if by is not None and name is not ReportName.VARIANCES:
         raise OptionError("--by", "only the variances report is broken down by item, "
                           "supplier or work center")
+    given = {"min_turnover": min_turnover, "max_cycle_days": max_cycle_days,
+             "min_completions": min_completions, "max_bom_versions": max_bom_versions,
+             "max_count_difference": max_count_difference, "max_scrap_rate": max_scrap_rate}
+    if name is not ReportName.SUITABILITY and (option := suit.given_any(**given)):
+        raise OptionError(option, "only the suitability report has thresholds")
+    limits = suit.thresholds(**given)
+    if tolerance is not None and name is not ReportName.BOM_ACCURACY:
+        raise OptionError("--tolerance", "only the bom-accuracy report has a tolerance")
+    share = acc.tolerance_of(tolerance)
     if fmt is Format.XLSX and out is None:
         raise OptionError("--format", "an xlsx report needs --output FILE.xlsx")
     if fmt is Format.TABLE and out is not None:
@@ -148,10 +172,12 @@ def report(
             if month is None:
                 raise OptionError("--period", f"no period is closed yet: give the month of "
                                   f"the {name.value} report with --period YYYY-MM")
-        made = common.read(ledger, lambda uow: built.report(
-            uow, name.value, window, by.value if by else None, month))
+        made = common.read(ledger, lambda uow: suitability_report(uow, window, limits)
+                           if name is ReportName.SUITABILITY else built.report(
+            uow, name.value, window, by.value if by else None, month, share))
     if fmt is Format.TABLE:
-        tables.print_report(console_.stdout(), made)
+        (print_suitability if name is ReportName.SUITABILITY else tables.print_report)(
+            console_.stdout(), made)
         return
     if fmt is Format.XLSX:
         from backflush.entrypoints.output.xlsx import write_workbook

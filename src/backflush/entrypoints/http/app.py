@@ -21,7 +21,8 @@ from backflush import __version__
 from backflush.bootstrap import Ledger
 from backflush.domain.errors import BackflushError
 from backflush.entrypoints import web
-from backflush.entrypoints.http import events, master, problems, reading
+from backflush.entrypoints.http import events, floor, master, problems, reading
+from backflush.entrypoints.http import suitability as suitability_routes
 from backflush.entrypoints.http.deps import bearer
 from backflush.service_layer.access import IdempotencyConflict
 
@@ -50,7 +51,9 @@ def create_app(ledgers: Mapping[str, Ledger]) -> FastAPI:
                   docs_url="/api/docs", redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.ledgers = dict(ledgers)
     app.state.writing = {name: threading.Lock() for name in ledgers}
-    for router in (events.router, reading.router, master.router):
+    # (suitability before reading: /reports/{name} would take /reports/suitability)
+    for router in (events.router, suitability_routes.router, reading.router, master.router,
+                   floor.router):
         app.include_router(router, prefix=PREFIX)
     app.add_exception_handler(BackflushError, problems.engine_error)
     app.add_exception_handler(IdempotencyConflict, problems.engine_error)

@@ -78,7 +78,8 @@ def boms(who: Caller = caller(Access.VIEWER), limit: Limit = 100, after: After =
                     parent=v.parent, version=v.version,
                     effective=v.effective_from.isoformat(),
                     lines=[m.BomLineOut(item=ln.component, qty=fmt_qty(ln.qty),
-                                        scrap=fmt_qty(ln.scrap)) for ln in v.lines]))
+                                        scrap=fmt_qty(ln.scrap), flush=ln.flush)
+                           for ln in v.lines]))
         return m.BomPage(items=[m.BomOut(item=c, versions=by[c]) for c in codes], next=nxt)
 
     return deps.read(who.ledger, use)
@@ -148,7 +149,7 @@ IMPORT_BODY = {"required": True, "content": {
              summary="Import master data", openapi_extra={"requestBody": IMPORT_BODY},
              responses=BODY_RESPONSES)
 async def import_file(
-        kind: Literal["items", "boms", "routings", "work-centers", "costs"],
+        kind: Literal["items", "boms", "routings", "work-centers", "kanban", "costs"],
         request: Request, who: Caller = caller(Access.ACCOUNTANT),
         as_of: Annotated[date | None, Query(
             alias="as-of", description="The roll-up date, and the date of the cost and "

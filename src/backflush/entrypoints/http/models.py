@@ -117,6 +117,9 @@ class BomLineOut(Out):
     item: str
     qty: Dec
     scrap: Dec
+    flush: str = Field(
+        "backflush", description="backflush: relieved at the parent's completion; manual: "
+        "issued by hand (an issue event), consumed from the parent's in-process stock")
 
 
 class BomVersionOut(Out):
@@ -195,9 +198,63 @@ class QueueItem(Out):
 
 
 class AlertOut(Out):
+    """An alert: its number, the event that raised it (and its date), the rule's code and
+    message; who acknowledged it, when (ISO date and time, UTC) and why (null: open)."""
+
+    id: int
+    date: Day | None
     event: str
     code: str
     message: str
+    acknowledged_by: str | None = None
+    acknowledged_on: str | None = None
+    note: str | None = None
+
+
+class AcknowledgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    by: Annotated[str, Field(min_length=1, max_length=500,
+                             description="who (default: the token's name)")] | None = None
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class SuitabilityThresholds(Out):
+    min_turnover: Dec
+    max_cycle_days: int
+    min_completions: int
+    max_bom_versions: int
+    max_count_difference: Dec
+    max_scrap_rate: Dec
+
+
+class SuitabilityCheck(Out):
+    check: str
+    label: str
+    threshold: Dec
+    unit: str
+    figure: Dec | None
+    examined: int
+    examined_what: str
+    findings: int
+
+
+class SuitabilityFinding(Out):
+    check: str
+    subject: str
+    figure: Dec
+    threshold: Dec
+    unit: str
+    value: Dec | None = Field(description="At standard, where the finding has a value: the "
+                              "work in process of an open order, a count difference.")
+    explanation: str
+
+
+class SuitabilityOut(Out):
+    as_of: Day | None
+    thresholds: SuitabilityThresholds
+    work_in_process_not_on_books: Dec
+    checks: list[SuitabilityCheck]
+    findings: list[SuitabilityFinding]
 
 
 class CloseIn(BaseModel):
@@ -249,11 +306,25 @@ def qty(value: Any) -> str:
 
 
 class BomFinding(Out):
-    event: str
+    """A BOM line's usage per unit estimated from the counts (the ``--json`` document's
+    ``bom_accuracy`` rows)."""
+
     parent: str
     component: str
-    bom: str
+    bom_version: int
     qty_per: Dec
-    suggested_qty_per: Dec
-    backflushed: Dec
-    count_difference: Dec
+    estimated_qty_per: Dec | None
+    flagged: bool
+    location: str
+    bom: str
+    scrap: Dec
+    standard_usage: Dec
+    suggested_qty_per: Dec | None
+    deviation: Dec | None
+    residual_rms: Dec | None
+    intervals: int
+    intervals_with_units: int
+    units: Dec
+    finding: str
+    cause: str | None
+    note: str

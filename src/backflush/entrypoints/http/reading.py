@@ -16,6 +16,7 @@ from backflush.entrypoints.http import models as m
 from backflush.entrypoints.http.deps import Caller, caller
 from backflush.entrypoints.http.problems import PROBLEM_RESPONSES, ApiError, responses
 from backflush.service_layer.access import Access
+from backflush.service_layer.ports import StoredAlert
 from backflush.service_layer.reports import Window
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -34,17 +35,39 @@ def month(value: str, field: str) -> tuple[date, date]:
 
 
 @router.get("/reports/bom-accuracy", tags=["reports"], response_model=list[m.BomFinding],
-            summary="BOM lines counts suggest are wrong")
-def bom_accuracy(who: Caller = caller(Access.VIEWER)) -> list[m.BomFinding]:
-    """Each count whose difference points at a BOM line: the quantity per in the BOM,
-    the one the count suggests, what was backflushed and the difference."""
+            summary="BOM lines estimated from the counts")
+def bom_accuracy(who: Caller = caller(Access.VIEWER),
+                 period: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$",
+                                                     description="A month, YYYY-MM")] = None,
+                 start: Annotated[date | None, Query(alias="from")] = None,
+                 end: Annotated[date | None, Query(alias="to")] = None,
+                 tolerance: Annotated[str | None, Query(
+                     description="flag beyond this share of the standard usage (0.05); "
+                     "default: the policy's count_tolerance")] = None) -> list[m.BomFinding]:
+    """Every BOM line consuming a counted component: its usage per unit estimated by least
+    squares over the count intervals, the residual, how many intervals it rests on, flagged
+    beyond the tolerance with a suggested quantity per, and why (docs/accounting.md)."""
+    from backflush.entrypoints.output.accuracy import accuracy_json
+    from backflush.service_layer.accuracy import bom_accuracy as estimate
+
+    if period is not None and (start is not None or end is not None):
+        raise ApiError(422, "invalid", "give period or from/to, not both", field="period")
+    first, last = month(period, "period") if period is not None else (start, end)
+    if first is not None and last is not None and first > last:
+        raise ApiError(422, "invalid", f"from {first} is after to {last}", field="from")
+    share = None
+    if tolerance is not None:
+        try:
+            share = to_decimal(tolerance, "tolerance")
+        except NumberError as exc:
+            raise ApiError(422, "invalid", f"tolerance: {exc}", field="tolerance") from None
+        if not 0 <= share <= 1:
+            raise ApiError(422, "invalid", "tolerance: must be from 0 to 1",
+                           field="tolerance")
+
     def use(uow: UnitOfWork) -> list[m.BomFinding]:
-        return [m.BomFinding(event=f.event_id, parent=f.parent, component=f.component,
-                             bom=f.bom, qty_per=fmt_qty(f.bom_qty),
-                             suggested_qty_per=fmt_qty(f.suggested_qty),
-                             backflushed=fmt_qty(f.backflushed),
-                             count_difference=fmt_qty(f.difference))
-                for f in uow.events.findings()]
+        found = estimate(uow, Window(first, last), share)
+        return [m.BomFinding(**row) for row in accuracy_json(found)]
 
     return deps.read(who.ledger, use)
 
@@ -108,12 +131,36 @@ def queue(who: Caller = caller(Access.VIEWER)) -> list[m.QueueItem]:
 @router.get("/alerts", tags=["shop floor"], response_model=list[m.AlertOut],
             summary="Alerts raised by events")
 def alerts(who: Caller = caller(Access.VIEWER),
-           event: Annotated[str | None, Query(max_length=200)] = None) -> list[m.AlertOut]:
-    def use(uow: UnitOfWork) -> list[m.AlertOut]:
-        return [m.AlertOut(event=a.event_id, code=a.code, message=a.message)
-                for a in uow.events.alerts(event)]
+           event: Annotated[str | None, Query(max_length=200)] = None,
+           open: Annotated[bool, Query(description="only those not acknowledged")] = False,
+           ) -> list[m.AlertOut]:
+    """Every alert, oldest first (`open=true`: those not yet acknowledged)."""
+    return deps.read(who.ledger, lambda uow: [alert_out(a) for a in uow.events.stored_alerts(
+        open_only=open, event_id=event)])
 
-    return deps.read(who.ledger, use)
+
+@router.post("/alerts/{alert}/acknowledge", tags=["shop floor"], response_model=m.AlertOut,
+             summary="Acknowledge an alert", responses=responses(404))
+def acknowledge(alert: Annotated[int, Path(ge=1, le=2**62)], body: m.AcknowledgeIn | None = None,
+                who: Caller = caller(Access.OPERATOR)) -> m.AlertOut:
+    """Mark an alert as seen: who (`by`, default the token's name), when and why (`note`).
+    Acknowledging it again changes nothing and answers the first acknowledgement."""
+    from backflush.service_layer.alerts import UnknownAlerts, acknowledge_alerts
+
+    given = body or m.AcknowledgeIn()
+    try:
+        done = deps.write(who, lambda: acknowledge_alerts(
+            who.ledger.unit_of_work(), [alert], given.by or who.token.name, given.note))
+    except UnknownAlerts:
+        raise ApiError(404, "not_found", f"this ledger has no alert numbered {alert}",
+                       field="alert") from None
+    return alert_out(done.alerts[0])
+
+
+def alert_out(a: StoredAlert) -> m.AlertOut:
+    return m.AlertOut(id=a.id, date=a.date.isoformat() if a.date else None, event=a.event_id,
+                      code=a.code, message=a.message, acknowledged_by=a.acknowledged_by,
+                      acknowledged_on=a.acknowledged_on, note=a.note)
 
 
 @router.get("/periods", tags=["periods"], response_model=m.PeriodsOut,

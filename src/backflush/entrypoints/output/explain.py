@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 
 from backflush.domain.numbers import fmt, fmt_qty
+from backflush.domain.rules.portion import reversible_qty
 from backflush.entrypoints.output.console import print_json
 from backflush.entrypoints.output.safety import Cell, Number, shown
 from backflush.entrypoints.output.tables import Column, Report, print_report
@@ -25,6 +26,7 @@ def explanation_json(x: Explanation, minor: int) -> dict[str, Any]:
         "event": {"id": event.id, "type": event.type, "date": event.date.isoformat(),
                   "content": event.content()} if event is not None else None,
         "reversed_by": x.reversed_by,
+        "reversals": [{"id": rid, "qty": fmt_qty(qty)} for rid, qty in x.reversals],
         "summary_entry": x.summary,
         "entries": [{
             "seq": seq, "type": e.type, "description": e.description,
@@ -67,6 +69,17 @@ def plain(value: Any) -> str:
     return str(value)
 
 
+def reversals_line(x: Explanation) -> str:
+    """What the reversals of an event took back of it, and what is left."""
+    whole = reversible_qty(x.event) if x.event is not None else None
+    done = sum((q for _, q in x.reversals), Decimal(0))
+    parts = ", ".join(f"{shown(rid)} {fmt_qty(q)}" for rid, q in x.reversals)
+    if whole is None:
+        return f"  Reversals: {parts}"
+    return (f"  Reversed {fmt_qty(done)} of {fmt_qty(whole)} ({parts}); "
+            f"{fmt_qty(whole - done)} left")
+
+
 def print_explanation(console: Console, x: Explanation, minor: int, *, as_json: bool) -> None:
     doc = explanation_json(x, minor)
     if as_json:
@@ -79,6 +92,8 @@ def print_explanation(console: Console, x: Explanation, minor: int, *, as_json: 
     else:
         console.print(f"[bold]Event {shown(ev['id'])}[/] ({shown(ev['type'])}, {ev['date']})"
                       + (f" - reversed by {shown(x.reversed_by)}" if x.reversed_by else ""))
+        if x.reversals:
+            console.print(reversals_line(x))
         for key, value in ev["content"].items():
             if key not in ("type", "date") and value not in (None, "", [], {}):
                 console.print(f"  {shown(key)}: {shown(plain(value))}")

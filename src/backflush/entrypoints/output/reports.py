@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 
 from backflush.domain.numbers import ZERO, fmt, fmt_qty, fmt_unit
 from backflush.domain.policy import Policy
+from backflush.entrypoints.output import kanban as shown_kanban
 from backflush.entrypoints.output.safety import Cell, Number
 from backflush.entrypoints.output.tables import Column, Report, grouped
-from backflush.service_layer import reports
+from backflush.service_layer import kanban, reports
 from backflush.service_layer.posting import Preview
 from backflush.service_layer.reports import ALL, Window
 from backflush.service_layer.unit_of_work import UnitOfWork
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from backflush.service_layer.periods import PeriodFigures
 
 REPORTS = ("trial-balance", "stock", "variances", "journal", "income", "gaap", "analysis",
-           "cost-sheet", "queue", "kpis")
+           "cost-sheet", "queue", "kpis", "kanban", "kanban-sizing", "bom-accuracy")
 
 
 def _money(value: Decimal, minor: int) -> Number:
@@ -182,18 +183,29 @@ def key_figures(uow: UnitOfWork, window: Window = ALL) -> Report:
     for s in k.scrap:
         rows.append(["scrap rate", s.item, num(s.rate),
                      f"{fmt_qty(s.scrapped)} scrapped of {fmt_qty(s.good + s.scrapped)}"])
+    for w in k.work_centers:
+        rows.append(["scrap rate by work center", w.work_center, num(w.rate),
+                     f"{fmt_qty(w.scrapped)} scrapped of {fmt_qty(w.good + w.scrapped)}"])
     for p in k.suppliers:
         rows.append(["supplier price variance", p.supplier, num(p.variance_rate),
                      f"{fmt(p.variance, minor)} on {fmt(p.at_standard, minor)} at standard, "
                      f"{p.receipts} receipts"])
+    for d in k.deliveries:
+        rows.append(["on-time receipts", d.supplier, num(d.on_time_rate),
+                     f"{d.on_time} of {d.with_due} with a due date on time; the late ones "
+                     f"{fmt_qty(d.average_days_late or ZERO)} days late on average"])
     o = k.orders
     rows += [["orders", "released", Number(str(o.released)), None],
              ["orders", "completed", Number(str(o.completed)), None],
              ["orders", "on time", Number(str(o.on_time)), f"of {o.with_due} with a due date"],
              ["orders", "average cycle (days)", num(o.cycle_days), "release to last completion"],
+             ["orders", "longest cycle (days)", num(None if o.longest_cycle_days is None
+                                                    else Decimal(o.longest_cycle_days)), None],
              ["inventory turnover", "", num(k.inventory_turnover),
               f"cost of goods sold {fmt(k.cost_of_goods_sold, minor)} / average inventory "
-              f"{fmt(k.average_inventory, minor)}"]]
+              f"{fmt(k.average_inventory, minor)}"],
+             ["inventory turnover a year", "", num(k.annual_turnover),
+              f"x 365 / {k.days} days" if k.days else None]]
     return Report("kpis", f"Key figures{_when(window)}",
                   (Column("kpi"), Column("key"), Column("value", "qty"), Column("detail")),
                   rows, None, minor)
@@ -323,8 +335,14 @@ def comparison(c: reports.Comparison, minor: int) -> Report:
          for account, x, y in c.balances], None, minor)
 
 
+def kanban_report(uow: UnitOfWork, name: str, window: Window) -> Report:
+    if name == "kanban":
+        return shown_kanban.board(kanban.kanban(uow))
+    return shown_kanban.sizing(kanban.sizing_report(uow, window.start, window.end))
+
+
 def report(uow: UnitOfWork, name: str, window: Window = ALL, by: str | None = None,
-           period: str | None = None) -> Report:
+           period: str | None = None, tolerance: Decimal | None = None) -> Report:
     """A report by its name (one of :data:`REPORTS`) over ``window``: the trial balance at
     its end, the journal and variances within it (the stock report is on hand now);
     variances by item, supplier or work center when ``by`` names one."""
@@ -341,6 +359,12 @@ def report(uow: UnitOfWork, name: str, window: Window = ALL, by: str | None = No
         return queue(uow)
     if name == "kpis":
         return key_figures(uow, window)
+    if name == "bom-accuracy":
+        from backflush.entrypoints.output.accuracy import accuracy_report
+
+        return accuracy_report(uow, window, tolerance)
+    if name in ("kanban", "kanban-sizing"):
+        return kanban_report(uow, name, window)
     if name == "stock":
         return stock(uow)
     if name == "variances":

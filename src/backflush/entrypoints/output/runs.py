@@ -20,14 +20,19 @@ from rich.table import Table
 
 from backflush.domain.errors import Problem
 from backflush.domain.events import period_bounds
+from backflush.domain.kanban import KanbanLine
 from backflush.domain.numbers import fmt, fmt_qty
 from backflush.entrypoints.output import reports as built
+from backflush.entrypoints.output.accuracy import accuracy_json, summary_lines, unexplained_json
 from backflush.entrypoints.output.safety import shown
+from backflush.entrypoints.output.suitability import suitability_json
 from backflush.entrypoints.output.tables import Report, grouped, print_report
-from backflush.service_layer import periods, reports
+from backflush.service_layer import kanban, periods, reports
+from backflush.service_layer.accuracy import bom_accuracy
 from backflush.service_layer.analysis import variance_analysis
 from backflush.service_layer.kpis import kpis
 from backflush.service_layer.queue import pending_issues
+from backflush.service_layer.suitability import suitability
 from backflush.service_layer.unit_of_work import UnitOfWork
 
 FORMAT = 1
@@ -69,18 +74,24 @@ def run_json(uow: UnitOfWork | None, errors: Sequence[Problem],
     doc["alerts"] = [{"event": a.event_id, "code": a.code, "message": a.message}
                      for a in uow.events.alerts()]
     doc["periods"] = [period_json(uow, period, minor) for period in periods.closed_periods(uow)]
-    doc["bom_accuracy"] = [
-        {"parent": f.parent, "component": f.component,
-         "bom_version": int(f.bom.rpartition("@v")[2]) if "@v" in f.bom else None,
-         "qty_per": fmt_qty(f.bom_qty), "estimated_qty_per": fmt_qty(f.suggested_qty),
-         "flagged": True, "event": f.event_id, "backflushed": fmt_qty(f.backflushed),
-         "count_difference": fmt_qty(f.difference)} for f in uow.events.findings()]
+    accuracy = bom_accuracy(uow)
+    doc["bom_accuracy"] = accuracy_json(accuracy)
+    doc["bom_accuracy_unexplained"] = unexplained_json(accuracy)
+    doc["kanban"] = [kanban_json(line) for line in kanban.kanban(uow)]
     doc["kpis"] = kpis_json(uow, minor)
+    doc["suitability"] = suitability_json(suitability(uow, reports.ALL), minor)
     doc["queue"] = [{"event": p.event, "item": p.item, "location": p.location,
                      "qty": fmt_qty(p.qty), "since": p.since.isoformat() if p.since else None,
                      "age_days": p.age_days, "reason": p.reason,
                      "blocks_close": p.blocks_close} for p in pending_issues(uow)]
     return doc
+
+
+def kanban_json(line: KanbanLine) -> dict[str, Any]:
+    return {"item": line.item, "location": line.location, "on_hand": fmt_qty(line.on_hand),
+            "demand": fmt_qty(line.demand), "open_signals": fmt_qty(line.open_signals),
+            "replenish_qty": fmt_qty(line.replenish_qty), "containers": line.containers,
+            "container_qty": fmt_qty(line.container_qty)}
 
 
 def kpis_json(uow: UnitOfWork, minor: int) -> dict[str, Any]:
@@ -98,8 +109,18 @@ def kpis_json(uow: UnitOfWork, minor: int) -> dict[str, Any]:
                            "price_variance": fmt(p.variance, minor),
                            "variance_rate": text(p.variance_rate)} for p in k.suppliers],
             "orders": {"released": o.released, "completed": o.completed, "on_time": o.on_time,
-                       "with_due": o.with_due, "average_cycle_days": text(o.cycle_days)},
+                       "with_due": o.with_due, "average_cycle_days": text(o.cycle_days),
+                       "longest_cycle_days": o.longest_cycle_days},
+            "scrap_by_work_center": [
+                {"work_center": w.work_center, "good": fmt_qty(w.good),
+                 "scrapped": fmt_qty(w.scrapped), "rate": text(w.rate)}
+                for w in k.work_centers],
+            "on_time_receipts": [
+                {"supplier": d.supplier, "with_due": d.with_due, "on_time": d.on_time,
+                 "on_time_rate": text(d.on_time_rate),
+                 "average_days_late": text(d.average_days_late)} for d in k.deliveries],
             "inventory_turnover": text(k.inventory_turnover),
+            "annual_inventory_turnover": text(k.annual_turnover), "days": k.days,
             "cost_of_goods_sold": fmt(k.cost_of_goods_sold, minor),
             "average_inventory": fmt(k.average_inventory, minor)}
 
@@ -173,11 +194,11 @@ def print_reports(console: Console, uow: UnitOfWork, *, journal: bool = True,
                       + ", ".join(f"{shown(k)} {n}" for k, n in sorted(kinds.items())) + ")")
     for report in tables_of(uow):
         print_report(console, report)
-    findings = uow.events.findings()
+    findings = summary_lines(bom_accuracy(uow))
     if findings:
         console.print("[bold]Counts point at these BOM lines:[/]")
-        for f in findings:
-            console.print(f"  - {shown(f.message)}")
+        for line in findings:
+            console.print(f"  - {shown(line)}")
     alerts = [a for a in uow.events.alerts() if a.code != "wrong_bom_line"]
     if alerts:
         counts = Counter(a.code for a in alerts)
@@ -190,11 +211,15 @@ def print_reports(console: Console, uow: UnitOfWork, *, journal: bool = True,
 
 
 def tables_of(uow: UnitOfWork) -> list[Report]:
-    """The trial balance, stock and variances a run shows (the journal is printed above), and
-    each closed period's income statements and, when its close posted one, GAAP bridge."""
+    """The trial balance, stock and variances a run shows (the journal is printed above), the
+    pending queue and the kanban board when there are any, the key figures, and each closed
+    period's income statements and, when its close posted one, GAAP bridge."""
     made = [built.trial_balance(uow), built.stock(uow), built.variances(uow)]
     if uow.stock.pending_totals():
         made.append(built.queue(uow))
+    if uow.master.master().kanban:
+        made.append(built.kanban_report(uow, "kanban", reports.ALL))
+    made.append(built.key_figures(uow))
     for period in periods.closed_periods(uow):
         figures = periods.period_figures(uow, period)
         made.append(built.analysis(uow, period))

@@ -77,7 +77,9 @@ def display(cell: Cell, column: Column, minor: int) -> str:
             return grouped(cell.text, minor)
         if column.kind == "qty":
             whole, dot, frac = cell.text.partition(".")
-            return f"{int(whole):,}{dot}{frac}" if whole.lstrip("-").isdigit() else cell.text
+            digits = whole.removeprefix("-")  # (the sign kept apart: -0.5 is not 0.5)
+            return (f"{whole[:len(whole) - len(digits)]}{int(digits):,}{dot}{frac}"
+                    if digits.isdigit() else cell.text)
         return cell.text
     return shown(cell)
 

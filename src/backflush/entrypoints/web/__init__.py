@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backflush.entrypoints.web import auth, items, pages
+from backflush.entrypoints.web import auth, items, kanban, pages
 from backflush.entrypoints.web.sessions import Sessions
 
 STYLE = (Path(__file__).parent / "static" / "app.css").read_bytes()
@@ -28,6 +28,7 @@ def install(app: FastAPI) -> None:
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(items.router)
+    app.include_router(kanban.router)
     app.add_exception_handler(auth.LoginNeeded, auth.login_needed)
     app.add_exception_handler(auth.PageError, auth.page_error)
 

@@ -59,7 +59,8 @@ def tree(boms: Boms, items: dict[str, Item], version: BomVersion, when: date,
         out.append({"component": line.component, "qty": fmt_qty(line.qty),
                     "scrap": fmt_qty(line.scrap) if line.scrap else "",
                     "gross": fmt_qty(line.gross_qty),
-                    "kind": _kind(item) if item else "unknown",
+                    "kind": (_kind(item) if item else "unknown")
+                    + (", issued by hand" if line.manual else ""),
                     "bom": below.key if below else "",
                     "children": tree(boms, items, below, when, depth + 1)
                     if below is not None and depth < DEEPEST else [],
@@ -109,17 +110,19 @@ def item(request: Request, ledger: str, code: str,
 
 @router.get("/ui/{ledger}/bom-accuracy")
 def bom_accuracy(request: Request, ledger: str) -> Response:
-    """The BOM lines counts point at: each count whose difference a BOM line explains, with
-    the quantity per the count suggests."""
+    """BOM accuracy from the counts: the flagged lines with the quantity per suggested, then
+    the lines within tolerance or not estimable, and stock gone with no BOM line."""
+    from backflush.entrypoints.output.accuracy import accuracy_json, unexplained_json
+    from backflush.service_layer.accuracy import bom_accuracy as estimate
+
     u = page_user(request, ledger)
 
     def use(uow: UnitOfWork) -> dict[str, Any]:
-        return {"findings": [{"event": f.event_id, "parent": f.parent,
-                              "component": f.component, "bom": f.bom,
-                              "qty_per": fmt_qty(f.bom_qty),
-                              "suggested": fmt_qty(f.suggested_qty),
-                              "backflushed": fmt_qty(f.backflushed),
-                              "difference": fmt_qty(f.difference)}
-                             for f in uow.events.findings()]}
+        found = estimate(uow)
+        rows = accuracy_json(found)
+        return {"flagged": [r for r in rows if r["flagged"]],
+                "others": [r for r in rows if not r["flagged"]],
+                "unexplained": unexplained_json(found),
+                "tolerance": fmt_qty(found.tolerance * 100)}
 
     return show(request, u, "bom_accuracy.html", **read(u, use))

@@ -112,7 +112,8 @@ def dashboard(request: Request, ledger: str) -> Response:
         trend = [(p, {k: grouped(fmt(v, minor), minor) for k, v in monthly[p].items()})
                  for p in closed]
         families = sorted({f for _, fam in trend for f in fam})
-        alerts = uow.events.latest_alerts(21)  # (counting millions of alerts is slow)
+        # The latest open alerts (counting millions of alerts is slow)
+        alerts = uow.events.stored_alerts(open_only=True, latest=21)
         return {"period": period, "inventory": inventory,
                 "inventory_total": grouped(fmt(total, minor), minor),
                 "variances": table(variances), "variance_chart": chart(variances),
