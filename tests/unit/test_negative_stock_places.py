@@ -65,5 +65,5 @@ def test_an_items_own_rule_comes_before_its_locations() -> None:
 
 
 def test_a_bad_location_rule_is_refused() -> None:
-    with pytest.raises(ValidationError, match="negative_stock_at.line-1"):
+    with pytest.raises(ValidationError, match=r"negative_stock_at\.line-1"):
         scenario_from_text(PLANT.format(line="sometimes", seat=""))
