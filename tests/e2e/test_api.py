@@ -39,6 +39,7 @@ WRITES: list[tuple[str, str, Any, str]] = [
     ("POST", "/periods/2026-11/reopen", {"reason": "late invoice", "by": "ann"},
      "accountant"),
     ("POST", "/kanban/signals", None, "operator"),
+    ("POST", "/queue/retry", None, "operator"),
     ("POST", "/tokens", {"role": "viewer"}, "admin"),
     ("DELETE", "/tokens/test-viewer", None, "admin"),
 ]

@@ -59,3 +59,35 @@ def test_a_signal_for_an_item_without_a_supermarket_posts_nothing(api: Api) -> N
     assert "SEAT has no supermarket at stores" in r.json()["detail"]
     assert api.get("/kanban/signals").json() == []
     assert api.client.get(BASE + "/kanban").status_code == 401
+
+
+HELD = PLANT.replace("format: 1\n", "format: 1\npolicy: {failed_backflush: hold}\n", 1).replace(
+    "{code: SEAT, standard_cost: 5.00}", "{code: SEAT, standard_cost: 5.00, "
+    "negative_stock: reject}")
+
+
+@pytest.fixture
+def holding(db_url: str) -> Iterator[Api]:
+    yield from serve_scenario(db_url, HELD)
+
+
+def test_a_completion_that_cannot_post_is_held_and_retried_over_the_api(holding: Api) -> None:
+    api = holding
+    big = {"id": "WO-9", "type": "completion", "date": "2026-11-05", "item": "STOOL",
+           "qty": "600"}  # 500 seats on hand: short
+    r = api.post("/events", big)
+    assert r.status_code == 202, r.text
+    assert r.json()["held"] is True and r.json()["reason"] == "short stock"
+    assert api.post("/events", big).status_code == 202  # sent again: still held, once
+    queued = api.get("/queue").json()
+    assert [(q["event"], q["reason"]) for q in queued] == [("WO-9", "short stock")]
+    assert api.post("/queue/retry", role="viewer").status_code == 403
+    seats = {"id": "PO-9", "type": "receipt", "date": "2026-11-06", "item": "SEAT",
+             "qty": "200", "unit_price": "5.00"}
+    assert api.post("/events", seats).status_code == 201
+    done = api.post("/queue/retry")
+    assert done.status_code == 200 and done.json() == {"posted": ["WO-9"], "still_held": []}
+    # Posted now: its legs, which queue at line-1 (none there), are owed to it.
+    assert [(q["event"], q["item"], q["qty"]) for q in api.get("/queue").json()] == [
+        ("WO-9", "LEG", "1800")]
+    assert api.get("/events/WO-9").status_code == 200

@@ -31,3 +31,39 @@ def test_the_queue_lists_what_is_parked_and_empties_when_stock_arrives(
     assert bf("report", "queue", "--period", "2026-11", "--db", db_url).code == 2
     ok("close", "2026-11", "--db", db_url)
     ok("verify", "--db", db_url)
+
+
+HELD = """\
+format: 1
+policy: {failed_backflush: hold}
+items:
+  - {code: SEAT, standard_cost: 5.00, negative_stock: reject}
+  - {code: STOOL, conversion_cost: 6.00}
+boms:
+  STOOL: [{item: SEAT, qty: 1}]
+events:
+  - {type: receipt, date: 2026-11-02, item: SEAT, qty: 5, unit_price: 5.00, id: PO-1}
+  - {type: completion, date: 2026-11-05, item: STOOL, qty: 8, id: WO-1}
+  - {type: completion, date: 2026-11-05, item: STOOL, qty: 2, id: WO-2}
+"""
+
+
+def test_held_completions_are_listed_and_retried(db_url: str, tmp_path: Path) -> None:
+    path = write(tmp_path / "held.yaml", HELD)
+    ok("init", "--db", db_url, "--from", str(path))
+    posted = ok("post", str(path), "--db", db_url)
+    assert "Posted 2 events" in posted.stdout  # the receipt and WO-2; WO-1 held
+    assert "Held 1 completions that cannot post yet (WO-1)" in posted.stdout
+    listed = json.loads(ok("queue", "--format", "json", "--db", db_url).stdout)
+    assert [(r["event"], r["reason"], r["close"]) for r in listed] == [
+        ("WO-1", "short stock", "blocks")]
+    assert "completions held unposted (1)" in ok("queue", "--db", db_url).stdout
+    assert bf("close", "2026-11", "--db", db_url).code == 1  # held production blocks it
+    more = write(tmp_path / "more.csv", "type,id,date,item,qty,unit_price\n"
+                 "receipt,PO-2,2026-11-09,SEAT,10,5.00\n")
+    ok("post", str(more), "--db", db_url)
+    retried = ok("queue", "--retry", "--format", "json", "--db", db_url)
+    assert "1 posted (WO-1), 0 still held" in retried.stderr
+    assert json.loads(retried.stdout) == []
+    ok("close", "2026-11", "--db", db_url)
+    ok("verify", "--db", db_url)

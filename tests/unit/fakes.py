@@ -57,6 +57,9 @@ class FakeView:
         return sum((q for (i, _), queue in self.parked.items() if i == item
                     for _, q in queue), ZERO)
 
+    def held_through(self, day: date) -> Sequence[str]:
+        return []
+
     def pending_totals(self) -> Mapping[str, Decimal]:
         out: dict[str, Decimal] = {}
         for (item, _), queue in self.parked.items():

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from backflush.domain.held import Held
 from backflush.domain.kanban import FloorChanges
 from backflush.domain.numbers import ZERO
 
@@ -18,10 +19,11 @@ class FloorState:
     totals: dict[str, Decimal] = field(default_factory=dict)  # open by item
     signals: dict[str, tuple[str, str, date, Decimal]] = field(default_factory=dict)
     changes: dict[str, FloorChanges] = field(default_factory=dict)  # by event id
+    held: dict[str, Held] = field(default_factory=dict)  # completions held, oldest first
 
     def snapshot(self) -> FloorState:
         return FloorState(dict(self.orders), dict(self.totals), dict(self.signals),
-                          dict(self.changes))
+                          dict(self.changes), dict(self.held))
 
 
 class MemoryFloor:
@@ -75,3 +77,16 @@ class MemoryFloor:
             if qty > 0:
                 out[(item, location)] = out.get((item, location), ZERO) + qty
         return out
+
+    def hold(self, held: Held) -> None:
+        self.s.held.pop(held.event.id, None)
+        self.s.held[held.event.id] = held
+
+    def held(self) -> list[Held]:
+        return list(self.s.held.values())
+
+    def held_event(self, event_id: str) -> Held | None:
+        return self.s.held.get(event_id)
+
+    def release(self, event_id: str) -> None:
+        self.s.held.pop(event_id, None)

@@ -120,6 +120,10 @@ class NegativeStockError(PostingError):
     """Backflushing would drive stock below zero and the policy is ``reject``."""
 
 
+class UnknownReferenceError(PostingError):
+    """The event names an item (or a work center) the master data does not hold yet."""
+
+
 class DuplicateEventError(PostingError):
     """The external id was posted before with different content (``fields``: those that
     differ, when known)."""

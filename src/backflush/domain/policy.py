@@ -38,6 +38,15 @@ class NegativeStock(StrEnum):
     REJECT = "reject"
 
 
+class FailedBackflush(StrEnum):
+    """A completion the engine cannot post yet (closed period, short stock where the item
+    rejects, an unknown item or work center): refused with its batch, or held in the queue
+    until it is retried (domain.held)."""
+
+    REFUSE = "refuse"
+    HOLD = "hold"
+
+
 class Payables(StrEnum):
     """Where the payable for parts received off the books (no purchase trigger) comes from:
     ``consumed``, the textbook: Accounts Payable credited at standard as they are consumed;
@@ -170,6 +179,7 @@ class Policy:
     # Below-zero stock by location (a line-side supermarket that queues, say): an item's own
     # rule comes first, then its location's, then ``negative_stock``.
     negative_stock_at: Mapping[str, NegativeStock] = field(default_factory=dict)
+    failed_backflush: FailedBackflush = FailedBackflush.REFUSE
 
     def __post_init__(self) -> None:
         # Sale is always a trigger point; the sequential method triggers at every stage.

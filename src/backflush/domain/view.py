@@ -49,6 +49,10 @@ class LedgerView(Protocol):
 
     def pending_totals(self) -> Mapping[str, Decimal]: ...
 
+    def held_through(self, day: date) -> Sequence[str]:
+        """Completions held unposted (domain.held) dated on or before ``day``, blocking."""
+        ...
+
     def pending_issues(self) -> Sequence[tuple[str, str, str, date, Decimal]]:
         """Every parked issue: item, location, the completion owed it, that completion's
         date, and the quantity (for the pending-age alert)."""

@@ -78,6 +78,7 @@ class BatchResult:
     duplicates: int = 0
     duplicate_ids: list[str] = field(default_factory=list)  # the first LISTED, in order
     summarised: int = 0  # of the posted events, those posted in summary entries
+    held: list[str] = field(default_factory=list)  # completions held unposted (domain.held)
     days: set[date] = field(default_factory=set)
 
     def duplicate(self, event_id: str) -> None:
@@ -88,6 +89,7 @@ class BatchResult:
     def add(self, other: BatchResult) -> None:
         self.posted += other.posted
         self.summarised += other.summarised
+        self.held += other.held
         for event_id in other.duplicate_ids:
             self.duplicate(event_id)
         self.duplicates += other.duplicates - len(other.duplicate_ids)

@@ -17,6 +17,7 @@ from typing import Protocol, TypeVar
 
 from backflush.domain.costs import CostVersion
 from backflush.domain.events import Event
+from backflush.domain.held import Held
 from backflush.domain.journal import Alert, Finding, JournalEntry, PendingChange, StockMove
 from backflush.domain.kanban import FloorChanges
 from backflush.domain.masterdata import MasterData
@@ -378,4 +379,18 @@ class Floor(Protocol):
 
     def open_signals(self) -> dict[tuple[str, str], Decimal]:
         """Open signal quantity by (item, location); places with none are left out."""
+        ...
+
+    def hold(self, held: Held) -> None:
+        """Keep a completion that could not post (domain.held), replacing one of its id."""
+        ...
+
+    def held(self) -> list[Held]:
+        """The completions held, oldest first."""
+        ...
+
+    def held_event(self, event_id: str) -> Held | None: ...
+
+    def release(self, event_id: str) -> None:
+        """Drop a held completion (it posted)."""
         ...

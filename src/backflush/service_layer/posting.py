@@ -18,9 +18,10 @@ from decimal import Decimal
 from backflush.domain import rules
 from backflush.domain.errors import PostingError
 from backflush.domain.events import FLOW_TYPES, Event, Reversal
+from backflush.domain.held import Held, hold_reason
 from backflush.domain.journal import JournalEntry, Posting
 from backflush.domain.numbers import MONEY, STOCK, ZERO, fmt_qty
-from backflush.domain.policy import Journal, Method
+from backflush.domain.policy import FailedBackflush, Journal, Method
 from backflush.domain.rules.context import RuleContext, check_open
 from backflush.domain.valuation import Books
 from backflush.service_layer import kanban
@@ -49,6 +50,7 @@ class Session:
     result: BatchResult = field(default_factory=BatchResult)
     summarise: bool = False
     done: int = 0
+    holding: bool = False  # hold what cannot post whatever the policy (a retry of the queue)
 
     def __post_init__(self) -> None:
         self.view = StoreView(self.uow)
@@ -104,13 +106,19 @@ class Session:
         located = item if isinstance(item, Located) else Located(item)
         event = located.event
         try:
-            stored = self.uow.events.get(event.id)
-            if stored is not None:
-                if not same(stored.event, event):
-                    raise refuse_changed(event, stored.event)
+            known = self.known(event.id)  # posted, or held in the queue
+            if known is not None:
+                if not same(known, event):
+                    raise refuse_changed(event, known)
                 self.result.duplicate(event.id)
             else:
-                self.write(event, self.post(event))
+                try:
+                    posting = self.post(event)
+                except PostingError as exc:
+                    if not self.hold(event, exc):
+                        raise
+                else:
+                    self.write(event, posting)
         except PostingError as exc:
             if exc.source is None and exc.entry is None:
                 exc.locate(located.source, located.line, located.entry)
@@ -118,6 +126,25 @@ class Session:
         self.done += 1
         if self.done % 1_000 == 0:
             self._tick()
+
+    def known(self, event_id: str) -> Event | None:
+        stored = self.uow.events.get(event_id)
+        if stored is not None:
+            return stored.event
+        held = self.uow.floor.held_event(event_id)
+        return held.event if held is not None else None
+
+    def hold(self, event: Event, refusal: PostingError) -> bool:
+        """Keep a completion that cannot post yet in the queue, when the policy says so
+        (domain.held); False: it is refused as ever."""
+        if not (self.holding or self.books.policy.failed_backflush is FailedBackflush.HOLD):
+            return False
+        reason = hold_reason(event, refusal)
+        if reason is None:
+            return False
+        self.uow.floor.hold(Held(event, reason, refusal.reason, event.date))
+        self.result.held.append(event.id)
+        return True
 
     def post(self, event: Event) -> Posting:
         """The event's posting: its draft (kept for its shape when that is safe), with the
@@ -202,10 +229,12 @@ def preview_events(uow: UnitOfWork, events: Iterable[Item]) -> Preview:
 
 
 def post_events_in(uow: UnitOfWork, events: Iterable[Item],
-                   progress: Callable[[int], None] | None = None) -> BatchResult:
+                   progress: Callable[[int], None] | None = None, *,
+                   holding: bool = False) -> BatchResult:
     """:func:`post_events` inside the caller's transaction. ``events`` may be a stream
-    (memory stays bounded by the run size)."""
-    session = Session(uow, progress)
+    (memory stays bounded by the run size). ``holding``: hold completions that cannot post
+    (domain.held) whatever the policy."""
+    session = Session(uow, progress, holding=holding)
     journal = session.journal
     stream = iter(events)
     head: list[Item] = []
@@ -229,6 +258,15 @@ def post_events_in(uow: UnitOfWork, events: Iterable[Item],
     return session.result
 
 
+class CompletionHeld(PostingError):
+    """:func:`post_one`'s completion could not post yet and is held in the queue (kept:
+    the transaction committed); ``why`` is the queue's reason."""
+
+    def __init__(self, held: Held) -> None:
+        super().__init__(held.event.id, f"held in the queue ({held.reason}): {held.message}")
+        self.why = held.reason
+
+
 @dataclass(frozen=True)
 class Posted:
     """One event as the log holds it after :func:`post_one`, with its entries; ``replayed``:
@@ -248,7 +286,11 @@ def post_one(uow: UnitOfWork, read: Callable[[UnitOfWork], Located]) -> Posted:
         result = post_events_in(uow, [located])
         event_id = located.event.id
         stored = uow.events.get(event_id)
-        assert stored is not None, "an event posted is in the log"
+        if stored is None:  # a completion held in the queue (domain.held), kept so
+            held = uow.floor.held_event(event_id)
+            assert held is not None, "an event posted is in the log, or held"
+            uow.commit()
+            raise CompletionHeld(held)
         entries = uow.journal.entries_of(event_id) if stored.summary is None else []
         uow.commit()
     return Posted(stored, entries, replayed=result.duplicates == 1)

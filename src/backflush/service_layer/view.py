@@ -57,6 +57,10 @@ class StoreView:
     def pending_totals(self) -> Mapping[str, Decimal]:
         return self.uow.stock.pending_totals()
 
+    def held_through(self, day: date) -> Sequence[str]:
+        return [h.event.id for h in self.uow.floor.held()
+                if h.blocks_close and h.event.date <= day]
+
     def pending_issues(self) -> Sequence[tuple[str, str, str, date, Decimal]]:
         out = []
         for item, location, source, qty in self.uow.stock.pending_queue():

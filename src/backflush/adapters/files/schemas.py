@@ -116,6 +116,7 @@ from backflush.domain.policy import (
     FAMILIES,
     ConversionMode,
     Disposition,
+    FailedBackflush,
     Journal,
     Method,
     NegativeStock,
@@ -289,6 +290,7 @@ class PolicyRow(Row):
     negative_stock: Annotated[str, choice(n.value for n in NegativeStock)] = "allow"
     negative_stock_at: Annotated[dict[Code, Annotated[str, choice(n.value for n in NegativeStock)]],
                                  BeforeValidator(mapping)] = Field(default_factory=dict)
+    failed_backflush: Annotated[str, choice(f.value for f in FailedBackflush)] = "refuse"
     accounts: Annotated[dict[Annotated[str, choice(_ROLES, "account role")], Code],
                         BeforeValidator(mapping)] = Field(default_factory=dict)
     journal: Annotated[str, choice(j.value for j in Journal)] = "auto"
@@ -309,6 +311,7 @@ class PolicyRow(Row):
                         payables=Payables(self.payables), alerts=self.alerts.to_domain(),
                         negative_stock_at={loc: NegativeStock(r)
                                            for loc, r in self.negative_stock_at.items()},
+                        failed_backflush=FailedBackflush(self.failed_backflush),
                         **extra)
         problems = validate_policy(policy)
         if problems:

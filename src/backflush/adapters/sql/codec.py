@@ -39,6 +39,7 @@ from backflush.domain.numbers import add
 from backflush.domain.policy import (
     ConversionMode,
     Disposition,
+    FailedBackflush,
     Journal,
     Method,
     NegativeStock,
@@ -371,6 +372,7 @@ def policy_to_json(policy: Policy) -> str:
         "payables": policy.payables.value,
         "alerts": policy.alerts.settings(),
         "negative_stock_at": {loc: r.value for loc, r in policy.negative_stock_at.items()},
+        "failed_backflush": policy.failed_backflush.value,
     })
 
 
@@ -387,7 +389,8 @@ def policy_from_json(text: str) -> Policy:
                   payables=Payables(d.get("payables", Payables.CONSUMED.value)),
                   alerts=AlertThresholds.from_settings(d.get("alerts", {})),
                   negative_stock_at={loc: NegativeStock(r) for loc, r
-                                     in d.get("negative_stock_at", {}).items()})
+                                     in d.get("negative_stock_at", {}).items()},
+                  failed_backflush=FailedBackflush(d.get("failed_backflush", "refuse")))
 
 
 # ---------------------------------------------------------------------------- audit trail

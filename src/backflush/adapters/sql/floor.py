@@ -15,11 +15,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backflush.adapters.sql import schema as t
+from backflush.adapters.sql.codec import event_columns, event_from_columns
 from backflush.adapters.sql.engine import Tx
+from backflush.domain.held import Held
 from backflush.domain.kanban import FloorChanges, OrderChange, SignalChange
 from backflush.domain.numbers import ZERO
 
@@ -43,6 +45,7 @@ _OPEN = select(s.item, s.location, s.qty)
 _SET_SIGNAL = update(t.signals).where(s.source == bindparam("key")).values(
     qty=bindparam("qty"))
 _DROP_SIGNAL = delete(t.signals).where(s.source == bindparam("key"))
+_HELD = select(t.held_events)
 
 
 def _put_total(dialect: str) -> Any:
@@ -66,6 +69,7 @@ class SqlFloor:
         self._all = False  # whether every item's total is in _totals
         self._dirty: set[str] = set()  # totals to write
         self._moves: dict[str, FloorChanges] = {}  # order changes not written yet, by event
+        self._none_held: bool | None = None  # no completion held (None: not looked yet)
 
     def save(self) -> object:
         return (dict(self._orders), set(self._new), set(self._changed), dict(self._totals),
@@ -168,3 +172,36 @@ class SqlFloor:
         for item, location, qty in self._tx.rows(_OPEN):
             out[(item, location)] = out.get((item, location), ZERO) + qty
         return out
+
+    # ------------------------------------------------------------------ held completions
+    def hold(self, held: Held) -> None:
+        h = t.held_events.c
+        tx = self._tx
+        self._none_held = False
+        tx.run(delete(t.held_events).where(h.event_id == held.event.id))
+        last = tx.scalar(select(func.max(h.pos)))
+        kind, when, item, qty, payload = event_columns(held.event)
+        tx.run(insert(t.held_events).values(
+            event_id=held.event.id, pos=(last or 0) + 1, type=kind, date=when, item=item,
+            qty=qty, payload=payload, reason=held.reason, message=held.message,
+            since=held.since))
+
+    def held(self) -> list[Held]:
+        return [self._held(r) for r in self._tx.rows(_HELD.order_by(t.held_events.c.pos))]
+
+    def held_event(self, event_id: str) -> Held | None:
+        if self._none_held is None:  # (asked of every event posted: one look a transaction)
+            self._none_held = self._tx.scalar(select(t.held_events.c.pos).limit(1)) is None
+        if self._none_held:
+            return None
+        rows = self._tx.rows(_HELD.where(t.held_events.c.event_id == event_id))
+        return self._held(rows[0]) if rows else None
+
+    def release(self, event_id: str) -> None:
+        self._tx.run(delete(t.held_events).where(t.held_events.c.event_id == event_id))
+
+    @staticmethod
+    def _held(row: Any) -> Held:
+        event = event_from_columns(row.type, row.event_id, row.date, row.item, row.qty,
+                                   row.payload)
+        return Held(event, row.reason, row.message, row.since)

@@ -380,6 +380,22 @@ signal_moves = Table(
 )
 Index("ix_signal_moves_event", signal_moves.c.event_id)
 
+# Completions held unposted (domain.held: the failed-backflush queue), as the event bodies
+# keep an event's fields; ``pos`` orders them, oldest first.
+held_events = Table(
+    "held_events", metadata,
+    Column("event_id", String(IDENT), primary_key=True),
+    Column("pos", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("item", String(CODE), nullable=True),
+    Column("qty", D, nullable=True),
+    Column("payload", Text, nullable=True),
+    Column("reason", String(40), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("since", Date, nullable=False),
+)
+
 # Partial reversals: what each reversal of a completion, sale or receipt took back of it
 # (``events.reversed_by`` is set once nothing of the original is left).
 reversals = Table(

@@ -69,6 +69,10 @@ def unfinished(ctx: RuleContext, end: date) -> str:
     if pending:
         parts.append(f"{_items(len(pending))} with issues pending (" + ", ".join(
             f"{item} {fmt_qty(qty)}" for item, qty in sorted(pending.items())[:5]) + ")")
+    held = ctx.view.held_through(end)
+    if held:
+        parts.append(f"{len(held)} completion{'s' if len(held) > 1 else ''} held unposted ("
+                     + ", ".join(held[:5]) + "; backflush queue --retry)")
     negative = {item: qty for item, qty in ctx.view.stock_totals(end).items() if qty < 0}
     if negative:
         parts.append(f"{_items(len(negative))} below zero (" + ", ".join(

@@ -18,7 +18,7 @@ from backflush.domain import alerts, inprocess
 from backflush.domain.bom import Requirement, explode
 from backflush.domain.costs import Cost
 from backflush.domain.drafts import Draft, DraftMaker, EntryMaker
-from backflush.domain.errors import PostingError
+from backflush.domain.errors import UnknownReferenceError
 from backflush.domain.events import Completion
 from backflush.domain.numbers import ZERO, fmt_qty, fmt_unit, mul, round_money
 from backflush.domain.policy import Method, Role, Stage
@@ -141,7 +141,7 @@ def applied_conversion(ctx: RuleContext, ev: Completion, qty: Decimal) -> tuple[
     for wc, actual_hours in ev.hours:
         center = work_centers.get(wc)
         if center is None:
-            raise PostingError(ev.id, f"unknown work center '{wc}'", "hours")
+            raise UnknownReferenceError(ev.id, f"unknown work center '{wc}'", "hours")
         # At the rates of the standards in force (those the routing was rolled up at);
         # a work center off the routing at its rates now.
         labor, overhead, conversion = std_cost.rate_at(wc) or (

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from backflush.domain.costs import CostVersion
-from backflush.domain.errors import PeriodLockedError, PostingError
+from backflush.domain.errors import PeriodLockedError, PostingError, UnknownReferenceError
 from backflush.domain.events import Event, Opening, Reopen
 from backflush.domain.masterdata import MasterData
 from backflush.domain.policy import Policy, Role
@@ -58,7 +58,7 @@ def check_item(ctx: RuleContext, event: Event, code: str, *, made: bool | None =
                stocked: bool = True) -> None:
     item = ctx.master.items.get(code)
     if item is None:
-        raise PostingError(event.id, f"unknown item '{code}'", "item")
+        raise UnknownReferenceError(event.id, f"unknown item '{code}'", "item")
     if stocked and item.phantom:
         raise PostingError(event.id, f"'{code}' is a phantom and is never stocked", "item")
     if made is True and not item.made:

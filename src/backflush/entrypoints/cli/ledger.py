@@ -236,6 +236,11 @@ def post(
     typer.echo(f"Posted {totals.posted} events from {shown(file, markup=False)} "
                f"({totals.summarised} in summary entries); {totals.duplicates} duplicates "
                f"skipped; {len(retried)} transactions rerun after concurrent updates.")
+    if totals.held:
+        typer.echo(f"Held {len(totals.held)} completions that cannot post yet ("
+                   + ", ".join(shown(i, markup=False) for i in totals.held[:10])
+                   + (", ..." if len(totals.held) > 10 else "")
+                   + "): `backflush queue` says why, `backflush queue --retry` posts them.")
 
 
 def preview_file(file: Path, db: str | None) -> None:

@@ -242,15 +242,30 @@ def queue(
         = Format.TABLE,
     out: Annotated[Path | None, typer.Option(
         "--output", metavar="FILE", help="Write to this file instead of printing.")] = None,
+    retry: Annotated[bool, typer.Option(
+        "--retry", help="Post the held completions again first (those that post leave the "
+        "queue).")] = False,
 ) -> None:
-    """List the pending issues: components a completion could not take from stock, parked
-    until stock arrives at their location (they clear by themselves then, oldest first),
-    with their age; each blocks the close of its period unless forced.
+    """List the queue: components a completion could not take from stock, parked until
+    stock arrives at their location (they clear by themselves then, oldest first), and
+    completions held unposted (policy failed_backflush: hold) with why: short stock,
+    closed period, unknown item or unit; each with its age, and whether it blocks the close
+    of its period or only warns.
 
     \b
-    Example:
+    Examples:
       backflush queue --db sqlite:///plant.db
+      backflush queue --retry --db sqlite:///plant.db
     """
+    if retry:
+        from backflush.entrypoints.output import console as console_
+        from backflush.service_layer.queue import retry_held
+
+        with common.opened(db) as ledger:
+            done = common.write(lambda: retry_held(ledger.unit_of_work()))
+        console_.stderr().print(f"Retried the held completions: {len(done.posted)} posted"
+                                + (f" ({', '.join(done.posted[:10])})" if done.posted else "")
+                                + f", {len(done.still)} still held.")
     report(ReportName.QUEUE, db, fmt, out)
 
 

@@ -27,7 +27,7 @@ from backflush.entrypoints.http.problems import (
 )
 from backflush.service_layer.access import Access, Answer, needed_to_post, once
 from backflush.service_layer.batch import Flows, Item, Located
-from backflush.service_layer.posting import post_events_in
+from backflush.service_layer.posting import CompletionHeld, post_events_in
 from backflush.service_layer.reports import page
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -76,6 +76,8 @@ def json_response(model: m.Out, status: int = 200, replayed: bool = False) -> Re
                  "application/json": {"schema": EVENT_BODY}}}},
              responses={201: {"model": m.EventOut, "description": "Posted (or, with the "
                               "Idempotent-Replayed header, posted before with this content)"},
+                        202: {"model": m.HeldOut, "description": "A completion that cannot "
+                              "post yet, held in the queue (policy failed_backflush: hold)"},
                         **BODY_RESPONSES})
 async def post_event(request: Request, who: Caller = caller(Access.OPERATOR)) -> Response:
     """Post one event. Its `id` is the idempotency key: the same id and content again
@@ -85,7 +87,11 @@ async def post_event(request: Request, who: Caller = caller(Access.OPERATOR)) ->
     raw = deps.json_body(await deps.body(request, deps.MAX_EVENT_BYTES))
 
     def use() -> Response:
-        out, replayed = deps.post(who, lambda uow: one(raw, uow, who))
+        try:
+            out, replayed = deps.post(who, lambda uow: one(raw, uow, who))
+        except CompletionHeld as held:
+            return json_response(m.HeldOut(id=held.event_id, reason=held.why,
+                                           detail=held.reason), 202)
         return json_response(out, 201, replayed)
 
     return await deps.threaded(use)
@@ -130,7 +136,7 @@ async def post_batch(
             exc.source = None
             raise
         out = m.BatchOut(mode="atomic", posted=result.posted, replayed=result.duplicates,
-                         refused=0, summarised=result.summarised)
+                         refused=0, summarised=result.summarised, held=result.held)
         return Answer(200, out.model_dump_json())
 
     def each(uow: UnitOfWork) -> Answer:
@@ -159,10 +165,12 @@ async def post_batch(
                 continue
             replayed = result.duplicates == 1
             out.replayed += replayed
-            out.posted += not replayed
+            out.posted += not replayed and not result.held
             out.summarised += result.summarised
-            out.results.append(m.BatchItem(id=located.event.id, entry=entry or "",
-                                           status="replayed" if replayed else "posted"))
+            out.held += result.held
+            out.results.append(m.BatchItem(
+                id=located.event.id, entry=entry or "",
+                status="held" if result.held else "replayed" if replayed else "posted"))
         return Answer(200, out.model_dump_json())
 
     def use() -> Response:

@@ -11,10 +11,11 @@ from backflush.domain.kanban import KanbanLine
 from backflush.domain.numbers import fmt_qty
 from backflush.entrypoints.http import deps
 from backflush.entrypoints.http.deps import Caller, caller
-from backflush.entrypoints.http.models import Day, Dec, Out
+from backflush.entrypoints.http.models import Day, Dec, Out, QueueItem
 from backflush.entrypoints.http.problems import PROBLEM_RESPONSES, ApiError
 from backflush.service_layer import kanban
 from backflush.service_layer.access import Access
+from backflush.service_layer.queue import retry_held
 from backflush.service_layer.replenishing import send_signals
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -41,6 +42,11 @@ class SignalOut(Out):
     location: str
     date: Day
     qty: Dec  # still open (asked for, when just sent)
+
+
+class RetriedOut(Out):
+    posted: list[str]
+    still_held: list[QueueItem]
 
 
 class SizingOut(Out):
@@ -111,3 +117,13 @@ def loop_sizing(who: Caller = caller(Access.VIEWER),
                       lead_time_days=fmt_qty(s.lead_time_days), safety=fmt_qty(s.safety),
                       container_qty=fmt_qty(s.container_qty), containers=s.containers,
                       kanban_qty=fmt_qty(s.kanban_qty)) for s in found.lines]
+
+
+@router.post("/queue/retry", response_model=RetriedOut, summary="Retry the held completions")
+def retry(who: Caller = caller(Access.OPERATOR)) -> RetriedOut:
+    """Post every completion held unposted again, oldest first, in one transaction: those
+    that post leave the queue (one whose period was closed since posts on the first open
+    day); the others stay, with the reason they fail now."""
+    done = deps.write(who, lambda: retry_held(who.ledger.unit_of_work()))
+    return RetriedOut(posted=done.posted, still_held=[QueueItem.of(p) for p in done.still])
+

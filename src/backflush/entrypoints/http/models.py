@@ -53,7 +53,7 @@ class EventOut(Out):
 class BatchItem(Out):
     id: str | None
     entry: str
-    status: Literal["posted", "replayed", "refused"]
+    status: Literal["posted", "replayed", "refused", "held"]
     problem: dict[str, Any] | None = None
 
 
@@ -65,7 +65,19 @@ class BatchOut(Out):
     replayed: int
     refused: int
     summarised: int
+    held: list[str] = Field(default_factory=list, description="Completions held unposted "
+                            "(policy failed_backflush: hold): GET /queue says why")
     results: list[BatchItem] | None = None
+
+
+class HeldOut(Out):
+    """A completion that could not post yet, held in the queue (``failed_backflush:
+    hold``): nothing of it is on the books until ``POST /queue/retry`` posts it."""
+
+    id: str
+    held: Literal[True] = True
+    reason: str
+    detail: str
 
 
 class Page(Out):
@@ -195,6 +207,13 @@ class QueueItem(Out):
     age_days: int
     reason: str
     blocks_close: bool
+
+    @classmethod
+    def of(cls, p: Any) -> QueueItem:
+        """A row of the queue (service_layer.queue.PendingIssue)."""
+        return cls(event=p.event, item=p.item, location=p.location, qty=fmt_qty(p.qty),
+                   since=p.since.isoformat() if p.since else None, age_days=p.age_days,
+                   reason=p.reason, blocks_close=p.blocks_close)
 
 
 class AlertOut(Out):

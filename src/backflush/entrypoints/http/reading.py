@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 
 from backflush.domain.errors import NumberError
 from backflush.domain.events import Event, period_bounds
-from backflush.domain.numbers import PRICE, fmt_qty, to_decimal
+from backflush.domain.numbers import PRICE, to_decimal
 from backflush.entrypoints.http import convert, deps
 from backflush.entrypoints.http import models as m
 from backflush.entrypoints.http.deps import Caller, caller
@@ -116,14 +116,12 @@ def report(name: ReportName, who: Caller = caller(Access.VIEWER),
 @router.get("/queue", tags=["shop floor"], response_model=list[m.QueueItem],
             summary="The pending queue")
 def queue(who: Caller = caller(Access.VIEWER)) -> list[m.QueueItem]:
-    """Issues completions could not take from stock, oldest first at each place."""
-    from backflush.service_layer.queue import pending_issues
+    """Issues completions could not take from stock, oldest first at each place, then the
+    completions held unposted (``failed_backflush: hold``) with the reason."""
+    from backflush.service_layer.queue import queue as whole_queue
 
     def use(uow: UnitOfWork) -> list[m.QueueItem]:
-        return [m.QueueItem(event=p.event, item=p.item, location=p.location,
-                            qty=fmt_qty(p.qty), since=p.since.isoformat() if p.since else None,
-                            age_days=p.age_days, reason=p.reason, blocks_close=p.blocks_close)
-                for p in pending_issues(uow)]
+        return [m.QueueItem.of(p) for p in whole_queue(uow)]
 
     return deps.read(who.ledger, use)
 

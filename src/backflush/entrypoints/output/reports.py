@@ -213,15 +213,18 @@ def key_figures(uow: UnitOfWork, window: Window = ALL) -> Report:
 
 def queue(uow: UnitOfWork) -> Report:
     """The pending queue, oldest first at each place."""
-    from backflush.service_layer.queue import pending_issues
+    from backflush.service_layer.queue import held_issues, pending_issues
 
-    found = pending_issues(uow)
+    parked, held = pending_issues(uow), held_issues(uow)
+    found = parked + held
     rows: list[list[Cell]] = [[p.event, p.item, p.location, Number(fmt_qty(p.qty)), p.since,
                                Number(str(p.age_days)), p.reason,
                                "blocks" if p.blocks_close else "warns"]
                               for p in found]
-    return Report("queue", f"Pending issues ({len(found)}): parked until stock arrives at "
-                  "their location, oldest first",
+    return Report("queue", f"Pending issues ({len(parked)}): parked until stock arrives at "
+                  "their location, oldest first" + (
+                      f"; completions held unposted ({len(held)}): backflush queue --retry"
+                      if held else ""),
                   (Column("event"), Column("item"), Column("location"), Column("qty", "qty"),
                    Column("since", "date"), Column("age (days)", "int"), Column("reason"),
                    Column("close")), rows, None, 2)

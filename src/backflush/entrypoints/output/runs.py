@@ -31,7 +31,7 @@ from backflush.service_layer import kanban, periods, reports
 from backflush.service_layer.accuracy import bom_accuracy
 from backflush.service_layer.analysis import variance_analysis
 from backflush.service_layer.kpis import kpis
-from backflush.service_layer.queue import pending_issues
+from backflush.service_layer.queue import queue as whole_queue
 from backflush.service_layer.suitability import suitability
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -83,7 +83,7 @@ def run_json(uow: UnitOfWork | None, errors: Sequence[Problem],
     doc["queue"] = [{"event": p.event, "item": p.item, "location": p.location,
                      "qty": fmt_qty(p.qty), "since": p.since.isoformat() if p.since else None,
                      "age_days": p.age_days, "reason": p.reason,
-                     "blocks_close": p.blocks_close} for p in pending_issues(uow)]
+                     "blocks_close": p.blocks_close} for p in whole_queue(uow)]
     return doc
 
 
@@ -215,7 +215,7 @@ def tables_of(uow: UnitOfWork) -> list[Report]:
     pending queue and the kanban board when there are any, the key figures, and each closed
     period's income statements and, when its close posted one, GAAP bridge."""
     made = [built.trial_balance(uow), built.stock(uow), built.variances(uow)]
-    if uow.stock.pending_totals():
+    if uow.stock.pending_totals() or uow.floor.held():
         made.append(built.queue(uow))
     if uow.master.master().kanban:
         made.append(built.kanban_report(uow, "kanban", reports.ALL))

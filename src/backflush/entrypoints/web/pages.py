@@ -36,7 +36,7 @@ from backflush.service_layer.closing import close_event
 from backflush.service_layer.periods import closed_periods
 from backflush.service_layer.ports import StoredEntry
 from backflush.service_layer.posting import Posted, post_one, preview_events
-from backflush.service_layer.queue import pending_issues
+from backflush.service_layer.queue import queue as whole_queue
 from backflush.service_layer.reports import Window, page
 from backflush.service_layer.unit_of_work import UnitOfWork, with_retries
 
@@ -118,7 +118,7 @@ def dashboard(request: Request, ledger: str) -> Response:
                 "inventory_total": grouped(fmt(total, minor), minor),
                 "variances": table(variances), "variance_chart": chart(variances),
                 "trend": trend, "families": families, "alerts": alerts[-20:],
-                "more_alerts": len(alerts) > 20, "queue": pending_issues(uow)}
+                "more_alerts": len(alerts) > 20, "queue": whole_queue(uow)}
 
     return show(request, u, "dashboard.html", **read(u, use))
 

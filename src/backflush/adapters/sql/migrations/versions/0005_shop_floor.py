@@ -76,6 +76,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_signal_moves_event", "signal_moves", ["event_id"])
+    op.create_table(
+        "held_events",
+        sa.Column("event_id", IDENT, nullable=False),
+        sa.Column("pos", sa.Integer(), nullable=False),
+        sa.Column("type", sa.String(40), nullable=False),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("item", CODE, nullable=True),
+        sa.Column("qty", EXACT, nullable=True),
+        sa.Column("payload", sa.Text(), nullable=True),
+        sa.Column("reason", sa.String(40), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("since", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("event_id"),
+    )
     # -- other shop-floor changes below (alerts, BOM lines, reversals) --
     # Alerts: acknowledged (who, when, why); the latest date read by index (pending age).
     op.add_column("alerts", sa.Column("acknowledged_by", sa.String(500), nullable=True))
@@ -106,6 +120,6 @@ def downgrade() -> None:
         batch.drop_column("flush")
     op.drop_index("ix_reversals_original", table_name="reversals")
     op.drop_table("reversals")
-    for table in ("signal_moves", "signals", "order_moves", "order_totals", "orders",
-                  "kanban_items"):
+    for table in ("held_events", "signal_moves", "signals", "order_moves", "order_totals",
+                  "orders", "kanban_items"):
         op.drop_table(table)
