@@ -96,6 +96,7 @@ def run(n: int, keep: str | None, as_json: bool) -> None:
         ledger = SqlLedger.open(f"sqlite:///{path}")
         with ledger.unit_of_work(read_only=True) as uow:
             count = uow.events.count()
+            finished = min(c for c in uow.master.master().items if c.startswith("F"))
         with ledger.engine.connect() as conn:
             entries = conn.execute(text("SELECT max(seq) FROM journal_entries")).scalar_one()
         secret = create_token(ledger.unit_of_work(), "viewer").secret
@@ -118,6 +119,10 @@ def run(n: int, keep: str | None, as_json: bool) -> None:
                 "variances, November": "/ui/main/variances?period=2026-11",
                 "income statements": "/ui/main/income?period=2026-11",
                 "close preview, December (forced)": "/ui/main/close?period=2026-12&force=true",
+                "items, first page": "/ui/main/items",
+                "an item's BOM tree": f"/ui/main/items/{finished}",
+                "BOM accuracy": "/ui/main/bom-accuracy",
+                "kanban board": "/ui/main/kanban",
             }
             figures: dict[str, object] = {}
             for name, url in pages.items():

@@ -302,3 +302,13 @@ def test_the_kanban_board_shows_the_apis_figures_and_sends_the_cards(page: Page,
     assert clerk.locator("td[data-kanban='LEG@stores:open_signals']").inner_text() == "500"
     no_violations(clerk)
     other.close()
+
+
+def test_the_dashboards_trend_shows_each_closed_periods_key_figures(page: Page,
+                                                                    site: Site) -> None:
+    log_in(page, site, "viewer")
+    income = site.api("/reports/income?period=2026-11")
+    label = income["columns"][0]["name"]
+    (sales,) = [r for r in income["rows"] if r[label] == "Sales"]
+    shown = page.locator("td[data-trend='2026-11:sales']").inner_text()
+    assert money(shown) == sales[income["columns"][1]["name"]]

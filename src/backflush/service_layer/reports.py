@@ -133,6 +133,30 @@ def variance_report(uow: UnitOfWork, window: Window = ALL) -> dict[str, Decimal]
 
 def variances_by_month(uow: UnitOfWork, months: Iterable[str]) -> dict[str, dict[str, Decimal]]:
     """:func:`variance_report` of each month (``YYYY-MM``), in one pass over the journal."""
+    return {m: f.variances for m, f in figures_by_month(uow, months).items()}
+
+
+@dataclass(frozen=True, slots=True)
+class MonthFigures:
+    """A month's key figures from its journal (the close's entries left out): sales, cost
+    of goods sold at standard, the gross margin and its share of sales, the variances
+    measured and their share of cost of goods sold."""
+
+    sales: Decimal
+    cost_of_goods_sold: Decimal
+    variances: dict[str, Decimal]
+
+    @property
+    def margin(self) -> Decimal:
+        return self.sales - self.cost_of_goods_sold
+
+    @property
+    def variance_total(self) -> Decimal:
+        return sum(self.variances.values(), ZERO)
+
+
+def figures_by_month(uow: UnitOfWork, months: Iterable[str]) -> dict[str, MonthFigures]:
+    """:class:`MonthFigures` of each month (``YYYY-MM``), in one pass over the journal."""
     months = list(months)
     wanted = set(months)
 
@@ -142,7 +166,9 @@ def variances_by_month(uow: UnitOfWork, months: Iterable[str]) -> dict[str, dict
 
     nets = _nets(uow, month)
     policy = uow.master.policy()
-    return {m: family_totals(policy, nets.get(m, {})) for m in months}
+    sales, cogs = policy.name(Role.SALES), policy.name(Role.COST_OF_GOODS_SOLD)
+    return {m: MonthFigures(-nets.get(m, {}).get(sales, ZERO), nets.get(m, {}).get(cogs, ZERO),
+                            family_totals(policy, nets.get(m, {}))) for m in months}
 
 
 def family_totals(policy: Policy, net: Mapping[str, Decimal]) -> dict[str, Decimal]:

@@ -107,11 +107,22 @@ def dashboard(request: Request, ledger: str) -> Response:
         inventory = [(a, grouped(fmt(b, minor), minor)) for a, b in held]
         total = sum((b for _, b in held), ZERO)
         closed = closed_periods(uow)[-6:]
-        monthly = reports.variances_by_month(uow, [*closed, period])  # one pass
-        variances = built.measured_variances(policy, monthly[period], Window(start, end))
-        trend = [(p, {k: grouped(fmt(v, minor), minor) for k, v in monthly[p].items()})
-                 for p in closed]
-        families = sorted({f for _, fam in trend for f in fam})
+        monthly = reports.figures_by_month(uow, [*closed, period])  # one pass
+        variances = built.measured_variances(policy, monthly[period].variances,
+                                             Window(start, end))
+
+        def money(value: Decimal) -> str:
+            return grouped(fmt(value, minor), minor)
+
+        def share(part: Decimal, whole: Decimal) -> str:
+            return f"{part * 100 / whole:.1f} %" if whole else ""
+
+        trend = [(p, {k: money(v) for k, v in f.variances.items()},
+                  {"sales": money(f.sales), "cogs": money(f.cost_of_goods_sold),
+                   "margin": share(f.margin, f.sales),
+                   "variance_share": share(f.variance_total, f.cost_of_goods_sold)})
+                 for p, f in ((p, monthly[p]) for p in closed)]
+        families = sorted({f for _, fam, _ in trend for f in fam})
         # The latest open alerts (counting millions of alerts is slow)
         alerts = uow.events.stored_alerts(open_only=True, latest=21)
         return {"period": period, "inventory": inventory,
