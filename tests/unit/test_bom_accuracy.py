@@ -125,3 +125,23 @@ def test_the_window_and_the_tolerance() -> None:
     assert not loose.flagged and loose.tolerance == D("0.5")
     with pytest.raises(ValueError, match="tolerance"):
         report(text, tolerance=D("1.5"))
+
+
+def test_a_report_asked_again_is_kept_until_something_is_posted() -> None:
+    from backflush.domain.events import Count
+    from backflush.service_layer.posting import post_events
+
+    ledger = memory_ledger()
+    assert run_scenario(ledger.unit_of_work(), scenario_from_text(
+        plant(SHARED, WRONG, intervals=8))).ok
+    with ledger.unit_of_work(read_only=True) as uow:
+        first = bom_accuracy(uow)
+        assert bom_accuracy(uow) is first  # nothing posted since: the same report
+        last = max(s.event.date for s in uow.events.all())
+        place = first.lines[0].line.component
+        on_hand = uow.stock.on_hand(place, "stores")
+    post_events(ledger.unit_of_work(), [Count(id="CC-AGAIN", date=last, item=place,
+                                              qty=on_hand + D(500))])
+    with ledger.unit_of_work(read_only=True) as uow:
+        again = bom_accuracy(uow)
+    assert again is not first and again != first  # a count since: worked out afresh

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -107,11 +108,38 @@ class _Lines:
         return found
 
 
+class _Kept:
+    """Reports worked out at the master data in force (kept with it, dropped when it
+    changes), by what was asked and the event log's length and last event: asked again with
+    nothing posted since (a page viewed again), the report is a lookup, not seconds of
+    fitting at plant scale (bench/README.md)."""
+
+    KEPT = 8
+
+    def __init__(self) -> None:
+        self.found: dict[Hashable, AccuracyReport] = {}
+
+
 def bom_accuracy(uow: UnitOfWork, window: Window = ALL,
                  tolerance: Decimal | None = None) -> AccuracyReport:
     """Every BOM line consuming a component counted in ``window``, estimated over the count
     intervals; flagged beyond ``tolerance`` (a share of the standard usage; by default the
     policy's ``count_tolerance``, 2 % unless the plant set its own)."""
+    count = uow.events.count()
+    last = next(iter(uow.events.all(after=count - 1)), None) if count else None
+    key = (window.start, window.end, tolerance, count,
+           (last.event.id, last.event.content_hash()) if last is not None else None)
+    kept = uow.master.derived("bom_accuracy", _Kept)
+    found = kept.found.get(key)
+    if found is None:
+        found = _estimate(uow, window, tolerance)
+        if len(kept.found) >= _Kept.KEPT:
+            kept.found.clear()
+        kept.found[key] = found
+    return found
+
+
+def _estimate(uow: UnitOfWork, window: Window, tolerance: Decimal | None) -> AccuracyReport:
     tol = uow.master.policy().count_tolerance if tolerance is None else tolerance
     if not ZERO <= tol <= ONE:
         raise ValueError("the tolerance must be from 0 to 1")
