@@ -263,3 +263,11 @@ def test_a_negative_rate_below_one_keeps_its_sign_in_a_table() -> None:
     qty = Column("value", "qty")
     assert [display(Number(t), qty, 2) for t in ("-0.0021", "-1234.5", "0.5", "12345")] == [
         "-0.0021", "-1,234.5", "0.5", "12,345"]
+
+
+def test_a_partly_reversed_completion_leaves_its_order_open_by_what_it_took_back() -> None:
+    # WO-2: 30 released, C-2 completed 20 of them, 5 taken back: 15 open x STOOL's 10.00.
+    ledger = ledger_of(PLANT + "  - {type: reversal, date: 2026-11-30, of: C-2, qty: 5, "
+                       "id: R-2}\n")
+    s = report(ledger, max_cycle_days=9)
+    assert fired(s, "open_orders") == {"WO-2": (D(10), D("150.00"))}

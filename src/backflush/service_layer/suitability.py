@@ -34,7 +34,7 @@ from backflush.domain.costs import CostVersion
 from backflush.domain.errors import NumberError
 from backflush.domain.events import Completion, Count, Release
 from backflush.domain.numbers import FACTOR, PRICE, ZERO, fmt, fmt_qty, mul, round_money, to_decimal
-from backflush.service_layer.kpis import Kpis, kpis, ratio
+from backflush.service_layer.kpis import Kpis, kpis, left_of, ratio
 from backflush.service_layer.reports import Window
 from backflush.service_layer.unit_of_work import UnitOfWork
 
@@ -170,6 +170,7 @@ class _Order:
 def _orders(uow: UnitOfWork, window: Window, as_of: date | None, limits: Thresholds,
             minor: int) -> list[Check]:
     orders: dict[str, _Order] = {}
+    taken_back = uow.events.reversed_quantities()  # partial reversals: what is left counts
     for stored in uow.events.all():
         event = stored.event
         if stored.reversed_by is not None or (as_of is not None and event.date > as_of):
@@ -178,7 +179,8 @@ def _orders(uow: UnitOfWork, window: Window, as_of: date | None, limits: Thresho
             orders[event.id] = _Order(event)
         elif isinstance(event, Completion) and event.order in orders:
             o = orders[event.order]
-            o.done += event.qty + event.scrap_qty
+            good, scrapped = left_of(event, taken_back.get(event.id, ZERO))
+            o.done += good + scrapped
             o.last = event.date if o.last is None else max(o.last, event.date)
     days = Decimal(limits.max_cycle_days)
     costs = uow.master.costs()
@@ -221,13 +223,14 @@ def _orders(uow: UnitOfWork, window: Window, as_of: date | None, limits: Thresho
 def _customised(uow: UnitOfWork, window: Window, limits: Thresholds) -> list[Check]:
     master = uow.master.master()
     made: dict[str, list[Decimal]] = {}  # item -> [completions, units]
+    taken_back = uow.events.reversed_quantities()  # partial reversals: what is left counts
     for stored in uow.events.all():
         event = stored.event
         if (stored.reversed_by is None and isinstance(event, Completion)
                 and event.date in window):
             row = made.setdefault(event.item, [ZERO, ZERO])
             row[0] += 1
-            row[1] += event.qty
+            row[1] += left_of(event, taken_back.get(event.id, ZERO))[0]
     once = []
     for item, (n, units) in sorted(made.items()):
         if n < limits.min_completions:
