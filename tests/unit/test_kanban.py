@@ -144,7 +144,7 @@ def test_signals_fill_oldest_first_and_a_reversed_signal_is_cancelled() -> None:
     reverse(book, "R2", "KB-2", 5)
     with book.unit_of_work(read_only=True) as uow:
         assert uow.floor.signals_at("LEG", "line-1") == []
-        assert uow.floor.open_signals() == {}
+        assert kanban.open_signals(uow) == {}
     # Reversing the transfer reopens what it filled (KB-1 in full, 5 of KB-2 — which was
     # cancelled only for what was open, so 5 come back to it).
     reverse(book, "R3", "TR-1", 6)
@@ -225,12 +225,12 @@ def test_a_supermarket_given_twice_is_refused() -> None:
 def test_a_bad_signal_posts_nothing(event: str, message: str) -> None:
     book = ledger()
     with book.unit_of_work(read_only=True) as uow:
-        before = (len(list(uow.events.all())), uow.floor.open_signals())
+        before = (len(list(uow.events.all())), kanban.open_signals(uow))
     with pytest.raises(BackflushError) as caught:  # a refusal, or a bad field
         post(book, f"  - {event}\n")
     assert message in str(caught.value)
     with book.unit_of_work(read_only=True) as uow:
-        assert (len(list(uow.events.all())), uow.floor.open_signals()) == before
+        assert (len(list(uow.events.all())), kanban.open_signals(uow)) == before
 
 
 def test_only_the_supermarkets_an_event_touches_are_recomputed() -> None:

@@ -389,30 +389,42 @@ class MemoryStock(_Part):
         return usage_flows(self.s, start, end)
 
     def backflushed(self, component: str, start: date, end: date) -> Mapping[str, Decimal]:
+        found = self._tally(start, end, component)
+        return {parent: q for (_, parent), q in found.items() if q}
+
+    def backflushed_totals(self, start: date, end: date) -> Mapping[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for (component, _), qty in self._tally(start, end).items():
+            out[component] = add(out.get(component, ZERO), qty)
+        return {c: q for c, q in out.items() if q}
+
+    def _tally(self, start: date, end: date, component: str | None = None
+               ) -> dict[tuple[str, str], Decimal]:
         s = self.s
         by_seq = {row.seq: row for row in s.events.values()}
-        out: dict[str, Decimal] = {}
+        out: dict[tuple[str, str], Decimal] = {}
 
-        def count(parent: str, qty: Decimal) -> None:
-            out[parent] = add(out.get(parent, ZERO), qty)
+        def count(key: tuple[str, str], qty: Decimal) -> None:
+            out[key] = add(out.get(key, ZERO), qty)
 
         for seq, when, m in s.moves:
-            if m.item != component or m.kind != "backflush" or not start <= when <= end:
+            if (component is not None and m.item != component) or m.kind != "backflush" \
+                    or not start <= when <= end:
                 continue
             if m.parent:  # a summary's move names its parent
-                count(m.parent, -m.qty)
+                count((m.item, m.parent), -m.qty)
                 continue
             row = by_seq.get(seq) if seq is not None else None
             if row is not None and row.event is not None and row.event.type == "completion" \
                     and row.reversed_by is None:
-                count(str(getattr(row.event, "item")), -m.qty)  # noqa: B009
+                count((m.item, str(getattr(row.event, "item"))), -m.qty)  # noqa: B009
         for seq, p in s.pending_changes:
             row = by_seq.get(seq)
-            if p.item == component and p.qty > 0 and row is not None and row.event is not None \
-                    and row.event.type == "completion" and row.reversed_by is None \
-                    and start <= row.event.date <= end:
-                count(str(getattr(row.event, "item")), p.qty)  # noqa: B009
-        return {k: v for k, v in out.items() if v}
+            if (component is None or p.item == component) and p.qty > 0 and row is not None \
+                    and row.event is not None and row.event.type == "completion" \
+                    and row.reversed_by is None and start <= row.event.date <= end:
+                count((p.item, str(getattr(row.event, "item"))), p.qty)  # noqa: B009
+        return out
 
 
 class MemoryAccess(_Part):

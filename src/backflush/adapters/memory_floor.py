@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from backflush.domain.held import Held
-from backflush.domain.kanban import FloorChanges
+from backflush.domain.kanban import FloorChanges, OpenSignal
 from backflush.domain.numbers import ZERO
 
 
@@ -71,12 +71,10 @@ class MemoryFloor:
             return dict(totals)
         return {i: totals[i] for i in items if i in totals}
 
-    def open_signals(self) -> dict[tuple[str, str], Decimal]:
-        out: dict[tuple[str, str], Decimal] = {}
-        for item, location, _, qty in self.s.signals.values():
-            if qty > 0:
-                out[(item, location)] = out.get((item, location), ZERO) + qty
-        return out
+    def signals(self) -> list[OpenSignal]:
+        return sorted((OpenSignal(src, item, location, opened, qty) for src, (
+            item, location, opened, qty) in self.s.signals.items() if qty > 0),
+            key=lambda s: (s.opened_on, s.source))
 
     def hold(self, held: Held) -> None:
         self.s.held.pop(held.event.id, None)

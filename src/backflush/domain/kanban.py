@@ -119,6 +119,17 @@ class SignalChange:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenSignal:
+    """A signal sent and not yet filled: what is still asked for, since ``opened_on``."""
+
+    source: str
+    item: str
+    location: str
+    opened_on: date
+    qty: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class FloorChanges:
     orders: tuple[OrderChange, ...] = ()
     signals: tuple[SignalChange, ...] = ()

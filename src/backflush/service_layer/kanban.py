@@ -20,6 +20,7 @@ from backflush.domain.bom import explode
 from backflush.domain.events import Completion, Event, Release, Reversal, Signal, Transfer
 from backflush.domain.kanban import (
     KanbanLine,
+    OpenSignal,
     Place,
     Sizing,
     demand,
@@ -99,7 +100,7 @@ def kanban(uow: UnitOfWork, places: Iterable[Place] | None = None,
     users = _users(uow, when)
     parents = sorted({p for place in wanted for p, _ in users.get(place, ())})
     totals = uow.floor.open_totals(parents if places is not None else None)
-    signals = uow.floor.open_signals()  # (open ones only: a short list)
+    signals = open_signals(uow)
     parked = uow.stock.pending_totals()
     if places is None:
         stock = uow.stock.balances()
@@ -163,8 +164,9 @@ def sizing_report(uow: UnitOfWork, start: date | None = None, end: date | None =
     first = start or last - timedelta(days=SIZING_DAYS - 1)
     days = Decimal((last - first).days + 1)
     lines = []
+    backflushed = uow.stock.backflushed_totals(first, last)  # (one read, every component)
     for place, sm in master.kanban.items():
-        used = abs(sum(uow.stock.backflushed(place[0], first, last).values(), ZERO))
+        used = abs(backflushed.get(place[0], ZERO))
         daily = ROUNDED.divide(used, days).quantize(DAILY, context=ROUNDED)
         lines.append(sizing(sm, daily))
     return SizingReport(first, last, lines)
@@ -196,3 +198,19 @@ def signals_for(uow: UnitOfWork, day: date | None = None) -> list[Signal]:
     return [Signal(id=signal_id(uow, line, when), date=when, item=line.item,
                    location=line.location, qty=line.replenish_qty)
             for line in signals_to_send(kanban(uow, day=when))]
+
+
+def open_signals(uow: UnitOfWork) -> dict[Place, Decimal]:
+    """Open signal quantity by supermarket (places with none left out)."""
+    out: dict[Place, Decimal] = {}
+    for s in uow.floor.signals():
+        out[(s.item, s.location)] = out.get((s.item, s.location), ZERO) + s.qty
+    return out
+
+
+def signal_list(uow: UnitOfWork) -> list[OpenSignal]:
+    """The open signals by supermarket in master-data order, oldest first at each."""
+    order = {place: n for n, place in enumerate(uow.master.master().kanban)}
+    return sorted(uow.floor.signals(), key=lambda s: order.get((s.item, s.location),
+                                                                len(order)))
+

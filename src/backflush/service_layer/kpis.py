@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from backflush.domain.costs import CostVersion, StandardCost
 from backflush.domain.events import Completion, Event, Receipt, Release, Scrap
 from backflush.domain.numbers import ZERO, mul, round_money
 from backflush.domain.policy import Role
 from backflush.domain.rules.gaap import BRIDGE, REVERSAL
+from backflush.domain.rules.portion import Portion
 from backflush.service_layer.ports import MasterStore, StoredEvent
 from backflush.service_layer.reports import Window
 from backflush.service_layer.unit_of_work import UnitOfWork
@@ -154,10 +155,10 @@ def kpis(uow: UnitOfWork, window: Window) -> Kpis:
                 row[1] += scrapped
             if event.order:
                 last_done[event.order] = max(event.date, last_done.get(event.order, event.date))
-            part = SHARE.divide(good, event.qty) if good != event.qty and event.qty else None
+            taken = Portion(ZERO, event.qty - good, event.qty) if good != event.qty else None
             for m in _backflushed(uow, stored):
-                used = m[1] if part is None else SHARE.multiply(m[1], part)
-                parts.setdefault(m[0], [ZERO, ZERO])[0] += used
+                parts.setdefault(m[0], [ZERO, ZERO])[0] += (
+                    m[1] if taken is None else m[1] - taken.qty(m[1]))
         elif isinstance(event, Scrap):
             parts.setdefault(event.item, [ZERO, ZERO])[1] += event.qty
         elif isinstance(event, Receipt):
@@ -196,17 +197,15 @@ def kpis(uow: UnitOfWork, window: Window) -> Kpis:
                  in sorted(deliveries.items())], days, annual)
 
 
-SHARE = Context(prec=34, rounding=ROUND_HALF_UP)  # a partly reversed event's scrap share
-
-
 def left_of(event: Event, reversed_qty: Decimal) -> tuple[Decimal, Decimal]:
     """What a completion (good, scrapped units) or receipt (qty, 0) still stands for, less
-    the part reversals took back (a completion's scrap in proportion to its good units)."""
+    the part reversals took back (a completion's scrap in proportion to its good units, as
+    the reversal itself takes it: :class:`~backflush.domain.rules.portion.Portion`)."""
     qty = getattr(event, "qty", ZERO)
     scrap = getattr(event, "scrap_qty", ZERO)
     if not reversed_qty or not qty:
         return qty, scrap
-    return qty - reversed_qty, SHARE.multiply(scrap, SHARE.divide(qty - reversed_qty, qty))
+    return qty - reversed_qty, scrap - Portion(ZERO, reversed_qty, qty).qty(scrap)
 
 
 def work_centers(event: Completion, standard: StandardCost | None) -> list[str]:

@@ -19,7 +19,7 @@ from backflush.domain.costs import CostVersion
 from backflush.domain.events import Event
 from backflush.domain.held import Held
 from backflush.domain.journal import Alert, Finding, JournalEntry, PendingChange, StockMove
-from backflush.domain.kanban import FloorChanges
+from backflush.domain.kanban import FloorChanges, OpenSignal
 from backflush.domain.masterdata import MasterData
 from backflush.domain.policy import Policy
 
@@ -311,6 +311,11 @@ class Stock(Protocol):
         moves (which name their parent)."""
         ...
 
+    def backflushed_totals(self, start: date, end: date) -> Mapping[str, Decimal]:
+        """What was backflushed in [start, end] of every component, over its parents (as
+        :meth:`backflushed` counts it), in one read."""
+        ...
+
     def usage_flows(self, start: date | None, end: date | None) -> UsageFlows:
         """Counts and moves dated in [start, end] (None: open), summed by day in SQL."""
         ...
@@ -377,8 +382,8 @@ class Floor(Protocol):
         """Open released quantity by made item (of ``items``, or every item with any)."""
         ...
 
-    def open_signals(self) -> dict[tuple[str, str], Decimal]:
-        """Open signal quantity by (item, location); places with none are left out."""
+    def signals(self) -> list[OpenSignal]:
+        """Every open signal, oldest first (a filled one is gone)."""
         ...
 
     def hold(self, held: Held) -> None:

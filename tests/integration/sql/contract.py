@@ -384,6 +384,8 @@ def snapshot(uow: UnitOfWork) -> dict[str, Any]:
     out["pending totals"] = st.pending_totals()
     out["backflushed"] = {(c, start, end): st.backflushed(c, start, end)
                           for c in ("SEAT", "LEG", "BOLT", "STOOL") for start, end in RANGES}
+    out["backflushed totals"] = {(start, end): st.backflushed_totals(start, end)
+                                 for start, end in RANGES}
     return {k: canon(v) for k, v in out.items()}
 
 

@@ -50,7 +50,7 @@ def floor(uow: Any) -> dict[str, Any]:
     return {"lines": [(ln.item, ln.location, ln.on_hand, ln.demand, ln.open_signals,
                        ln.replenish_qty, ln.containers) for ln in lines],
             "orders": [uow.floor.order(o) for o in ("WO-1", "WO-2", "WO-3")],
-            "totals": uow.floor.open_totals(), "signals": uow.floor.open_signals(),
+            "totals": uow.floor.open_totals(), "signals": kanban.open_signals(uow),
             "at": list(uow.floor.signals_at("LEG", "line-1")),
             "changes": uow.floor.changes_of("C1"), "master": uow.master.master().kanban}
 

@@ -39,6 +39,8 @@ from sqlalchemy import (
     event,
     inspect,
 )
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -424,6 +426,17 @@ class Tx:
             raise_translated(self.engine)
         except (SQLAlchemyError, sqlite3.Error):
             raise_translated(self.engine)
+
+
+def upserts(table: Any, keys: Sequence[str], value: str) -> dict[str, Any]:
+    """For each dialect, the statement that inserts a row of ``table`` or, when its ``keys``
+    are taken, sets its ``value`` column (the running totals and settings)."""
+    out = {}
+    for dialect, module in (("sqlite", sqlite_dialect), ("postgresql", postgresql_dialect)):
+        ins = module.insert(table)
+        out[dialect] = ins.on_conflict_do_update(index_elements=[table.c[k] for k in keys],
+                                                 set_={value: ins.excluded[value]})
+    return out
 
 
 def raise_translated(engine: Engine) -> NoReturn:

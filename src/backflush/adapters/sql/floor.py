@@ -16,13 +16,12 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from backflush.adapters.sql import schema as t
 from backflush.adapters.sql.codec import event_columns, event_from_columns
-from backflush.adapters.sql.engine import Tx
+from backflush.adapters.sql.engine import Tx, upserts
 from backflush.domain.held import Held
-from backflush.domain.kanban import FloorChanges, OrderChange, SignalChange
+from backflush.domain.kanban import FloorChanges, OpenSignal, OrderChange, SignalChange
 from backflush.domain.numbers import ZERO
 
 o, ot, om, s, sm = (t.orders.c, t.order_totals.c, t.order_moves.c, t.signals.c,
@@ -41,20 +40,15 @@ _SIGNALS_AT = select(s.source, s.qty).where(
     s.item == bindparam("item"), s.location == bindparam("location")).order_by(
     s.opened_on, s.source)
 _SIGNAL = select(s.qty).where(s.source == bindparam("source"))
-_OPEN = select(s.item, s.location, s.qty)
+_OPEN = select(s.source, s.item, s.location, s.opened_on, s.qty).order_by(s.opened_on,
+                                                                          s.source)
 _SET_SIGNAL = update(t.signals).where(s.source == bindparam("key")).values(
     qty=bindparam("qty"))
 _DROP_SIGNAL = delete(t.signals).where(s.source == bindparam("key"))
 _HELD = select(t.held_events)
 
 
-def _put_total(dialect: str) -> Any:
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(t.order_totals)
-    return ins.on_conflict_do_update(index_elements=[t.order_totals.c.item],
-                                     set_={"open_qty": ins.excluded.open_qty})
-
-
-_PUT_TOTAL = {d: _put_total(d) for d in ("sqlite", "postgresql")}
+_PUT_TOTAL = upserts(t.order_totals, ("item",), "open_qty")
 _Saved = tuple[dict[str, tuple[str, Decimal] | None], set[str], set[str],
                dict[str, Decimal], bool, set[str], dict[str, FloorChanges]]
 
@@ -167,11 +161,8 @@ class SqlFloor:
         rows = self._tx.rows(_SIGNALS_AT, {"item": item, "location": location})
         return [(r[0], r[1]) for r in rows]
 
-    def open_signals(self) -> dict[tuple[str, str], Decimal]:
-        out: dict[tuple[str, str], Decimal] = {}
-        for item, location, qty in self._tx.rows(_OPEN):
-            out[(item, location)] = out.get((item, location), ZERO) + qty
-        return out
+    def signals(self) -> list[OpenSignal]:
+        return [OpenSignal(*r) for r in self._tx.rows(_OPEN)]
 
     # ------------------------------------------------------------------ held completions
     def hold(self, held: Held) -> None:

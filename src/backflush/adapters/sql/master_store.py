@@ -21,7 +21,6 @@ from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import Table
 
 from backflush.adapters.sql import schema as t
@@ -32,7 +31,7 @@ from backflush.adapters.sql.codec import (
     policy_from_json,
     policy_to_json,
 )
-from backflush.adapters.sql.engine import Tx
+from backflush.adapters.sql.engine import Tx, upserts
 from backflush.domain.bom import BomLine, Boms, BomVersion
 from backflush.domain.costs import CostVersion
 from backflush.domain.errors import LedgerError
@@ -80,15 +79,9 @@ class MasterCache:
         self._standing = None
 
 
-def _upsert_setting(dialect: str) -> Any:
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(t.settings)
-    return ins.on_conflict_do_update(index_elements=[t.settings.c.key],
-                                     set_={"value": ins.excluded.value})
-
-
 _STATE = select(t.settings.c.key, t.settings.c.value).where(t.settings.c.key != "policy")
 _SETTING = select(t.settings.c.value).where(t.settings.c.key == bindparam("key"))
-_PUT_SETTING = {d: _upsert_setting(d) for d in ("sqlite", "postgresql")}
+_PUT_SETTING = upserts(t.settings, ("key",), "value")
 _ANY_EVENT = select(t.events.c.seq).limit(1)
 _LAST_CLOSE = select(func.max(t.closes.c.n))
 _CLOSES = select(t.closes.c.through).order_by(t.closes.c.n)

@@ -22,13 +22,12 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import String, and_, any_, bindparam, delete, func, insert, literal_column, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from backflush.adapters.sql import bulk
 from backflush.adapters.sql import schema as t
 from backflush.adapters.sql.codec import date_text, decimal_text, exact_sum
-from backflush.adapters.sql.engine import Tx
+from backflush.adapters.sql.engine import Tx, upserts
 from backflush.domain.journal import PendingChange, StockMove, queue_after
 from backflush.domain.numbers import ZERO, add
 from backflush.service_layer.ports import UsageFlows
@@ -70,26 +69,22 @@ _DROP_QUEUE = delete(t.pending_queue).where(
 _DROP_TOTAL = delete(t.pending_totals).where(pt.item == bindparam("item"))
 # What was backflushed of a component in a period: its backflush moves (with the event
 # that made each, if any), and the issues parked for it by completions.
-_BACKFLUSH_MOVES = select(sm.parent, sm.qty, body.type, body.item, ev.reversed_by).select_from(
+_ANY_BACKFLUSH = select(sm.item, sm.parent, sm.qty, body.type, body.item,
+                        ev.reversed_by).select_from(
     t.stock_moves.outerjoin(t.events, ev.seq == sm.event_seq)
     .outerjoin(t.event_bodies, body.n == ev.body)).where(and_(
-        sm.item == bindparam("item"), sm.kind == "backflush", sm.date >= bindparam("start"),
-        sm.date <= bindparam("end")))
-_PARKED_FOR = select(body.item, pc.qty).select_from(
+        sm.kind == "backflush", sm.date >= bindparam("start"), sm.date <= bindparam("end")))
+_BACKFLUSH_MOVES = _ANY_BACKFLUSH.where(sm.item == bindparam("item"))
+_ANY_PARKED = select(pc.item, body.item, pc.qty).select_from(
     t.pending_changes.join(t.events, ev.seq == pc.event_seq)
     .join(t.event_bodies, body.n == ev.body)).where(and_(
-        pc.item == bindparam("item"), body.type == "completion", ev.reversed_by.is_(None),
+        body.type == "completion", ev.reversed_by.is_(None),
         body.date >= bindparam("start"), body.date <= bindparam("end")))
+_PARKED_FOR = _ANY_PARKED.where(pc.item == bindparam("item"))
 _MOVE_COLUMNS = ("event_seq", "date", "item", "location", "qty", "kind", "parent")
 
 
-def _upsert(dialect: str, table: Any, keys: Sequence[str]) -> Any:
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    return ins.on_conflict_do_update(index_elements=[table.c[k] for k in keys],
-                                     set_={"qty": ins.excluded.qty})
-
-
-_PUT_TOTAL = {d: _upsert(d, t.pending_totals, ("item",)) for d in ("sqlite", "postgresql")}
+_PUT_TOTAL = upserts(t.pending_totals, ("item",), "qty")
 
 
 class SqlStock:
@@ -270,18 +265,34 @@ class SqlStock:
         return usage_flows(self._tx, start, end)
 
     def backflushed(self, component: str, start: date, end: date) -> Mapping[str, Decimal]:
-        out: dict[str, Decimal] = {}
-
-        def count(parent: str, qty: Decimal) -> None:
-            out[parent] = add(out.get(parent, ZERO), qty)
-
         span = {"item": component, "start": start, "end": end}
-        for parent, qty, kind, item, reversed_by in self._tx.rows(_BACKFLUSH_MOVES, span):
+        found = self._tally(self._tx.rows(_BACKFLUSH_MOVES, span),
+                            self._tx.rows(_PARKED_FOR, span))
+        return {parent: q for (_, parent), q in found.items() if q}
+
+    def backflushed_totals(self, start: date, end: date) -> Mapping[str, Decimal]:
+        span = {"start": start, "end": end}
+        out: dict[str, Decimal] = {}
+        for (component, _), qty in self._tally(self._tx.rows(_ANY_BACKFLUSH, span),
+                                               self._tx.rows(_ANY_PARKED, span)).items():
+            out[component] = add(out.get(component, ZERO), qty)
+        return {c: q for c, q in out.items() if q}
+
+    @staticmethod
+    def _tally(moves: Sequence[Any], parked: Sequence[Any]) -> dict[tuple[str, str], Decimal]:
+        """Backflushed by (component, parent): per-event completions not reversed (their
+        backflush moves and parked issues), and summary moves (which name their parent)."""
+        out: dict[tuple[str, str], Decimal] = {}
+
+        def count(key: tuple[str, str], qty: Decimal) -> None:
+            out[key] = add(out.get(key, ZERO), qty)
+
+        for component, parent, qty, kind, item, reversed_by in moves:
             if parent:  # a summary's move names its parent
-                count(parent, qty.copy_negate())
+                count((component, parent), qty.copy_negate())
             elif kind == "completion" and reversed_by is None and item is not None:
-                count(item, qty.copy_negate())
-        for item, qty in self._tx.rows(_PARKED_FOR, span):
+                count((component, item), qty.copy_negate())
+        for component, item, qty in parked:
             if qty > 0:
-                count(item, qty)
-        return {k: v for k, v in out.items() if v}
+                count((component, item), qty)
+        return out

@@ -78,14 +78,9 @@ def open_signals(who: Caller = caller(Access.VIEWER)) -> list[SignalOut]:
     """Signals sent and not yet filled by transfers into their supermarket, oldest first at
     each supermarket."""
     def use(uow: UnitOfWork) -> list[SignalOut]:
-        out = []
-        for item, location in uow.master.master().kanban:
-            for source, qty in uow.floor.signals_at(item, location):
-                stored = uow.events.get(source)
-                day = stored.event.date.isoformat() if stored is not None else ""
-                out.append(SignalOut(id=source, item=item, location=location, date=day,
-                                     qty=fmt_qty(qty)))
-        return out
+        return [SignalOut(id=s.source, item=s.item, location=s.location,
+                          date=s.opened_on.isoformat(), qty=fmt_qty(s.qty))
+                for s in kanban.signal_list(uow)]
 
     return deps.read(who.ledger, use)
 

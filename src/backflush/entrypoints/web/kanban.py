@@ -27,9 +27,8 @@ router = APIRouter(include_in_schema=False)
 
 def _board(uow: UnitOfWork) -> dict[str, Any]:
     lines = kanban.kanban(uow)
-    signals = [{"id": source, "item": item, "location": location, "qty": fmt_qty(qty)}
-               for item, location in uow.master.master().kanban
-               for source, qty in uow.floor.signals_at(item, location)]
+    signals = [{"id": s.source, "item": s.item, "location": s.location,
+                "qty": fmt_qty(s.qty)} for s in kanban.signal_list(uow)]
     rows = [{"item": ln.item, "location": ln.location, "on_hand": fmt_qty(ln.on_hand),
              "demand": fmt_qty(ln.demand), "open_signals": fmt_qty(ln.open_signals),
              "replenish_qty": fmt_qty(ln.replenish_qty), "containers": ln.containers,
